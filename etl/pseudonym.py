@@ -90,7 +90,8 @@ def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
     s = ids.astype("string")
     uniques = s.dropna().unique()
     mapping = {
-        u: "p" + base64.b32encode(hmac.new(key, u.encode("utf-8"), hashlib.sha256).digest())
+        u: "p"
+        + base64.b32encode(hmac.new(key, u.encode("utf-8"), hashlib.sha256).digest())
         .decode("ascii")[:26]
         .lower()
         for u in uniques

@@ -1,0 +1,19 @@
+# Environment for the embedded Airflow of the demo (source it: `source scripts/airflow-env.sh`).
+# Everything lives under var/ in the repository; nothing here is a secret worth keeping:
+# the demo key is generated locally and never committed.
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$REPO/.venv/bin:$PATH"
+export EB_DATA_DIR="${EB_DATA_DIR:-$REPO/var/data}"
+export EB_DEMO_DB="${EB_DEMO_DB:-$REPO/var/demo/source.db}"
+export EB_PSEUDONYM_KEY_FILE="${EB_PSEUDONYM_KEY_FILE:-$REPO/var/demo/pseudonym.key}"
+export AIRFLOW_HOME="${AIRFLOW_HOME:-$REPO/var/airflow}"
+export AIRFLOW__CORE__DAGS_FOLDER="$REPO/dags"
+export AIRFLOW__CORE__PLUGINS_FOLDER="$REPO/plugins"
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-sqlite:///$AIRFLOW_HOME/airflow.db}"
+export AIRFLOW__CORE__EXECUTOR="${AIRFLOW__CORE__EXECUTOR:-LocalExecutor}"
+export GX_ANALYTICS_ENABLED=false
+export AIRFLOW_CONN_EB_SOURCE="${AIRFLOW_CONN_EB_SOURCE:-{\"conn_type\": \"sqlite\", \"host\": \"$EB_DEMO_DB\"}}"
+if [ -f "$EB_PSEUDONYM_KEY_FILE" ]; then
+  export AIRFLOW_CONN_EB_PSEUDONYM_KEY="{\"conn_type\": \"generic\", \"password\": \"$(cat "$EB_PSEUDONYM_KEY_FILE")\"}"
+fi

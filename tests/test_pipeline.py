@@ -1,0 +1,137 @@
+"""The thin path end to end through the CLI, on a small database whose figures are known by hand."""
+
+import datetime as dt
+
+import openpyxl
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from etl import archive, source
+from etl.__main__ import main
+from etl.pseudonym import luhn_check_digit
+from tests.pii_scan import scan
+
+
+def _pnr(n: int, female: bool) -> str:
+    serial = f"{n:02d}" + ("2" if female else "3")  # 11th digit even for women, odd for men
+    body = "800101" + serial
+    return "19" + body + str(luhn_check_digit(body))
+
+
+def _small_db(url: str) -> None:
+    """KUN: 6 single women paid in Feb 2018 (+1 paid only in 2017); NOR: 2 single men paid in March 2018."""
+    households, people, payments = [], [], []
+    spec = [("KUN", True, dt.date(2018, 2, 1))] * 6 + [("KUN", True, dt.date(2017, 6, 1))]
+    spec += [("NOR", False, dt.date(2018, 3, 1))] * 2
+    for i, (district, female, month) in enumerate(spec):
+        hid = f"H{i}"
+        households.append(
+            {"household_id": hid, "district_code": district, "household_type": 5 if female else 3,
+             "opened_on": dt.date(2016, 1, 1), "closed_on": None}
+        )  # fmt: skip
+        people.append(
+            {"person_id": _pnr(i, female), "household_id": hid, "role": "registerledare",
+             "sex": "K" if female else "M", "birth_date": dt.date(1980, 1, 1), "born_abroad": False}
+        )  # fmt: skip
+        payments.append(
+            {"payment_id": f"P{i}", "household_id": hid, "application_id": None, "benefit_month": month,
+             "paid_on": month, "amount_sek": 9000}
+        )  # fmt: skip
+    districts = [
+        {"district_code": c, "name": n}
+        for c, n in [("KUN", "Kungsholmen"), ("NOR", "Norrmalm"), ("OST", "Östermalm")]
+    ]
+    engine = sa.create_engine(url)
+    source.metadata.create_all(engine)
+    with engine.begin() as conn:
+        for name, rows in [
+            ("district", districts),
+            ("household", households),
+            ("person", people),
+            ("payment", payments),
+        ]:
+            conn.execute(source.TABLES[name].insert(), rows)
+    engine.dispose()
+
+
+@pytest.fixture
+def key_env(monkeypatch):
+    monkeypatch.setenv("EB_PSEUDONYM_KEY", "test-pseudonym-key-0123456789abcdef")
+
+
+def test_run_produces_hand_computed_statistics_suppressed_workbooks_and_archive(
+    empty_db_url, tmp_path, key_env, capsys
+):
+    _small_db(empty_db_url)
+    out_dir = tmp_path / "out"
+    assert (
+        main(["run", "--source", empty_db_url, "--period", "2018-T1", "--out", str(out_dir), "--no-email"])
+        == 0
+    )
+
+    package = out_dir / "archive" / "2018" / "T1" / "v1"
+    stats = pd.read_csv(package / "statistics.csv", keep_default_na=False)
+    assert list(stats.columns) == [
+        "indicator_id",
+        "period",
+        "district_code",
+        "sex",
+        "numerator",
+        "denominator",
+        "value",
+        "unit",
+    ]
+    hh = stats[stats.indicator_id == "eb_hushall"].set_index(["district_code", "sex"])["value"]
+    expected = {("KUN", "T"): 6, ("KUN", "K"): 6, ("KUN", "M"): 0, ("NOR", "T"): 2, ("NOR", "K"): 0,
+                ("NOR", "M"): 2, ("OST", "T"): 0, ("ALL", "T"): 8, ("ALL", "K"): 6, ("ALL", "M"): 2}  # fmt: skip
+    assert {k: hh[k] for k in expected} == expected
+
+    # Published: NOR M=2 is primary; complements leave only zeros and the unit total (8) visible.
+    pub = pd.read_csv(package / "published.csv", keep_default_na=False)
+    shown = pub[(pub.indicator_id == "eb_hushall") & (pub.published != "..")]
+    assert set(zip(shown.district_code, shown.sex, shown.published, strict=True)) == {
+        ("ALL", "T", "8"), ("KUN", "M", "0"), ("NOR", "K", "0"), ("OST", "T", "0"), ("OST", "K", "0"), ("OST", "M", "0")
+    }  # fmt: skip
+
+    books = sorted(p.name for p in (package / "workbooks").iterdir())
+    assert books == [
+        f"Tertialuppfoljning_2018_T1_Forsorjningsstod_{s}.xlsx" for s in ("ALL", "KUN", "NOR", "OST")
+    ]
+    wb = openpyxl.load_workbook(package / "workbooks" / books[0])
+    assert wb.sheetnames == ["Sammanfattning", "Om statistiken"]
+    cells = [c.value for row in wb["Sammanfattning"].iter_rows() for c in row if c.value is not None]
+    assert "Kvinnor" in cells and "Män" in cells and 2 not in cells and 6 not in cells
+
+    assert archive.verify(out_dir / "archive") == []
+    assert scan(out_dir) == {}  # staging, quarantine, outputs and archive
+    printed = capsys.readouterr().out
+    assert f"Arkivpaket: {package}" in printed and str(package / "workbooks" / books[1]) in printed
+
+
+def test_rerun_with_same_data_does_not_duplicate_the_archive(tmp_path, key_env):
+    url = f"sqlite:///{tmp_path / 'src.db'}"
+    _small_db(url)
+    args = ["run", "--source", url, "--period", "2018-T1", "--out", str(tmp_path / "out")]
+    assert main(args) == 0 and main(args) == 0
+    assert [p.name for p in (tmp_path / "out" / "archive" / "2018" / "T1").iterdir()] == ["v1"]
+
+
+def test_missing_table_stops_with_exit_2_and_no_outputs(tmp_path, key_env, capsys):
+    url = f"sqlite:///{tmp_path / 'src.db'}"
+    _small_db(url)
+    with sa.create_engine(url).begin() as conn:
+        conn.execute(sa.text("DROP TABLE payment"))
+    assert main(["run", "--source", url, "--period", "2018-T1", "--out", str(tmp_path / "out")]) == 2
+    assert "payment: tabellen saknas" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "archive").exists()
+
+
+def test_bad_period_and_missing_key_exit_1(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("EB_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("EB_PSEUDONYM_KEY_FILE", raising=False)
+    url = f"sqlite:///{tmp_path / 'src.db'}"
+    assert main(["run", "--source", url, "--period", "2018-T9", "--out", str(tmp_path)]) == 1
+    assert "Ogiltig period" in capsys.readouterr().err
+    assert main(["run", "--source", url, "--period", "2018-T1", "--out", str(tmp_path)]) == 1
+    assert "pseudonymiseringsnyckel" in capsys.readouterr().err
