@@ -9,6 +9,9 @@ from pathlib import Path
 
 import yaml
 
+ALL = "ALL"
+"""Scope code for the whole unit (all districts together)."""
+
 CONFIG_DIR = Path(os.environ.get("EB_CONFIG_DIR", Path(__file__).resolve().parent.parent / "config"))
 
 
@@ -23,6 +26,7 @@ class DisclosureConfig:
 @dataclass(frozen=True)
 class PipelineConfig:
     unit_name: str
+    timezone: str
     districts: tuple[str, ...]
     chunk_rows: int
     staging_retention_days: int
@@ -39,6 +43,7 @@ def pipeline() -> PipelineConfig:
     raw = _read("pipeline.yml")
     return PipelineConfig(
         unit_name=raw["unit"]["name"],
+        timezone=raw["unit"]["timezone"],
         districts=tuple(raw["unit"]["districts"]),
         chunk_rows=int(raw["extract"]["chunk_rows"]),
         staging_retention_days=int(raw["staging"]["retention_days"]),
@@ -50,3 +55,8 @@ def data_dir() -> Path:
     """Root for staging and the archive: $EB_DATA_DIR, else var/data in the repository."""
     default = Path(__file__).resolve().parent.parent / "var" / "data"
     return Path(os.environ.get("EB_DATA_DIR", default))
+
+
+def scopes() -> list[str]:
+    """Recipient scopes: the whole unit and each district (one workbook each)."""
+    return [ALL, *pipeline().districts]

@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 from etl import staging
+from etl.config import ALL
 from etl.periods import Period
 
-ALL = "ALL"
 SEXES = ("T", "K", "M")
 COLUMNS = ["indicator_id", "period", "district_code", "sex", "numerator", "denominator", "value", "unit"]
 BASIS = "basis_persons"

@@ -43,6 +43,15 @@ class Period:
                 return cls(last.year, tertial)
         raise PeriodError(f"{interval_end} är inte slutet på ett tertial.")
 
+    @classmethod
+    def last_completed(cls, day: dt.date) -> Period:
+        """The latest period that has ended before ``day`` (for a run without a data interval)."""
+        for tertial in (2, 1):
+            p = cls(day.year, tertial)
+            if day >= p.end_exclusive:
+                return p
+        return cls(day.year - 1, 3)
+
     def __str__(self) -> str:
         return f"{self.year}-T{self.tertial}"
 

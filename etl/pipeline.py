@@ -1,23 +1,25 @@
 """The pipeline's steps as plain functions: each Airflow task calls one, and so does the CLI.
 
 Data flows one way: source → staging/raw → staging/validated → statistics → published →
-workbooks → archive. Steps hand each other paths in the run's staging folder, never data.
+workbooks → archive. Steps share a small ``RunPlan`` (period and folders, XCom-safe) and hand
+each other files in the run's staging folder, never data.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import subprocess
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import sqlalchemy as sa
 
 from etl import archive, config, disclosure, indicators, source, staging, validate
 from etl.extract import extract_table
-from etl.indicators import ALL
 from etl.periods import Period
 from reports import workbook
 
@@ -26,6 +28,40 @@ log = logging.getLogger(__name__)
 OUTPUT = "output"
 PUBLISHED = "published.csv"
 STATISTICS = "statistics.csv"
+SQLALCHEMY_DRIVERS = {
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "sqlite": "sqlite",
+}
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What one run covers and where its files go. Plain strings, so it travels as XCom."""
+
+    run_id: str
+    period_name: str
+    run_dir: str
+    archive_root: str
+
+    @property
+    def period(self) -> Period:
+        return Period.parse(self.period_name)
+
+    @property
+    def run(self) -> Path:
+        return Path(self.run_dir)
+
+    @property
+    def output(self) -> Path:
+        return self.run / OUTPUT
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def of(cls, plan: RunPlan | dict) -> RunPlan:
+        return plan if isinstance(plan, RunPlan) else cls(**plan)
 
 
 @dataclass(frozen=True)
@@ -51,106 +87,35 @@ def code_version() -> str:
         return "okänd"
 
 
-def extract_step(source_url: str, table: str, period: Period, run: Path, key: bytes) -> dict:
-    """Extract one table; returns its (small, personal-data-free) meta for XCom and logs."""
-    cfg = config.pipeline()
-    result = extract_table(source_url, table, period, run, key, chunk_rows=cfg.chunk_rows)
-    log.info("Extraherade %s: %d rader till %s", table, result.rows, result.path)
-    return result.to_dict()
+def plan_run(
+    run_id: str,
+    *,
+    period: str | None = None,
+    interval_end: dt.datetime | None = None,
+    run_after: dt.datetime | None = None,
+    data_dir: Path | None = None,
+) -> RunPlan:
+    """Decide the period and folders of a run.
 
-
-def validate_step(run: Path) -> list[dict]:
-    """Validate all staged tables; logs the compact table; raises ValidationStop on critical failures."""
-    try:
-        reports = validate.validate_run(run)
-    except validate.ValidationStop:
-        log.error("Validering:\n%s", validate.summary_table(_reports_from_json(run)))
-        raise
-    log.info("Validering:\n%s", validate.summary_table(reports))
-    return [
-        {"table": r.table, "rows_read": r.rows_read, "rows_quarantined": r.rows_quarantined} for r in reports
-    ]
-
-
-def _reports_from_json(run: Path) -> list[validate.TableReport]:
-    return [validate.TableReport(**r) for r in staging.read_json(Path(run) / "validation.json")]
-
-
-def statistics_step(run: Path, period: Period) -> dict:
-    """Build statistics, the internal CSV and the published (suppressed) table."""
-    cfg = config.pipeline()
-    out = Path(run) / OUTPUT
-    out.mkdir(parents=True, exist_ok=True)
-    stats = indicators.build_statistics(run, period)
-    indicators.write_statistics_csv(stats, out / STATISTICS)
-    published = disclosure.publish(stats, cfg.disclosure)
-    published.to_csv(out / PUBLISHED, index=False, lineterminator="\n")
-    return {"statistics": str(out / STATISTICS), "published": str(out / PUBLISHED)}
-
-
-def scopes() -> list[str]:
-    """Recipient scopes: the whole unit and each district."""
-    return [ALL, *config.pipeline().districts]
-
-
-def workbook_step(run: Path, period: Period, scope: str) -> str:
-    """Write the workbook for one scope from the published table."""
-    published = pd.read_csv(
-        Path(run) / OUTPUT / PUBLISHED, dtype={"published": "string"}, keep_default_na=False
+    The period is, in order: the operator's override, the tertial ending at the data
+    interval's end (local time), or the last tertial completed when the run was due.
+    """
+    tz = ZoneInfo(config.pipeline().timezone)
+    if period:
+        chosen = Period.parse(period)
+    elif interval_end is not None:
+        chosen = Period.ending_at(interval_end.astimezone(tz).date())
+    elif run_after is not None:
+        chosen = Period.last_completed(run_after.astimezone(tz).date())
+    else:
+        raise ValueError("Körningen saknar både period, dataintervall och run_after.")
+    root = Path(data_dir) if data_dir is not None else config.data_dir()
+    return RunPlan(
+        run_id=run_id,
+        period_name=str(chosen),
+        run_dir=str(staging.run_dir(root / "staging", run_id)),
+        archive_root=str(root / "archive"),
     )
-    published["value"] = pd.to_numeric(published["value"], errors="coerce")
-    path = workbook.write_workbook(
-        published, period, scope, Path(run) / OUTPUT / "workbooks", config.pipeline().unit_name
-    )
-    return str(path)
-
-
-def archive_step(run: Path, period: Period, archive_root: Path, run_id: str) -> dict:
-    """Archive the run's outputs as a new (or the identical existing) package version."""
-    out = Path(run) / OUTPUT
-    files = {
-        STATISTICS: out / STATISTICS,
-        PUBLISHED: out / PUBLISHED,
-        "validation.json": Path(run) / "validation.json",
-    }
-    files.update({f"workbooks/{p.name}": p for p in sorted((out / "workbooks").glob("*.xlsx"))})
-    row_counts = {
-        name: staging.read_json(staging.meta_path(run, staging.RAW, name))["rows"] for name in source.TABLES
-    }
-    metadata = {
-        "run_id": run_id,
-        "data_interval": {"start": period.tertial_start.isoformat(), "end": period.end_exclusive.isoformat()},
-        "code_version": code_version(),
-        "source_rows": row_counts,
-    }
-    result = archive.archive_package(archive_root, period, files, metadata)
-    verb = "Arkiverade" if result.created else "Oförändrat innehåll, befintligt paket"
-    log.info("%s: %s", verb, result.path)
-    return {"path": str(result.path), "version": result.version, "created": result.created}
-
-
-def run_period(
-    source_url: str, period: Period, out: Path, key: bytes, run_id: str | None = None
-) -> RunResult:
-    """Run every step for ``period`` without Airflow (the CLI's ``run``)."""
-    run_id = run_id or f"cli__{period}"
-    run = staging.run_dir(Path(out) / "staging", run_id)
-    for table in source.TABLES:
-        extract_step(source_url, table, period, run, key)
-    validate_step(run)
-    statistics_step(run, period)
-    for scope in scopes():
-        workbook_step(run, period, scope)
-    result = archive_step(run, period, Path(out) / "archive", run_id)
-    package = Path(result["path"])
-    return RunResult(package, sorted((package / "workbooks").glob("*.xlsx")), result["created"])
-
-
-SQLALCHEMY_DRIVERS = {
-    "postgres": "postgresql+psycopg",
-    "postgresql": "postgresql+psycopg",
-    "sqlite": "sqlite",
-}
 
 
 def source_url_from_connection(conn) -> str:
@@ -169,3 +134,92 @@ def source_url_from_connection(conn) -> str:
         database=conn.schema or None,
     )
     return url.render_as_string(hide_password=False)
+
+
+def extract_step(plan: RunPlan | dict, table: str, source_url: str, key: bytes) -> dict:
+    """Extract one table; returns its (small, personal-data-free) meta for XCom and logs."""
+    plan = RunPlan.of(plan)
+    result = extract_table(
+        source_url, table, plan.period, plan.run, key, chunk_rows=config.pipeline().chunk_rows
+    )
+    log.info("Extraherade %s: %d rader", table, result.rows)
+    return result.to_dict()
+
+
+def validate_step(plan: RunPlan | dict) -> list[dict]:
+    """Validate all staged tables; log the compact table; raise ValidationStop on critical failures."""
+    run = RunPlan.of(plan).run
+    try:
+        reports = validate.validate_run(run)
+    except validate.ValidationStop:
+        saved = staging.read_json(run / "validation.json")
+        log.error("Validering:\n%s", validate.summary_table([validate.TableReport(**r) for r in saved]))
+        raise
+    log.info("Validering:\n%s", validate.summary_table(reports))
+    return [
+        {"table": r.table, "rows_read": r.rows_read, "rows_quarantined": r.rows_quarantined} for r in reports
+    ]
+
+
+def statistics_step(plan: RunPlan | dict) -> dict:
+    """Build statistics, the internal CSV and the published (suppressed) table."""
+    plan = RunPlan.of(plan)
+    plan.output.mkdir(parents=True, exist_ok=True)
+    stats = indicators.build_statistics(plan.run, plan.period)
+    indicators.write_statistics_csv(stats, plan.output / STATISTICS)
+    published = disclosure.publish(stats, config.pipeline().disclosure)
+    published.to_csv(plan.output / PUBLISHED, index=False, lineterminator="\n")
+    return {"statistics": str(plan.output / STATISTICS), "published": str(plan.output / PUBLISHED)}
+
+
+def workbook_step(plan: RunPlan | dict, scope: str) -> str:
+    """Write the workbook for one scope from the published table."""
+    plan = RunPlan.of(plan)
+    published = pd.read_csv(plan.output / PUBLISHED, dtype={"published": "string"}, keep_default_na=False)
+    published["value"] = pd.to_numeric(published["value"], errors="coerce")
+    path = workbook.write_workbook(
+        published, plan.period, scope, plan.output / "workbooks", config.pipeline().unit_name
+    )
+    return str(path)
+
+
+def archive_step(plan: RunPlan | dict) -> dict:
+    """Archive the run's outputs as a new (or the identical existing) package version."""
+    plan = RunPlan.of(plan)
+    files = {
+        STATISTICS: plan.output / STATISTICS,
+        PUBLISHED: plan.output / PUBLISHED,
+        "validation.json": plan.run / "validation.json",
+    }
+    files.update({f"workbooks/{p.name}": p for p in sorted((plan.output / "workbooks").glob("*.xlsx"))})
+    row_counts = {
+        name: staging.read_json(staging.meta_path(plan.run, staging.RAW, name))["rows"]
+        for name in source.TABLES
+    }
+    period = plan.period
+    metadata = {
+        "run_id": plan.run_id,
+        "data_interval": {"start": period.tertial_start.isoformat(), "end": period.end_exclusive.isoformat()},
+        "code_version": code_version(),
+        "source_rows": row_counts,
+    }
+    result = archive.archive_package(Path(plan.archive_root), period, files, metadata)
+    verb = "Arkiverade" if result.created else "Oförändrat innehåll, befintligt paket"
+    log.info("%s: %s", verb, result.path)
+    return {"path": str(result.path), "version": result.version, "created": result.created}
+
+
+def run_period(
+    source_url: str, period: Period, out: Path, key: bytes, run_id: str | None = None
+) -> RunResult:
+    """Run every step for ``period`` without Airflow (the CLI's ``run``)."""
+    plan = plan_run(run_id or f"cli__{period}", period=str(period), data_dir=out)
+    for table in source.TABLES:
+        extract_step(plan, table, source_url, key)
+    validate_step(plan)
+    statistics_step(plan)
+    for scope in config.scopes():
+        workbook_step(plan, scope)
+    archived = archive_step(plan)
+    package = Path(archived["path"])
+    return RunResult(package, sorted((package / "workbooks").glob("*.xlsx")), archived["created"])

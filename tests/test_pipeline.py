@@ -137,3 +137,22 @@ def test_bad_period_and_missing_key_exit_1(tmp_path, monkeypatch, capsys):
     assert "Ogiltig period" in capsys.readouterr().err
     assert main(["run", "--source", url, "--period", "2018-T1", "--out", str(tmp_path)]) == 1
     assert "pseudonymiseringsnyckel" in capsys.readouterr().err
+
+
+def test_plan_resolves_the_period_from_override_interval_or_run_after(tmp_path):
+    import datetime as dt
+
+    from etl.pipeline import plan_run
+
+    utc = dt.UTC
+    # T2 2018 ends at 2018-09-01 00:00 Stockholm = 2018-08-31 22:00 UTC.
+    by_interval = plan_run("r", interval_end=dt.datetime(2018, 8, 31, 22, tzinfo=utc), data_dir=tmp_path)
+    assert by_interval.period_name == "2018-T2"
+    # A manual run due 2019-02-03 without interval covers the last completed period: 2018-T3.
+    assert plan_run("r", run_after=dt.datetime(2019, 2, 3, tzinfo=utc)).period_name == "2018-T3"
+    # 2018-05-01 00:30 Stockholm is 2018-04-30 22:30 UTC: T1 has just ended.
+    assert plan_run("r", run_after=dt.datetime(2018, 4, 30, 22, 30, tzinfo=utc)).period_name == "2018-T1"
+    forced = plan_run("manual__2018-05-16T00:00:00+00:00", period="2017-T3", data_dir=tmp_path)
+    assert forced.period_name == "2017-T3"
+    assert forced.run_dir == str(tmp_path / "staging" / "manual__2018-05-16T00_00_00_00_00")
+    assert forced.archive_root == str(tmp_path / "archive")

@@ -1,0 +1,121 @@
+"""The DAG as Airflow sees it: integrity in-process, and real runs through `airflow dags test`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from etl import archive
+from tests.conftest import REPO, _new_postgres_database, require_postgres
+from tests.pii_scan import scan
+
+AIRFLOW = str(Path(sys.executable).parent / "airflow")
+DAG_ID = "tertial_followup"
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    start = time.perf_counter()
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    bag.parse_seconds = time.perf_counter() - start
+    return bag
+
+
+def test_dags_import_without_errors_and_parse_fast(dagbag):
+    assert dagbag.import_errors == {}
+    assert DAG_ID in dagbag.dags
+    assert dagbag.parse_seconds < 2.0, f"parsing took {dagbag.parse_seconds:.2f} s"
+
+
+def test_every_dag_and_task_has_owner_tags_retries_and_docs(dagbag):
+    for dag in dagbag.dags.values():
+        assert dag.tags and dag.doc_md, dag.dag_id
+        assert dag.max_active_runs == 1 and dag.catchup
+        for t in dag.tasks:
+            assert t.owner == "forsorjningsstod", t.task_id
+            assert t.retries >= 1 and t.max_retry_delay is not None, t.task_id
+            assert t.doc_md and "If it fails" in t.doc_md, f"{t.task_id} lacks operator docs"
+
+
+def test_task_graph_flows_one_way(dagbag):
+    dag = dagbag.dags[DAG_ID]
+    order = ["plan", "extract", "validate", "statistics", "workbook", "archive"]
+    assert {t.task_id for t in dag.tasks} == set(order)
+    for upstream, downstream in zip(order, order[1:], strict=False):
+        assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
+
+
+def _airflow_env(home: Path, metadata_url: str, source_conn: dict, data_dir: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "EB_"))}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=metadata_url,
+        AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
+        AIRFLOW__CORE__PLUGINS_FOLDER=str(REPO / "plugins"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW_CONN_EB_SOURCE=json.dumps(source_conn),
+        AIRFLOW_CONN_EB_PSEUDONYM_KEY=json.dumps({"conn_type": "generic", "password": "k" * 40}),
+        EB_DATA_DIR=str(data_dir),
+        GX_ANALYTICS_ENABLED="false",
+    )
+    return env
+
+
+def _run(args: list[str], env: dict, log: Path) -> None:
+    proc = subprocess.run([AIRFLOW, *args], env=env, capture_output=True, text=True, timeout=600)
+    log.write_text(proc.stdout + proc.stderr)
+    assert proc.returncode == 0, f"airflow {' '.join(args)} failed:\n{(proc.stdout + proc.stderr)[-4000:]}"
+
+
+def _dag_test_2018_t1(tmp_path: Path, metadata_url: str, source_url: str, source_conn: dict) -> None:
+    from tests.test_pipeline import _small_db
+
+    _small_db(source_url)
+    home, data = tmp_path / "airflow", tmp_path / "data"
+    home.mkdir()
+    env = _airflow_env(home, metadata_url, source_conn, data)
+    _run(["db", "migrate"], env, tmp_path / "migrate.log")
+    _run(["dags", "test", DAG_ID, "2018-05-16"], env, tmp_path / "run.log")
+
+    package = data / "archive" / "2018" / "T1" / "v1"
+    assert (package / "manifest.json").exists() and archive.verify(data / "archive") == []
+    assert len(list((package / "workbooks").glob("*.xlsx"))) == 4
+    run_log = (tmp_path / "run.log").read_text()
+    assert "Validering:" in run_log and "lästa" in run_log and f"Arkiverade: {package}" in run_log
+    assert scan(data) == {} and scan(home) == {} and scan(tmp_path / "run.log") == {}
+
+
+@pytest.mark.slow
+def test_dag_runs_2018_t1_on_sqlite(tmp_path):
+    db = tmp_path / "source.db"
+    _dag_test_2018_t1(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'airflow.db'}",
+        f"sqlite:///{db}",
+        {"conn_type": "sqlite", "host": str(db)},
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_dag_runs_2018_t1_on_postgres_metadata_and_source(tmp_path):
+    require_postgres()
+    meta_url, drop_meta = _new_postgres_database()
+    source_url, drop_source = _new_postgres_database()
+    try:
+        src = sa.make_url(source_url)
+        conn = {"conn_type": "postgres", "host": src.host, "port": src.port, "login": src.username,
+                "schema": src.database}  # fmt: skip
+        _dag_test_2018_t1(tmp_path, meta_url, source_url, conn)
+    finally:
+        drop_meta()
+        drop_source()
