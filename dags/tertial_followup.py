@@ -111,9 +111,14 @@ def tertial_followup():
 
     @task(doc_md=DOCS["validate"])
     def validate(extracted: list[dict], plan: dict) -> list[dict]:
-        from etl import pipeline
+        from airflow.sdk.exceptions import AirflowFailException
 
-        return pipeline.validate_step(plan)
+        from etl import pipeline, validate
+
+        try:
+            return pipeline.validate_step(plan)
+        except validate.ValidationStop as stop:  # bad data does not get better by retrying
+            raise AirflowFailException(str(stop)) from stop
 
     @task(doc_md=DOCS["statistics"])
     def statistics(validated: list[dict], plan: dict) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import subprocess
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -73,7 +74,12 @@ class RunResult:
 
 @cache
 def code_version() -> str:
-    """The git commit of the code (or 'okänd'); recorded in manifests, not in figures."""
+    """$EB_CODE_VERSION (set in the Docker image), else the git commit, else 'okänd'.
+
+    Recorded in manifests, never in figures.
+    """
+    if os.environ.get("EB_CODE_VERSION"):
+        return os.environ["EB_CODE_VERSION"]
     try:
         out = subprocess.run(
             ["git", "rev-parse", "--short=12", "HEAD"],

@@ -10,10 +10,13 @@ export AIRFLOW_HOME="${AIRFLOW_HOME:-$REPO/var/airflow}"
 export AIRFLOW__CORE__DAGS_FOLDER="$REPO/dags"
 export AIRFLOW__CORE__PLUGINS_FOLDER="$REPO/plugins"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW__CORE__DEFAULT_TIMEZONE=Europe/Stockholm   # backfill dates read as local dates
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-sqlite:///$AIRFLOW_HOME/airflow.db}"
 export AIRFLOW__CORE__EXECUTOR="${AIRFLOW__CORE__EXECUTOR:-LocalExecutor}"
 export GX_ANALYTICS_ENABLED=false
-export AIRFLOW_CONN_EB_SOURCE="${AIRFLOW_CONN_EB_SOURCE:-{\"conn_type\": \"sqlite\", \"host\": \"$EB_DEMO_DB\"}}"
+if [ -z "${AIRFLOW_CONN_EB_SOURCE:-}" ]; then
+  export AIRFLOW_CONN_EB_SOURCE="{\"conn_type\": \"sqlite\", \"host\": \"$EB_DEMO_DB\"}"
+fi
 if [ -f "$EB_PSEUDONYM_KEY_FILE" ]; then
   export AIRFLOW_CONN_EB_PSEUDONYM_KEY="{\"conn_type\": \"generic\", \"password\": \"$(cat "$EB_PSEUDONYM_KEY_FILE")\"}"
 fi

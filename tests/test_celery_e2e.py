@@ -1,0 +1,367 @@
+"""The production topology end to end: api-server, scheduler, dag-processor and a Celery worker.
+
+Real processes on loopback, as in docker-compose.yml but without containers: CeleryExecutor with
+Redis as broker, a fresh PostgreSQL database as metadata DB and Celery result backend, a fresh
+PostgreSQL source database with the small demo data (``tests.test_pipeline._small_db``), the
+repository's dags/ and plugins/, and a temporary AIRFLOW_HOME and EB_DATA_DIR.
+
+The DAG has ``catchup=True`` from 2018: unpausing it would normally make the scheduler create a
+run for every tertial since 2018-T1. The test sets ``[scheduler] use_job_schedule = False``
+(``AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE``): the scheduler then creates no scheduled runs at all but
+still runs manually triggered ones, so the one run the test triggers is the only run, and the
+test asserts that.
+
+Where Redis or PostgreSQL is not reachable the test skips with the reason; under
+``REQUIRE_POSTGRES=1`` (set by .ci/run) it fails instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from etl import archive
+from tests.conftest import _new_postgres_database, require_postgres
+from tests.pii_scan import scan
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+AIRFLOW = str(Path(sys.executable).parent / "airflow")
+DAG_ID = "tertial_followup"
+ADMIN = "eb-admin"
+REDIS_URL = os.environ.get("EB_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+"""Broker; a Redis DB number of its own, and a queue name unique to each test run (below)."""
+
+START_TIMEOUT = 180  # seconds for the api-server to answer and the DAG to be parsed
+RUN_TIMEOUT = 480  # seconds for the triggered run to succeed (it takes about a minute)
+STOP_TIMEOUT = 30  # seconds between SIGTERM and SIGKILL for each process group
+
+
+def require_redis() -> None:
+    """Skip (or fail under REQUIRE_POSTGRES=1) when the Redis broker is not reachable."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3, socket_timeout=3)
+        client.ping()
+        client.close()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        reason = f"Redis på {REDIS_URL} går inte att nå: {type(exc).__name__}: {exc}"
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"REQUIRE_POSTGRES=1 men {reason}")
+        pytest.skip(reason)
+
+
+def _require_celery_executor(env: dict) -> None:
+    """Fail with the cause when the installed celery cannot run the CeleryExecutor at all.
+
+    Otherwise the worker dies at start with a misleading "only available in Airflow versions
+    >= 2.8.0" from the provider. Seen with celery 5.7.0, which dropped
+    ``celery.backends.database.retry`` that apache-airflow-providers-celery 3.26.0 imports.
+    """
+    code = "import airflow.providers.celery.executors.celery_executor_utils"
+    probe = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    if probe.returncode != 0:
+        import celery
+
+        last = (probe.stderr.strip().splitlines() or ["?"])[-1]
+        pytest.fail(
+            f"CeleryExecutor kan inte importeras med celery {celery.__version__}: {last}\n"
+            "Lås en celery som providern stöder i requirements.lock (celery 5.6.3, kombu 5.6.2, redis 6.4.0)."
+        )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+class Topology:
+    """Airflow components as subprocesses, each in its own process group with its own log file."""
+
+    def __init__(self, env: dict, log_dir: Path) -> None:
+        self.env = env
+        self.log_dir = log_dir
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str, *args: str) -> None:
+        with open(self.log_dir / f"{name}.log", "wb") as log:
+            self.procs[name] = subprocess.Popen(
+                [AIRFLOW, *args],
+                env=self.env,
+                cwd=self.log_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # own process group: stop() reaches every child
+            )
+
+    def assert_alive(self) -> None:
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                raise AssertionError(f"{name} avslutades oväntat med kod {proc.returncode}")
+
+    def stop(self) -> None:
+        """SIGTERM every group, wait, then SIGKILL what is left (also orphans of exited leaders)."""
+        for proc in self.procs.values():
+            _signal_group(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for proc in self.procs.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        for proc in self.procs.values():
+            _signal_group(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=10)
+
+    def logs(self, tail: int = 6000) -> str:
+        parts = []
+        for name in self.procs:
+            text = (self.log_dir / f"{name}.log").read_text(errors="replace")
+            parts.append(f"===== {name} (sista {tail} tecken) =====\n{text[-tail:]}")
+        return "\n".join(parts)
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone already
+        os.killpg(pgid, sig)
+
+
+def _cli(env: dict, log_dir: Path, name: str, *args: str) -> str:
+    proc = subprocess.run([AIRFLOW, *args], env=env, cwd=log_dir, capture_output=True, text=True, timeout=300)
+    (log_dir / f"cli-{name}.log").write_text(proc.stdout + proc.stderr)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"airflow {' '.join(args)} misslyckades:\n{output[-4000:]}"
+    return proc.stdout
+
+
+def _wait(what: str, check, timeout: float, topology: Topology, interval: float = 2.0):
+    """Poll ``check()`` until it returns something truthy; fail on timeout or a dead process."""
+    deadline = time.monotonic() + timeout
+    while True:
+        topology.assert_alive()
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Tidsgränsen ({timeout:.0f} s) gick ut: {what}")
+        time.sleep(interval)
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout=5) as r:
+            return r.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _api(port: int, method: str, path: str, body: dict, token: str | None = None) -> dict:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(), method=method, headers=headers
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        raise AssertionError(f"{method} {path}: HTTP {exc.code}: {exc.read()[:2000]!r}") from exc
+
+
+def _task_log_tails(home: Path, tail: int = 3000) -> str:
+    files = sorted((home / "logs").rglob("*.log")) if (home / "logs").exists() else []
+    return "\n".join(f"----- {f.relative_to(home)}\n{f.read_text(errors='replace')[-tail:]}" for f in files)
+
+
+@pytest.fixture
+def databases():
+    """(metadata URL, source URL): two fresh PostgreSQL databases, dropped afterwards."""
+    require_postgres()
+    require_redis()
+    meta_url, drop_meta = _new_postgres_database()
+    source_url, drop_source = _new_postgres_database()
+    try:
+        yield meta_url, source_url
+    finally:
+        drop_meta()
+        drop_source()
+
+
+def _env(home: Path, data: Path, meta_url: str, source_url: str, port: int, queue: str) -> dict:
+    from tests.dags.test_tertial_followup import _airflow_env
+
+    src = sa.make_url(source_url)
+    source_conn = {"conn_type": "postgres", "host": src.host, "port": src.port, "login": src.username,
+                   "schema": src.database}  # fmt: skip
+    env = _airflow_env(home, meta_url, source_conn, data)
+    result_backend = sa.make_url(meta_url).set(drivername="postgresql+psycopg")
+    env.update(
+        AIRFLOW__CORE__EXECUTOR="CeleryExecutor",
+        AIRFLOW__CORE__PARALLELISM="4",
+        AIRFLOW__CORE__FERNET_KEY=_fernet_key(),
+        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
+        AIRFLOW__CORE__DEFAULT_TIMEZONE="Europe/Stockholm",  # as in docker-compose.yml
+        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{port}/execution/",
+        AIRFLOW__API__HOST="127.0.0.1",
+        AIRFLOW__API__PORT=str(port),
+        AIRFLOW__API__WORKERS="1",
+        AIRFLOW__API__SECRET_KEY=secrets.token_urlsafe(64),
+        AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_urlsafe(64),  # >= 64 bytes: no InsecureKeyLengthWarning
+        # As in docker-compose.yml: simple auth manager, one admin, password from a file we write.
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{ADMIN}:admin",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(home / "passwords.json"),
+        AIRFLOW__CELERY__BROKER_URL=REDIS_URL,
+        AIRFLOW__CELERY__RESULT_BACKEND="db+" + result_backend.render_as_string(hide_password=False),
+        AIRFLOW__CELERY__WORKER_CONCURRENCY="2",
+        AIRFLOW__OPERATORS__DEFAULT_QUEUE=queue,  # never share tasks with another worker on this Redis
+        # The flood guard: no scheduled (catch-up) runs at all; triggered runs still run.
+        AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
+    )
+    return env
+
+
+def test_celery_topology_runs_2018_t1(tmp_path, databases):
+    from tests.test_pipeline import _small_db
+
+    started = time.monotonic()
+    meta_url, source_url = databases
+    _small_db(source_url)
+    home, data, logs = tmp_path / "airflow", tmp_path / "data", tmp_path / "proc-logs"
+    for d in (home, data, logs):
+        d.mkdir()
+    port = _free_port()
+    queue = f"eb-e2e-{uuid.uuid4().hex[:10]}"
+    env = _env(home, data, meta_url, source_url, port, queue)
+    password = secrets.token_urlsafe(24)
+    (home / "passwords.json").write_text(json.dumps({ADMIN: password}))
+    meta = sa.create_engine(meta_url, poolclass=sa.pool.NullPool)
+
+    _require_celery_executor(env)
+    _cli(env, logs, "db-migrate", "db", "migrate")
+    topology = Topology(env, logs)
+    ok = False
+    try:
+        topology.start("api-server", "api-server", "--host", "127.0.0.1", "--port", str(port), "-w", "1")
+        topology.start("scheduler", "scheduler")
+        topology.start("dag-processor", "dag-processor")
+        topology.start(
+            "celery-worker", "celery", "worker", "--concurrency", "2", "--queues", queue,
+            "--celery-hostname", f"{queue}@%h", "--without-gossip", "--without-mingle",
+            "--skip-serve-logs",  # same AIRFLOW_HOME as the api-server; no log server on 0.0.0.0
+        )  # fmt: skip
+
+        _wait("api-server svarar på /api/v2/monitor/health", lambda: _healthy(port), START_TIMEOUT, topology)
+
+        def dag_parsed():
+            with meta.connect() as conn:
+                errors = conn.execute(sa.text("select filename, stacktrace from import_error")).all()
+                assert not errors, f"DAG-importfel: {errors}"
+                return conn.execute(
+                    sa.text("select count(*) from serialized_dag where dag_id = :d"), {"d": DAG_ID}
+                ).scalar()
+
+        _wait("dag-processor har serialiserat DAG:en", dag_parsed, START_TIMEOUT, topology)
+        parsed_at = time.monotonic()
+
+        # Through the REST API, as the UI does. (`airflow dags trigger --logical-date` would not do:
+        # the CLI infers a manual run's data interval from run_after = now, i.e. the latest tertial,
+        # while the REST API infers it from the logical date.)
+        token = _api(port, "POST", "/auth/token", {"username": ADMIN, "password": password})["access_token"]
+        _api(port, "PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False}, token)
+        triggered = _api(
+            port, "POST", f"/api/v2/dags/{DAG_ID}/dagRuns", {"logical_date": "2018-05-16T00:00:00Z"}, token
+        )
+        assert triggered["dag_run_id"].startswith("manual__tertial__2018-T1__"), triggered
+
+        def run_finished():
+            with meta.connect() as conn:
+                runs = conn.execute(
+                    sa.text("select run_id, run_type, state from dag_run where dag_id = :d"), {"d": DAG_ID}
+                ).all()
+                bad = conn.execute(
+                    sa.text(
+                        "select task_id, map_index, state from task_instance where dag_id = :d"
+                        " and state in ('failed', 'upstream_failed')"
+                    ),
+                    {"d": DAG_ID},
+                ).all()
+            assert not bad, f"Uppgifter misslyckades: {bad}"  # (up_for_retry is waited out)
+            assert len(runs) == 1, f"Bara den utlösta körningen får finnas, inte: {runs}"
+            state = runs[0].state
+            assert state != "failed", f"Körningen misslyckades: {runs}"
+            return runs[0] if state == "success" else None
+
+        run = _wait("körningen 2018-T1 lyckas", run_finished, RUN_TIMEOUT, topology, interval=3.0)
+        run_seconds = time.monotonic() - parsed_at
+        assert run.run_type == "manual"
+
+        with meta.connect() as conn:
+            tis = conn.execute(
+                sa.text("select task_id, state, queue, hostname from task_instance where dag_id = :d"),
+                {"d": DAG_ID},
+            ).all()
+        assert tis and {t.state for t in tis} == {"success"}, tis
+        assert {t.queue for t in tis} == {queue}, "alla uppgifter ska ha gått via arbetarens kö"
+        assert all(t.hostname for t in tis), "varje uppgift ska ha körts av en arbetare"
+
+        def celery_results_stored():  # the worker stores a result just after the task reports success
+            with meta.connect() as conn:
+                done = conn.execute(sa.text("select count(*) from celery_taskmeta where status = 'SUCCESS'"))
+                return done.scalar() >= len(tis)
+
+        _wait("Celery har sparat ett resultat per uppgift", celery_results_stored, 60, topology)
+
+        package = data / "archive" / "2018" / "T1" / "v1"
+        assert (package / "manifest.json").exists()
+        assert archive.verify(data / "archive") == []
+        assert len(list((package / "workbooks").glob("*.xlsx"))) == 4
+        assert scan(data) == {} and scan(home) == {}, "personnummer i staging, arkiv eller loggar"
+        ok = True
+        print(
+            f"\nCelery-topologin: DAG:en tolkad efter {parsed_at - started:.0f} s, "
+            f"körningen klar {run_seconds:.0f} s senare, {len(tis)} uppgifter."
+        )
+    finally:
+        topology.stop()
+        meta.dispose()
+        _forget_queue(queue)
+        if not ok:
+            print(topology.logs())
+            print("===== uppgiftsloggar =====")
+            print(_task_log_tails(home))
+
+
+def _forget_queue(queue: str) -> None:
+    """Remove what this run left in Redis (its queue and kombu bindings); best effort."""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3, socket_timeout=3)
+        for key in client.scan_iter(match=f"*{queue}*"):
+            client.delete(key)
+        client.close()
+    except Exception:  # noqa: BLE001, S110 - cleanup must never mask the test's outcome
+        pass
