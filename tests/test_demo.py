@@ -1,0 +1,43 @@
+"""`make demo` as a user runs it (scripts/demo.sh), in temporary folders: twice, to prove re-runs are safe."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from etl import archive
+from tests.conftest import REPO
+from tests.pii_scan import scan
+
+
+@pytest.mark.slow
+def test_demo_runs_the_dag_prints_its_outputs_and_is_safe_to_rerun(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "EB_"))}
+    env.update(
+        EB_DATA_DIR=str(tmp_path / "data"),
+        EB_DEMO_DB=str(tmp_path / "demo" / "source.db"),
+        EB_PSEUDONYM_KEY_FILE=str(tmp_path / "demo" / "pseudonym.key"),
+        AIRFLOW_HOME=str(tmp_path / "airflow"),
+    )
+    outputs = []
+    for _ in range(2):
+        proc = subprocess.run(
+            ["bash", str(REPO / "scripts" / "demo.sh")], env=env, capture_output=True, text=True, timeout=900
+        )
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        outputs.append(proc.stdout)
+
+    package = tmp_path / "data" / "archive" / "2018" / "T1" / "v1"
+    for out in outputs:
+        assert f"Klart. Arkivpaket: {package}" in out
+        books = re.findall(r"Arbetsbok: (\S+)", out)
+        assert len(books) == 4 and all(os.path.exists(b) for b in books)
+    assert sorted(p.name for p in package.parent.iterdir()) == ["v1"]  # the re-run did not duplicate
+    assert archive.verify(tmp_path / "data" / "archive") == []
+    # No personnummer in staging, outputs, archive, Airflow's logs or database dumps of XCom.
+    assert scan(tmp_path / "data") == {}
+    assert scan(tmp_path / "airflow" / "logs") == {}
+    assert scan(tmp_path / "airflow" / "demo-run.log") == {}
