@@ -154,9 +154,10 @@ def extract_step(plan: RunPlan | dict, table: str, source_url: str, key: bytes) 
 
 def validate_step(plan: RunPlan | dict) -> list[dict]:
     """Validate all staged tables; log the compact table; raise ValidationStop on critical failures."""
-    run = RunPlan.of(plan).run
+    plan = RunPlan.of(plan)
+    run = plan.run
     try:
-        reports = validate.validate_run(run)
+        reports = validate.validate_run(run, period=plan.period)
     except validate.ValidationStop:
         saved = staging.read_json(run / "validation.json")
         log.error("Validering:\n%s", validate.summary_table([validate.TableReport(**r) for r in saved]))
@@ -197,6 +198,9 @@ def archive_step(plan: RunPlan | dict) -> dict:
         PUBLISHED: plan.output / PUBLISHED,
         "validation.json": plan.run / "validation.json",
     }
+    # GX results and Data Docs, where validation wrote them (Data Docs can be switched off).
+    optional = {"validation/gx": plan.run / "gx", "validation/data_docs": plan.run / "data_docs"}
+    files.update({name: path for name, path in optional.items() if path.exists()})
     files.update({f"workbooks/{p.name}": p for p in sorted((plan.output / "workbooks").glob("*.xlsx"))})
     row_counts = {
         name: staging.read_json(staging.meta_path(plan.run, staging.RAW, name))["rows"]
