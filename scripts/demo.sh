@@ -28,5 +28,6 @@ print("== Klart. Arkivpaket:", package)
 for book in sorted((package / "workbooks").glob("*.xlsx")):
     print("   Arbetsbok:", book)
 print("   Statistik (intern):", package / "statistics.csv")
+print("   Valideringsrapport (Data Docs):", package / "validation" / "data_docs" / "index.html")
 print("   Körlogg:", Path("$AIRFLOW_HOME") / "demo-run.log")
 PY
