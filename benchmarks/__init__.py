@@ -1,0 +1,4 @@
+"""Benchmarks: run by hand (``python -m benchmarks.<name>``), never collected by pytest.
+
+See docs/benchmarks.md.
+"""
