@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint standalone clean
+.PHONY: install demo test bench standalone clean
 
 install: $(STAMP)
 
@@ -29,3 +29,6 @@ standalone: install
 
 clean:
 	rm -rf var
+
+bench: install
+	$(BIN)/python -m benchmarks.national
