@@ -607,11 +607,35 @@ class _GxRun:
         )
         self.context.build_data_docs(site_names=["run"])
         _strip_build_time(site)
+        _add_static_index(site)
         return site / "index.html"
 
 
 _BUILD_STAMP = re.compile(r"\?d=\d{8}T\d{6}\.\d+Z")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _add_static_index(site: Path) -> None:
+    """Add a plain list of every suite and validation page to the index.
+
+    GX's index builds its tables with scripts from public CDNs, so on a closed network, or when
+    the archive is opened years later, it lists nothing; this list needs no script or network.
+    """
+    index = site / "index.html"
+
+    def links(folder: str) -> str:
+        pages = sorted(p.relative_to(site).as_posix() for p in (site / folder).rglob("*.html"))
+        return "".join(f'<li><a href="{page}">{Path(page).stem}</a></li>' for page in pages)
+
+    section = (
+        '<section id="eb-static-index" style="margin:1em">'
+        "<h2>Valideringsresultat</h2><ul>" + links("validations") + "</ul>"
+        "<h2>Förväntningssviter (expectation suites)</h2><ul>" + links("expectations") + "</ul></section>"
+    )
+    page = index.read_text(encoding="utf-8")
+    index.write_text(
+        re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + section, page, count=1), encoding="utf-8"
+    )
 
 
 def _renumber_uuids(text: str) -> str:

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from etl import archive
+from etl import archive, source
 from tests.conftest import REPO
 from tests.pii_scan import scan
 
@@ -37,6 +37,12 @@ def test_demo_runs_the_dag_prints_its_outputs_and_is_safe_to_rerun(tmp_path):
         assert len(books) == 4 and all(os.path.exists(b) for b in books)
     assert sorted(p.name for p in package.parent.iterdir()) == ["v1"]  # the re-run did not duplicate
     assert archive.verify(tmp_path / "data" / "archive") == []
+    # Data Docs list every suite and result without scripts or network (GX's own list needs CDNs).
+    index = (package / "validation" / "data_docs" / "index.html").read_text(encoding="utf-8")
+    static = index[index.index('id="eb-static-index"') : index.index("</section>")]
+    for table in source.TABLES:
+        assert f'href="expectations/{table}.html"' in static
+        assert re.search(rf'href="validations/{table}/[^"]+/{table}\.html"', static), table
     # No personnummer in staging, outputs, archive, Airflow's logs or database dumps of XCom.
     assert scan(tmp_path / "data") == {}
     assert scan(tmp_path / "airflow" / "logs") == {}
