@@ -10,7 +10,6 @@ missing from or added to the source are recorded in the table's meta file.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -102,8 +101,13 @@ def _coerce(raw: pd.Series, col: sa.Column) -> pd.Series:
     return raw.astype("string")
 
 
-def transform_chunk(raw: pd.DataFrame, table: sa.Table, key: bytes) -> pd.DataFrame:
-    """Coerce types, flag failures, pseudonymise ids. Returns the staged columns in order."""
+def transform_chunk(
+    raw: pd.DataFrame, table: sa.Table, key: bytes, pseudonyms: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Coerce types, flag failures, pseudonymise ids. Returns the staged columns in order.
+
+    ``pseudonyms`` carries already computed pseudonyms from chunk to chunk (ids repeat).
+    """
     out = pd.DataFrame(index=raw.index)
     errors = pd.Series("", index=raw.index, dtype="string")
     person_cols = source.PERSON_ID_COLUMNS.get(table.name, ())
@@ -119,9 +123,9 @@ def transform_chunk(raw: pd.DataFrame, table: sa.Table, key: bytes) -> pd.DataFr
         if col.name in person_cols:
             ids = raw[col.name].astype("string").str.strip() if col.name in raw.columns else values
             out[col.name + LUHN_SUFFIX] = luhn_valid(ids).mask(ids.isna(), False)
-            values = pseudonymise(ids, key)
+            values = pseudonymise(ids, key, pseudonyms)
         elif col.name in staff_cols:
-            values = pseudonymise(values, key)
+            values = pseudonymise(values, key, pseudonyms)
         out[col.name] = values
     out[TYPE_ERRORS] = errors.mask(errors == "", pd.NA)
     schema = staging_schema(table)
@@ -175,13 +179,14 @@ def extract_table(
         stmt = stmt.order_by(*[tbl.c[c] for c in order])
         rows = type_errors = 0
         schema = staging_schema(contract)
+        pseudonyms: dict[str, str] = {}
         with engine.connect() as conn, pq.ParquetWriter(out_path, schema) as writer:
             result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(stmt)
             for part in result.partitions():
                 # Plain tuples: pandas probes each SQLAlchemy Row for a dtype, which costs ~10x
                 # the whole construction (docs/benchmarks.md).
                 raw = pd.DataFrame([tuple(row) for row in part], columns=present, dtype=object)
-                chunk = transform_chunk(raw, contract, key)
+                chunk = transform_chunk(raw, contract, key, pseudonyms)
                 type_errors += int(chunk[TYPE_ERRORS].notna().sum())
                 rows += len(chunk)
                 writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
@@ -200,8 +205,3 @@ def extract_table(
     )
     staging.write_json(staging.meta_path(run, staging.RAW, name), res.to_dict())
     return res
-
-
-def data_through(period: Period) -> dt.date:
-    """Last day the extract covers (shown to managers as 'data t.o.m.')."""
-    return period.end

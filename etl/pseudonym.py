@@ -82,18 +82,16 @@ def new_key_file(path: Path) -> Path:
     return path
 
 
-def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
+def pseudonymise(ids: pd.Series, key: bytes, cache: dict[str, str] | None = None) -> pd.Series:
     """Replace each id by 'p' + base32(HMAC-SHA256(key, id))[:26]; nulls stay null.
 
-    HMAC runs once per distinct id (ids repeat across months), then maps back vectorised.
+    HMAC runs once per distinct id, then maps back vectorised. ``cache`` (id → pseudonym) lets
+    a caller streaming many chunks hash each id only once.
     """
+    mapping = {} if cache is None else cache
     s = ids.astype("string")
-    uniques = s.dropna().unique()
-    mapping = {
-        u: "p"
-        + base64.b32encode(hmac.new(key, u.encode("utf-8"), hashlib.sha256).digest())
-        .decode("ascii")[:26]
-        .lower()
-        for u in uniques
-    }
+    for u in s.dropna().unique():
+        if u not in mapping:
+            digest = hmac.new(key, u.encode("utf-8"), hashlib.sha256).digest()
+            mapping[u] = "p" + base64.b32encode(digest).decode("ascii")[:26].lower()
     return s.map(mapping).astype("string")
