@@ -16,13 +16,18 @@ archive keeps identical content once and versions changed content.
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference, Param, dag, task
 
-from etl.config import scopes
+from etl import mail
+from etl.config import pipeline, scopes
 from etl.source import TABLES
 from tertial_timetable import TertialTimetable
+
+ORCHESTRATION = pipeline().orchestration
 
 DEFAULT_ARGS = {
     "owner": "forsorjningsstod",
@@ -63,10 +68,32 @@ Builds the sex-disaggregated statistics and the published (suppressed) table.
 Writes one Excel workbook per scope (the unit, each district) from published figures only.
 **If it fails:** a code error; see the traceback. Clearing is safe.
 """,
+    "email": """\
+#### E-post till en mottagare
+Sends one recipient their workbook and a summary (published figures only) through the
+`smtp_default` connection, or writes it to the outbox in outbox mode. A ledger in the archive
+records every message: a retried or cleared task, or a re-run of the tertial with the same
+workbook, sends nothing again unless the run is triggered with `resend`.
+**If it fails:** the log says why (SMTP server down, address outside the allowed domains).
+Fix the connection or `config/recipients.yml` and clear the task; it retries by itself first.
+""",
     "archive": """\
 #### Arkivera
-Writes an immutable, checksummed package; identical content reuses the existing version.
+Writes an immutable, checksummed package (workbooks, statistics, validation, Data Docs,
+email ledger); identical content reuses the existing version, changed content becomes v<N+1>.
 **If it fails:** nothing partial is left behind; clear the task to retry.
+""",
+    "verksamhetsberattelse": """\
+#### Verksamhetsberättelse
+Only for the full year (T3; skipped for T1/T2): assembles `<year>/VB/` with the year's latest
+T1, T2 and full-year packages referenced by hash and a trend workbook.
+**If it fails:** usually the year's T1 or T2 package is missing; run those tertials first.
+""",
+    "purge_staging": """\
+#### Rensa mellanlagring
+Deletes staging folders of earlier runs older than `staging.retention_days` (they hold
+quarantined rows). Never touches the archive.
+**If it fails:** harmless for the report; check file permissions on the staging folder.
 """,
 }
 
@@ -80,12 +107,28 @@ Writes an immutable, checksummed package; identical content reuses the existing 
     default_args=DEFAULT_ARGS,
     tags=["ekonomiskt-bistand", "tertial", "rapport"],
     doc_md=__doc__,
+    on_failure_callback=SmtpNotifier(**mail.operator_alert("failure")),
+    # EB_DEADLINE_ALERTS=off only for `airflow dags test` (the demo, tests): Airflow 3.3.2's
+    # dag.test() hands the unserialized alert to DeadlineAlertModel.get_by_id and crashes.
+    deadline=DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=dt.timedelta(hours=ORCHESTRATION.deadline_hours),
+        callback=AsyncCallback(SmtpNotifier, kwargs=mail.operator_alert("deadline")),
+    )
+    if os.environ.get("EB_DEADLINE_ALERTS", "on") != "off"
+    else None,
     params={
         "period": Param(
             None,
             type=["null", "string"],
             pattern=r"^\d{4}-T[123]$",
             description="Tvinga en period, t.ex. 2018-T1 (annars tertialet som körningen avser).",
+        ),
+        "send_emails": Param(True, type="boolean", description="Skicka e-post till mottagarna."),
+        "resend": Param(
+            False,
+            type="boolean",
+            description="Skicka igen även till den som redan fått samma siffror (annars aldrig två gånger).",
         ),
     },
 )
@@ -99,7 +142,7 @@ def tertial_followup():
         )
         return plan.to_dict()
 
-    @task(map_index_template="{{ table }}", retries=3, doc_md=DOCS["extract"])
+    @task(map_index_template="{{ table }}", retries=3, pool=ORCHESTRATION.source_pool, doc_md=DOCS["extract"])
     def extract(table: str, plan: dict) -> dict:
         from airflow.sdk import BaseHook
 
@@ -132,16 +175,45 @@ def tertial_followup():
 
         return pipeline.workbook_step(plan, scope)
 
-    @task(doc_md=DOCS["archive"])
-    def archive(books: list[str], plan: dict) -> dict:
+    @task(map_index_template="{{ recipient }}", retries=3, doc_md=DOCS["email"])
+    def email(recipient: str, plan: dict, books: list[str], params=None) -> dict:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from etl import pipeline
+
+        if not params.get("send_emails", True):
+            raise AirflowSkipException("E-post avstängd för körningen (send_emails = false).")
+        return pipeline.email_step(plan, recipient, resend=bool(params.get("resend")))
+
+    @task(trigger_rule="none_failed", doc_md=DOCS["archive"])
+    def archive(sent: list[dict], plan: dict) -> dict:
         from etl import pipeline
 
         return pipeline.archive_step(plan)
 
+    @task(doc_md=DOCS["verksamhetsberattelse"])
+    def verksamhetsberattelse(archived: dict, plan: dict) -> dict:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from etl import pipeline
+
+        result = pipeline.vb_step(plan)
+        if result is None:
+            raise AirflowSkipException("Inte helår (T3): verksamhetsberättelsen byggs bara i T3-körningen.")
+        return result
+
+    @task(doc_md=DOCS["purge_staging"])
+    def purge_staging(plan: dict) -> list[str]:
+        from etl import pipeline
+
+        return pipeline.purge_step(plan)
+
     p = plan()
     stats = statistics(validate(extract.partial(plan=p).expand(table=list(TABLES)), p), p)
     books = workbook.partial(plan=p, stats=stats).expand(scope=scopes())
-    archive(books, p)
+    sent = email.partial(plan=p, books=books).expand(recipient=mail.recipient_addresses())
+    verksamhetsberattelse(archive(sent, p), p)
+    purge_staging(p)
 
 
 tertial_followup()

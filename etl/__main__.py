@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--period", required=True, help="t.ex. 2018-T1")
     run.add_argument("--out", required=True, type=Path, help="mapp för staging, utdata och arkiv")
     run.add_argument("--no-email", action="store_true", help="skicka inga e-postmeddelanden")
+    run.add_argument(
+        "--resend", action="store_true", help="skicka igen även till den som redan fått samma siffror"
+    )
 
     ver = sub.add_parser("verify", help="kontrollera arkivets checksummor")
     ver.add_argument("archive_root", type=Path)
@@ -62,7 +65,9 @@ def _run(args: argparse.Namespace) -> int:
     try:
         period = Period.parse(args.period)
         key = pseudonym.load_key()
-        result = pipeline.run_period(args.source, period, args.out, key)
+        result = pipeline.run_period(
+            args.source, period, args.out, key, send_emails=not args.no_email, resend=args.resend
+        )
     except validate.ValidationStop as exc:
         print(f"STOPP: {exc}", file=sys.stderr)
         return EXIT_VALIDATION

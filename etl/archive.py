@@ -1,29 +1,49 @@
 """The archive: immutable, versioned packages for the verksamhetsberättelse.
 
 ``<root>/<year>/<T1|T2|T3>/v<N>/`` holds a run's outputs and ``manifest.json`` (SHA-256 and
-size of every file). A package is assembled in a temporary folder beside its target and moved
-into place with one rename, so a killed run leaves no partial package. Packages are never
-changed: a re-run with identical content reuses the existing version; different content
-becomes ``v<N+1>``.
+size of every file); ``manifest.sha256`` holds the manifest's own checksum, so that no byte of
+a package can change unnoticed. A package is assembled in a temporary folder beside its target
+(``.incoming-*``, never read as a package) and moved into place with one rename, so a killed
+run leaves no partial package. Packages are never changed: a re-run with identical content
+reuses the existing version; different content becomes ``v<N+1>``.
+
+``<root>/<year>/VB/v<N>/`` (the verksamhetsberättelse bundle) is written the same way; its
+``references.json`` points at the year's latest T1, T2 and T3 packages by path and hash.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 from etl import staging
 from etl.periods import Period
 
 MANIFEST = "manifest.json"
+EMAIL_LEDGER_DIR = "email_ledger"
+"""Beside a period's versions: the append-only e-mail ledger (etl.mail); each package holds the
+entries of its own run in email_ledger.json."""
+MANIFEST_SUM = "manifest.sha256"
+REFERENCES = "references.json"
+INCOMING = ".incoming-"
+"""Prefix of a package being written (left behind only by a killed run; never a package)."""
+VB = "VB"
+TERTIALS = ("T1", "T2", "T3")
+_RESERVED = {MANIFEST, MANIFEST_SUM}
+_VERSION = re.compile(r"v([1-9][0-9]*)")
+_KIND = re.compile(r"T[123]|VB")
+_RENAME_ATTEMPTS = 5
 
 
 class ArchiveError(RuntimeError):
-    """The archive is not as its manifests say."""
+    """The archive is not as its manifests say, or a package cannot be written."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +65,7 @@ def _file_entries(folder: Path) -> dict[str, dict]:
     return {
         p.relative_to(folder).as_posix(): {"sha256": sha256(p), "size": p.stat().st_size}
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != MANIFEST
+        if p.is_file() and p.relative_to(folder).as_posix() not in _RESERVED
     }
 
 
@@ -61,17 +81,35 @@ def period_dir(root: Path, period: Period) -> Path:
     return Path(root) / str(period.year) / f"T{period.tertial}"
 
 
-def versions(root: Path, period: Period) -> list[Path]:
-    base = period_dir(root, period)
-    found = [p for p in base.glob("v*") if p.is_dir() and p.name[1:].isdigit()] if base.exists() else []
+def _versions(base: Path) -> list[Path]:
+    found = [p for p in base.iterdir() if p.is_dir() and _VERSION.fullmatch(p.name)] if base.is_dir() else []
     return sorted(found, key=lambda p: int(p.name[1:]))
 
 
-def archive_package(root: Path, period: Period, files: dict[str, Path], metadata: dict) -> ArchiveResult:
-    """Archive ``files`` (name in package → source path) with ``metadata`` in the manifest."""
-    base = period_dir(root, period)
+def versions(root: Path, period: Period) -> list[Path]:
+    return _versions(period_dir(root, period))
+
+
+def _check_name(name: str) -> None:
+    pure = PurePosixPath(name)
+    if not name or pure.is_absolute() or ".." in pure.parts or "\\" in name:
+        raise ArchiveError(f"Ogiltigt filnamn i arkivpaketet: {name!r}.")
+    if name in _RESERVED:
+        raise ArchiveError(f"Filnamnet {name!r} är reserverat för paketets manifest.")
+
+
+def _write_package(
+    base: Path, files: dict[str, Path], metadata: dict, generated: dict[str, Any]
+) -> ArchiveResult:
+    """Copy ``files`` and write ``generated`` JSON files into a temporary folder, then either
+    recognise an identical existing version or rename the folder into place as the next one."""
+    for name in [*files, *generated]:
+        _check_name(name)
+    missing = sorted(name for name, src in files.items() if not Path(src).exists())
+    if missing:
+        raise ArchiveError(f"Filer som skulle arkiveras saknas: {', '.join(missing)}.")
     base.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=base))
+    tmp = Path(tempfile.mkdtemp(prefix=INCOMING, dir=base))
     try:
         for name, src in sorted(files.items()):
             dest = tmp / name
@@ -80,22 +118,78 @@ def archive_package(root: Path, period: Period, files: dict[str, Path], metadata
                 shutil.copytree(src, dest)
             else:
                 shutil.copyfile(src, dest)
+        for name, data in sorted(generated.items()):
+            staging.write_json(tmp / name, data)
         entries = _file_entries(tmp)
         digest = content_hash(entries)
-        for existing in versions(root, period):
-            if staging.read_json(existing / MANIFEST).get("content_sha256") == digest:
-                return ArchiveResult(existing, int(existing.name[1:]), created=False)
-        manifest = {**metadata, "period": str(period), "content_sha256": digest, "files": entries}
+        manifest = {**metadata, "content_sha256": digest, "files": entries}
         staging.write_json(tmp / MANIFEST, manifest)
+        (tmp / MANIFEST_SUM).write_text(f"{sha256(tmp / MANIFEST)}  {MANIFEST}\n", encoding="utf-8")
         _fsync_tree(tmp)
-        existing = versions(root, period)
-        number = int(existing[-1].name[1:]) + 1 if existing else 1
-        target = base / f"v{number}"
-        os.rename(tmp, target)  # atomic; fails rather than overwrite if target appeared meanwhile
-        return ArchiveResult(target, number, created=True)
+        for _ in range(_RENAME_ATTEMPTS):
+            existing = _versions(base)
+            for package in existing:
+                if _read_manifest(package).get("content_sha256") == digest:
+                    return ArchiveResult(package, int(package.name[1:]), created=False)
+            number = int(existing[-1].name[1:]) + 1 if existing else 1
+            target = base / f"v{number}"
+            try:
+                os.rename(tmp, target)  # atomic; fails rather than replace a package that appeared
+            except OSError as err:
+                if err.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                    continue  # another run took v<number> meanwhile: look again
+                raise
+            return ArchiveResult(target, number, created=True)
+        raise ArchiveError(f"Kunde inte skapa en ny paketversion i {base}: andra körningar skrev samtidigt.")
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+def _read_manifest(package: Path) -> dict:
+    try:
+        return staging.read_json(package / MANIFEST)
+    except (OSError, ValueError):
+        return {}
+
+
+def archive_package(root: Path, period: Period, files: dict[str, Path], metadata: dict) -> ArchiveResult:
+    """Archive ``files`` (name in package → source path) with ``metadata`` in the manifest."""
+    return _write_package(period_dir(root, period), files, {**metadata, "period": str(period)}, {})
+
+
+def _reference(root: Path, package: Path) -> dict:
+    return {
+        "path": package.relative_to(root).as_posix(),
+        "version": int(package.name[1:]),
+        "content_sha256": _read_manifest(package).get("content_sha256"),
+        "manifest_sha256": sha256(package / MANIFEST),
+    }
+
+
+def assemble_vb(root: Path, year: int, extra_files: dict[str, Path]) -> ArchiveResult:
+    """Write ``<root>/<year>/VB/v<N>/``: the year's latest T1, T2 and T3 packages referenced by
+    hash in ``references.json``, plus ``extra_files`` (e.g. the trend workbook)."""
+    if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 9999:
+        raise ArchiveError(f"Ogiltigt år för verksamhetsberättelsen: {year!r}.")
+    root = Path(root)
+    latest = {t: (_versions(root / str(year) / t) or [None])[-1] for t in TERTIALS}
+    missing = [t for t, package in latest.items() if package is None]
+    if missing:
+        which = "den tertialen" if len(missing) == 1 else "de tertialerna"
+        raise ArchiveError(
+            f"Verksamhetsberättelsen för {year} kan inte sammanställas: arkivpaket saknas för "
+            f"{', '.join(missing)} {year}. Kör {which} först."
+        )
+    problems = [p for package in latest.values() for p in _verify_package(package)]
+    if problems:
+        raise ArchiveError(
+            f"Verksamhetsberättelsen för {year} kan inte sammanställas: arkivpaketen stämmer inte med "
+            f"sina manifest: {'; '.join(problems)}"
+        )
+    references = {"year": year, "packages": {t: _reference(root, p) for t, p in latest.items()}}
+    metadata = {"year": year, "package": VB}
+    return _write_package(root / str(year) / VB, dict(extra_files), metadata, {REFERENCES: references})
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -105,18 +199,70 @@ def _fsync_tree(folder: Path) -> None:
                 os.fsync(f.fileno())
 
 
+def _verify_package(package: Path) -> list[str]:
+    """Problems with one package: its manifest's own checksum, then every file."""
+    if not (package / MANIFEST).is_file():
+        return [f"{package}: saknas: {MANIFEST}"]
+    problems = []
+    if not (package / MANIFEST_SUM).is_file():
+        problems.append(f"{package}: saknas: {MANIFEST_SUM}")
+    elif (package / MANIFEST_SUM).read_text(encoding="utf-8").split()[:1] != [sha256(package / MANIFEST)]:
+        problems.append(f"{package}: ändrad: {MANIFEST}")
+    manifest = _read_manifest(package)
+    expected = manifest.get("files")
+    if not isinstance(expected, dict):
+        return [*problems, f"{package}: {MANIFEST} går inte att läsa"]
+    if manifest.get("content_sha256") != content_hash(expected):
+        problems.append(f"{package}: ändrad: {MANIFEST} (innehållets kontrollsumma stämmer inte)")
+    actual = _file_entries(package)
+    problems += [f"{package}: saknas: {name}" for name in sorted(set(expected) - set(actual))]
+    problems += [f"{package}: okänd fil: {name}" for name in sorted(set(actual) - set(expected))]
+    common = sorted(set(expected) & set(actual))
+    problems += [f"{package}: ändrad: {name}" for name in common if expected[name] != actual[name]]
+    return problems
+
+
+def _verify_references(root: Path, package: Path) -> list[str]:
+    """A VB package's references: each referenced manifest still has the recorded hashes."""
+    try:
+        refs = staging.read_json(package / REFERENCES)["packages"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return [f"{package}: {REFERENCES} saknas eller går inte att läsa"]
+    problems = []
+    for tertial, ref in sorted(refs.items()):
+        target = root / ref["path"]
+        if not (target / MANIFEST).is_file():
+            problems.append(f"{package}: refererat paket saknas: {tertial} ({ref['path']})")
+        elif sha256(target / MANIFEST) != ref["manifest_sha256"]:
+            problems.append(f"{package}: refererat paket ändrat: {tertial} ({ref['path']}/{MANIFEST})")
+        elif _read_manifest(target).get("content_sha256") != ref["content_sha256"]:
+            problems.append(f"{package}: refererat paket ändrat: {tertial} ({ref['path']})")
+    return problems
+
+
 def verify(root: Path) -> list[str]:
-    """Re-check every manifest under ``root``; return the problems found (empty when intact)."""
+    """Re-check every package under ``root``; return the problems found (empty when intact).
+
+    Also reports versions that have disappeared (v1 … v<N> must all exist) and, for VB
+    bundles, referenced packages whose manifests changed.
+    """
+    root = Path(root)
     problems: list[str] = []
-    for manifest_path in sorted(Path(root).rglob(MANIFEST)):
-        package = manifest_path.parent
-        expected = staging.read_json(manifest_path)["files"]
-        actual = _file_entries(package)
-        for name in sorted(set(expected) - set(actual)):
-            problems.append(f"{package}: saknas: {name}")
-        for name in sorted(set(actual) - set(expected)):
-            problems.append(f"{package}: okänd fil: {name}")
-        for name in sorted(set(expected) & set(actual)):
-            if expected[name] != actual[name]:
-                problems.append(f"{package}: ändrad: {name}")
+    for base in sorted(p for p in root.glob("*/*") if p.is_dir() and p.parent.name.isdigit()):
+        if not _KIND.fullmatch(base.name):
+            continue
+        found = _versions(base)
+        strays = sorted(
+            p.name
+            for p in base.iterdir()
+            if p not in found and not p.name.startswith(INCOMING) and p.name != EMAIL_LEDGER_DIR
+        )
+        problems += [f"{base}: okänd fil: {name}" for name in strays]
+        numbers = {int(p.name[1:]) for p in found}
+        top = max(numbers, default=0)
+        problems += [f"{base}: saknas: paketversion v{n}" for n in range(1, top + 1) if n not in numbers]
+        for package in found:
+            problems += _verify_package(package)
+            if base.name == VB:
+                problems += _verify_references(root, package)
     return problems

@@ -17,10 +17,53 @@ CONFIG_DIR = Path(os.environ.get("EB_CONFIG_DIR", Path(__file__).resolve().paren
 
 @dataclass(frozen=True)
 class DisclosureConfig:
+    """Disclosure rules (etl.disclosure). ``linked`` and ``sum_groups`` may come from YAML as
+    lists and dicts; they are normalised to tuples so the object stays immutable.
+
+    - ``linked``: families of indicator ids hidden together at the same period, scope and sex
+      (one figure can be computed from another). An id may hold one ``*``: members are linked
+      where their ``*`` parts are equal.
+    - ``sum_groups``: ``(total, parts)``: the parts add up to the total at the same period,
+      scope and sex. A ``*`` in a part is carried into the total; ``{year}`` only matches the
+      row's own period year.
+    """
+
     min_persons: int
     min_staff_group: int
     suppressed_symbol: str
     nothing_symbol: str
+    linked: tuple[tuple[str, ...], ...] = ()
+    sum_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def __post_init__(self) -> None:
+        if int(self.min_persons) < 1 or int(self.min_staff_group) < 1:
+            raise ValueError("disclosure: min_persons och min_staff_group måste vara positiva heltal.")
+        linked = tuple(tuple(str(i) for i in family) for family in self.linked)
+        if any(len(family) < 2 for family in linked):
+            raise ValueError("disclosure.linked: varje familj måste ha minst två indikatorer.")
+        groups = []
+        for entry in self.sum_groups:
+            total, parts = (entry["total"], entry["parts"]) if isinstance(entry, dict) else entry
+            parts = (parts,) if isinstance(parts, str) else tuple(str(p) for p in parts)
+            if not parts:
+                raise ValueError(f"disclosure.sum_groups: totalen {total!r} saknar delar.")
+            groups.append((str(total), parts))
+        object.__setattr__(self, "linked", linked)
+        object.__setattr__(self, "sum_groups", tuple(groups))
+
+
+@dataclass(frozen=True)
+class GenderAnalysisConfig:
+    bootstrap_resamples: int
+    seed: int
+    confidence: float
+
+
+@dataclass(frozen=True)
+class OrchestrationConfig:
+    source_pool: str
+    source_pool_slots: int
+    deadline_hours: float
 
 
 @dataclass(frozen=True)
@@ -31,6 +74,8 @@ class PipelineConfig:
     chunk_rows: int
     staging_retention_days: int
     disclosure: DisclosureConfig
+    gender_analysis: GenderAnalysisConfig
+    orchestration: OrchestrationConfig
 
 
 def _read(name: str) -> dict:
@@ -48,6 +93,8 @@ def pipeline() -> PipelineConfig:
         chunk_rows=int(raw["extract"]["chunk_rows"]),
         staging_retention_days=int(raw["staging"]["retention_days"]),
         disclosure=DisclosureConfig(**raw["disclosure"]),
+        gender_analysis=GenderAnalysisConfig(**raw["gender_analysis"]),
+        orchestration=OrchestrationConfig(**raw["orchestration"]),
     )
 
 

@@ -1,53 +1,237 @@
 """Disclosure control: what may leave the archive.
 
-A figure resting on 1–4 persons is replaced by ``..``; zero stays visible. Suppression is
-then complemented until no suppressed cell can be recovered by subtraction: within each
-T/K/M triple, and among the district cells that add up to the unit (``ALL``) cell.
+Primary suppression by each row's rule (``etl.indicators.RULE``): a figure resting on 1–4
+persons, or staff sick leave for a group of at most ten employees, is replaced by ``..``;
+figures that are not about individuals are never hidden. Zero stays visible, and a figure with
+nothing to report (zero denominator, NaN) is shown as ``–``.
+
+Suppression is then complemented until no hidden cell can be recovered by subtraction. The
+"sum groups" checked are: each indicator's T/K/M triple per scope (for rates too: a rate times
+a public population is a count), the district cells adding up to ``ALL`` per sex, and the
+configured part/total groups (age bands, hushållstyp, the months of P). A group must never
+hold exactly one hidden non-zero cell; where it does, its smallest visible non-zero cell is
+hidden too, and this repeats until nothing changes. Linked indicators (configured families, e.g. a count
+and its share of the population) are hidden together at the same period, scope and sex.
 """
 
 from __future__ import annotations
 
+import logging
+import re
+
+import numpy as np
 import pandas as pd
 
-from etl.config import DisclosureConfig
-from etl.indicators import BASIS
+from etl import config
+from etl.config import ALL, DisclosureConfig
+from etl.indicators import BASIS, NOT_INDIVIDUAL, PERSONS, RULE, STAFF_GROUP
+
+log = logging.getLogger(__name__)
 
 SUPPRESSED = "suppressed"
+PUBLISHED_COLUMNS = [
+    "indicator_id", "period", "district_code", "sex", "value", "unit", SUPPRESSED, "published",
+]  # fmt: skip
+REQUIRED = ["indicator_id", "period", "district_code", "sex", "value", "unit", BASIS, RULE]
+RULES = (PERSONS, STAFF_GROUP, NOT_INDIVIDUAL)
+_CELL = ["period", "district_code", "sex"]
 
 
-def _complement(df: pd.DataFrame, group_cols: list[str]) -> pd.Series:
-    """Extra cells to suppress so that no group (a total and its parts) has exactly one
-    suppressed cell, which could otherwise be recovered by subtraction.
+def rule_text_sv(cfg: DisclosureConfig) -> str:
+    """The disclosure rule in plain Swedish, for the workbook's "Om statistiken" sheet."""
+    return (
+        "Röjandekontroll. Statistiken får inte göra det möjligt att identifiera en enskild person. "
+        f"En uppgift som bygger på 1–{cfg.min_persons - 1} personer redovisas inte utan visas som "
+        f"\"{cfg.suppressed_symbol}\". Sjukfrånvaro redovisas inte för grupper med "
+        f"{cfg.min_staff_group - 1} eller färre anställda (samma regel som i kommunens årsredovisning); "
+        f"även de uppgifterna visas som \"{cfg.suppressed_symbol}\". För att en dold uppgift inte ska "
+        "kunna räknas fram ur de visade döljs vid behov fler uppgifter: totalt, kvinnor och män, "
+        "stadsdelarna och hela enheten, åldersgrupperna och deras summa, samt uppgifter som kan "
+        "räknas om till varandra (till exempel antal mottagare och andel av befolkningen), döljs "
+        "tillsammans. Noll visas alltid. "
+        f"\"{cfg.nothing_symbol}\" betyder att det inte finns något att redovisa (till exempel en andel "
+        "där ingen ingår i nämnaren). Uppgifter som inte avser enskilda personer, till exempel antal "
+        "erbjudna feriejobbsplatser, visas alltid."
+    )
 
-    In such a group the smallest unsuppressed non-zero cell is suppressed too (zero stays
-    visible: it tells nothing about anyone).
+
+RULE_TEXT_SV = rule_text_sv(config.pipeline().disclosure)
+"""The configured rule as Swedish text (printed in the workbook)."""
+
+
+def _pattern(text: str) -> re.Pattern[str]:
+    """A config id pattern as a regex: ``*`` captures (group ``star``), ``{year}`` a year."""
+    escaped = re.escape(text).replace(r"\{year\}", r"(?P<year>\d{4})")
+    return re.compile("^" + escaped.replace(r"\*", "(?P<star>.+?)", 1) + "$")
+
+
+def _match(ids: pd.Series, years: pd.Series, text: str) -> pd.Series:
+    """For each row: the ``*`` text of ``text`` ("" when none), or <NA> when the id does not match.
+
+    ``{year}`` matches only the row's own period year.
     """
-    n_suppressed = df.groupby(group_cols)[SUPPRESSED].transform("sum")
-    exposed = n_suppressed == 1
-    candidates = df[exposed & ~df[SUPPRESSED] & (df[BASIS] > 0)]
-    candidates = candidates.sort_values([*group_cols, BASIS, "district_code", "sex"])
-    extra = pd.Series(False, index=df.index)
-    extra.loc[candidates.groupby(group_cols).head(1).index] = True
-    return extra
+    pattern = _pattern(text)
+    hit = ids.str.fullmatch(pattern).fillna(False).astype(bool)
+    star = pd.Series("", index=ids.index, dtype="string")
+    if pattern.groups:
+        found = ids.str.extract(pattern)
+        if "year" in found:
+            hit &= (found["year"] == years).fillna(False).astype(bool)
+        if "star" in found:
+            star = found["star"].astype("string")
+    return star.where(hit)
+
+
+def _validate(stats: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in REQUIRED if c not in stats.columns]
+    if missing:
+        raise ValueError(
+            f"Statistiken saknar kolumnerna {', '.join(missing)}; röjandekontroll kan inte göras."
+        )
+    unknown = sorted(set(stats[RULE].dropna().astype(str)) - set(RULES))
+    if unknown or stats[RULE].isna().any():
+        raise ValueError(f"Okänd eller saknad röjanderegel i statistiken: {unknown or 'tom'}.")
+    basis = pd.to_numeric(stats[BASIS], errors="coerce")
+    lacking = basis.isna() & (stats[RULE] != NOT_INDIVIDUAL)
+    if lacking.any():
+        ids = sorted(stats.loc[lacking, "indicator_id"].astype(str).unique())
+        raise ValueError(
+            f"Underlag (antal personer) saknas för {', '.join(ids)}; uppgifterna kan inte prövas."
+        )
+    if (basis < 0).any():
+        raise ValueError("Underlaget (antal personer) får inte vara negativt.")
+    key = ["indicator_id", *_CELL]
+    if stats.duplicated(key).any():
+        dup = stats.loc[stats.duplicated(key, keep=False), key].astype(str).head(3).to_numpy().tolist()
+        raise ValueError(f"Statistiken har dubbla rader för samma indikator, period, område och kön: {dup}")
+    df = stats.reset_index(drop=True).copy()
+    df[BASIS] = basis.fillna(0).to_numpy()
+    return df
+
+
+def _text(df: pd.DataFrame, *cols: str) -> pd.Series:
+    out = df[cols[0]].astype("string")
+    for col in cols[1:]:
+        out = out + "|" + df[col].astype("string")
+    return out
+
+
+def _groups(df: pd.DataFrame, cfg: DisclosureConfig) -> pd.DataFrame:
+    """Every sum group as (group, row) memberships; only groups with a total and a part."""
+    ids = df["indicator_id"].astype("string")
+    years = df["period"].astype("string").str[:4]
+    cell = _text(df, *_CELL)
+    # (group key per row, is the row the group's total): T of a triple, ALL of the districts.
+    keyed = [
+        (_text(df, "indicator_id", "period", "district_code") + "|tkm", df["sex"] == "T"),
+        (_text(df, "indicator_id", "period", "sex") + "|dist", df["district_code"] == ALL),
+    ]
+    for i, (total, members) in enumerate(cfg.sum_groups):
+        head, _, tail = total.partition("*")
+        total_of = pd.Series(pd.NA, index=df.index, dtype="string")
+        for member in members:
+            star = _match(ids, years, member)
+            total_of = total_of.fillna(head + star + tail if "*" in total else star.where(star.isna(), total))
+        is_total = ids.isin(set(total_of.dropna())) & total_of.isna()
+        keyed.append((f"sum{i}|" + total_of.fillna(ids.where(is_total)) + "|" + cell, is_total))
+    long = pd.concat(
+        [pd.DataFrame({"key": key, "row": np.arange(len(df)), "total": tot}) for key, tot in keyed],
+        ignore_index=True,
+    ).dropna(subset=["key"])
+    by_key = long.groupby("key")
+    long = long[by_key["total"].transform("any") & (by_key["row"].transform("size") >= 2)]
+    return pd.DataFrame({"group": pd.factorize(long["key"])[0], "row": long["row"].to_numpy()})
+
+
+def _families(df: pd.DataFrame, cfg: DisclosureConfig) -> list[np.ndarray]:
+    """For each linked family: a group number per row (-1 when the row is not a member)."""
+    ids = df["indicator_id"].astype("string")
+    years = df["period"].astype("string").str[:4]
+    cell = _text(df, *_CELL)
+    out = []
+    for family in cfg.linked:
+        key = pd.Series(pd.NA, index=df.index, dtype="string")
+        for member in family:
+            key = key.fillna(_match(ids, years, member))
+        codes = pd.factorize(key + "|" + cell)[0]  # NA keys get -1
+        if (codes >= 0).any():
+            out.append(codes)
+    return out
+
+
+def _spread(hidden: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Hide a cell in every member of its family when it is hidden in one."""
+    member = codes >= 0
+    any_hidden = np.zeros(codes.max() + 1, dtype=bool)
+    np.logical_or.at(any_hidden, codes[member], hidden[member])
+    return hidden | (member & any_hidden[np.where(member, codes, 0)])
 
 
 def suppress(stats: pd.DataFrame, cfg: DisclosureConfig) -> pd.DataFrame:
-    """Mark cells to suppress: primary (1–4 persons) then complementary until stable."""
-    df = stats.copy()
-    df[SUPPRESSED] = (df[BASIS] > 0) & (df[BASIS] < cfg.min_persons)
+    """``stats`` with a boolean ``suppressed`` column: primary cells, then complements until stable."""
+    df = _validate(stats)
+    basis = df[BASIS].to_numpy(dtype="float64")
+    rule = df[RULE].astype(str).to_numpy()
+    value = pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype="float64")
+    has_value = ~np.isnan(value)
+    hideable = has_value & (rule != NOT_INDIVIDUAL)
+    primary = ((rule == PERSONS) & (basis > 0) & (basis < cfg.min_persons)) | (
+        (rule == STAFF_GROUP) & (basis < cfg.min_staff_group)
+    )
+    hidden = primary & hideable
+
+    members = _groups(df, cfg)
+    families = _families(df, cfg)
+    # Zeros stay visible (links do not hide them) and do not count as protection: a hidden zero
+    # (say 0 of 2 persons, primary) is given away by visible zeros, so it shields nothing.
+    # Complement candidates are visible non-zero cells. Within an exposed group the one that
+    # also closes the most other exposed groups goes first, then the one resting on the fewest
+    # persons, then a fixed order (deterministic output).
+    zero = (basis == 0) | (value == 0)
+    candidate = hideable & ~zero
+    order = df[["indicator_id", "district_code", "sex", "period"]].astype(str).assign(basis=basis)
+    rank = np.empty(len(df), dtype="int64")
+    rank[order.sort_values(["basis", *order.columns[:4]], kind="stable").index] = np.arange(len(df))
+    group, row = members["group"].to_numpy(), members["row"].to_numpy()
+    n_groups = int(group.max()) + 1 if len(group) else 0
+
     while True:
-        # T = K + M within a scope, and ALL = sum of districts within a sex.
-        extra = _complement(df, ["indicator_id", "district_code"]) | _complement(df, ["indicator_id", "sex"])
-        if not extra.any():
-            return df
-        df.loc[extra, SUPPRESSED] = True
+        before = hidden.copy()
+        for codes in families:
+            hidden |= _spread(hidden, codes) & hideable & ~zero
+        count = np.bincount(group, weights=(hidden & ~zero)[row], minlength=n_groups)
+        exposed = (count == 1)[group] & ~hidden[row] & candidate[row]
+        if exposed.any():
+            closes = np.bincount(row[exposed], minlength=len(df))
+            pick = pd.DataFrame({"group": group[exposed], "row": row[exposed]})
+            pick = pick.assign(closes=-closes[pick["row"]], rank=rank[pick["row"]])
+            first = pick.sort_values(["closes", "rank"], kind="stable").drop_duplicates("group")
+            hidden[first["row"].to_numpy()] = True
+        if (hidden == before).all():
+            break
+
+    # A group left with one hidden non-zero cell had nothing else to hide (inconsistent input).
+    count = np.bincount(group, weights=(hidden & ~zero)[row], minlength=n_groups)
+    left = np.unique(row[(count == 1)[group] & (hidden & ~zero)[row]])
+    if len(left):
+        ids = sorted(df.loc[left, "indicator_id"].astype(str).unique())
+        log.warning("Röjandekontroll: en dold uppgift kan inte skyddas av någon annan i %s", ", ".join(ids))
+    out = stats.reset_index(drop=True).copy()
+    out[SUPPRESSED] = hidden
+    return out
+
+
+def _format(values: pd.Series) -> pd.Series:
+    """Dot decimal, no exponent for ordinary amounts, no float noise (15 significant digits)."""
+    return values.map(lambda v: f"{v:.15g}", na_action="ignore")
 
 
 def publish(stats: pd.DataFrame, cfg: DisclosureConfig) -> pd.DataFrame:
-    """The publishable table: values as text with the suppression symbol, no basis counts."""
+    """The publishable table: values as text with the symbols, no basis counts or rules."""
     df = suppress(stats, cfg)
-    shown = df["value"].map(lambda v: f"{v:.10g}")
-    df["published"] = shown.mask(df[SUPPRESSED], cfg.suppressed_symbol)
-    return df[
-        ["indicator_id", "period", "district_code", "sex", "value", "unit", SUPPRESSED, "published"]
-    ].assign(value=df["value"].mask(df[SUPPRESSED]))
+    value = pd.to_numeric(df["value"], errors="coerce").astype("float64")
+    text = _format(value).astype("string").fillna(cfg.nothing_symbol)
+    df["published"] = text.mask(df[SUPPRESSED], cfg.suppressed_symbol)
+    df["value"] = value.mask(df[SUPPRESSED])
+    df[SUPPRESSED] = df[SUPPRESSED].astype(bool)
+    return df[PUBLISHED_COLUMNS]

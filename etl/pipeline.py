@@ -7,10 +7,12 @@ each other files in the run's staging folder, never data.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
 import subprocess
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
@@ -19,7 +21,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import sqlalchemy as sa
 
-from etl import archive, config, disclosure, indicators, source, staging, validate
+from etl import archive, config, disclosure, indicators, source, staging, storage, validate
 from etl.extract import extract_table
 from etl.periods import Period
 from reports import workbook
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 OUTPUT = "output"
 PUBLISHED = "published.csv"
 STATISTICS = "statistics.csv"
+EMAIL_LEDGER = "email_ledger.json"
+WORKBOOKS = "workbooks"
 SQLALCHEMY_DRIVERS = {
     "postgres": "postgresql+psycopg",
     "postgresql": "postgresql+psycopg",
@@ -43,19 +47,18 @@ class RunPlan:
     run_id: str
     period_name: str
     run_dir: str
+    """The run's staging folder: a local path, or a URL on object storage (etl.storage)."""
     archive_root: str
 
     @property
     def period(self) -> Period:
         return Period.parse(self.period_name)
 
-    @property
-    def run(self) -> Path:
-        return Path(self.run_dir)
-
-    @property
-    def output(self) -> Path:
-        return self.run / OUTPUT
+    @contextlib.contextmanager
+    def local(self) -> Iterator[Path]:
+        """The run's staged files in a local folder for the duration of one step."""
+        with storage.local_run(self.run_dir) as run:
+            yield run
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -116,11 +119,13 @@ def plan_run(
     else:
         raise ValueError("Körningen saknar både period, dataintervall och run_after.")
     root = Path(data_dir) if data_dir is not None else config.data_dir()
+    staging_root = storage.staging_root(root)
+    if storage.is_local(str(staging_root)):
+        run_dir = str(staging.run_dir(Path(staging_root.path), run_id))
+    else:
+        run_dir = str(staging_root / staging.run_dir(Path(), run_id).name)
     return RunPlan(
-        run_id=run_id,
-        period_name=str(chosen),
-        run_dir=str(staging.run_dir(root / "staging", run_id)),
-        archive_root=str(root / "archive"),
+        run_id=run_id, period_name=str(chosen), run_dir=run_dir, archive_root=str(root / "archive")
     )
 
 
@@ -145,9 +150,10 @@ def source_url_from_connection(conn) -> str:
 def extract_step(plan: RunPlan | dict, table: str, source_url: str, key: bytes) -> dict:
     """Extract one table; returns its (small, personal-data-free) meta for XCom and logs."""
     plan = RunPlan.of(plan)
-    result = extract_table(
-        source_url, table, plan.period, plan.run, key, chunk_rows=config.pipeline().chunk_rows
-    )
+    with plan.local() as run:
+        result = extract_table(
+            source_url, table, plan.period, run, key, chunk_rows=config.pipeline().chunk_rows
+        )
     log.info("Extraherade %s: %d rader", table, result.rows)
     return result.to_dict()
 
@@ -155,13 +161,13 @@ def extract_step(plan: RunPlan | dict, table: str, source_url: str, key: bytes) 
 def validate_step(plan: RunPlan | dict) -> list[dict]:
     """Validate all staged tables; log the compact table; raise ValidationStop on critical failures."""
     plan = RunPlan.of(plan)
-    run = plan.run
-    try:
-        reports = validate.validate_run(run, period=plan.period)
-    except validate.ValidationStop:
-        saved = staging.read_json(run / "validation.json")
-        log.error("Validering:\n%s", validate.summary_table([validate.TableReport(**r) for r in saved]))
-        raise
+    with plan.local() as run:
+        try:
+            reports = validate.validate_run(run, period=plan.period)
+        except validate.ValidationStop:
+            saved = staging.read_json(run / "validation.json")
+            log.error("Validering:\n%s", validate.summary_table([validate.TableReport(**r) for r in saved]))
+            raise
     log.info("Validering:\n%s", validate.summary_table(reports))
     return [
         {"table": r.table, "rows_read": r.rows_read, "rows_quarantined": r.rows_quarantined} for r in reports
@@ -171,65 +177,199 @@ def validate_step(plan: RunPlan | dict) -> list[dict]:
 def statistics_step(plan: RunPlan | dict) -> dict:
     """Build statistics, the internal CSV and the published (suppressed) table."""
     plan = RunPlan.of(plan)
-    plan.output.mkdir(parents=True, exist_ok=True)
-    stats = indicators.build_statistics(plan.run, plan.period)
-    indicators.write_statistics_csv(stats, plan.output / STATISTICS)
-    published = disclosure.publish(stats, config.pipeline().disclosure)
-    published.to_csv(plan.output / PUBLISHED, index=False, lineterminator="\n")
-    return {"statistics": str(plan.output / STATISTICS), "published": str(plan.output / PUBLISHED)}
+    with plan.local() as run:
+        output = run / OUTPUT
+        output.mkdir(parents=True, exist_ok=True)
+        stats = indicators.build_statistics(run, plan.period)
+        indicators.write_statistics_csv(stats, output / STATISTICS)
+        published = disclosure.publish(stats, config.pipeline().disclosure)
+        published.to_csv(output / PUBLISHED, index=False, lineterminator="\n")
+        suppressed = int(published[disclosure.SUPPRESSED].sum())
+    log.info("Statistik: %d rader, varav %d undertryckta (..)", len(stats), suppressed)
+    return {"rows": len(stats), "suppressed": suppressed}
+
+
+def _read_published(output: Path) -> pd.DataFrame:
+    published = pd.read_csv(output / PUBLISHED, dtype={"published": "string"}, keep_default_na=False)
+    published["value"] = pd.to_numeric(published["value"], errors="coerce")
+    return published
+
+
+def _source_rows(run: Path) -> dict[str, int]:
+    return {
+        name: staging.read_json(staging.meta_path(run, staging.RAW, name))["rows"] for name in source.TABLES
+    }
 
 
 def workbook_step(plan: RunPlan | dict, scope: str) -> str:
-    """Write the workbook for one scope from the published table."""
+    """Write the workbook for one scope from the published table (suppressed figures only)."""
     plan = RunPlan.of(plan)
-    published = pd.read_csv(plan.output / PUBLISHED, dtype={"published": "string"}, keep_default_na=False)
-    published["value"] = pd.to_numeric(published["value"], errors="coerce")
-    path = workbook.write_workbook(
-        published, plan.period, scope, plan.output / "workbooks", config.pipeline().unit_name
-    )
-    return str(path)
+    cfg = config.pipeline()
+    with plan.local() as run:
+        districts = staging.read_table(run, staging.VALIDATED, "district")
+        names = dict(zip(districts["district_code"], districts["name"], strict=True))
+        ctx = workbook.ReportContext(
+            published=_read_published(run / OUTPUT),
+            period=plan.period,
+            scope=scope,
+            unit_name=cfg.unit_name,
+            district_names={code: names.get(code, code) for code in cfg.districts},
+            validation=staging.read_json(run / "validation.json"),
+            run_id=plan.run_id,
+            code_version=code_version(),
+            source_rows=_source_rows(run),
+            data_docs_location=f"validation/data_docs/index.html i arkivpaketet för {plan.period}",
+            population_year=indicators.population_year(plan.period),
+            **workbook.rule_texts(cfg.disclosure),
+        )
+        path = workbook.write_workbook(ctx, run / OUTPUT / WORKBOOKS)
+    log.info("Arbetsbok för %s: %s", scope, path.name)
+    return path.name
+
+
+def _sha256(path: Path) -> str:
+    return archive.sha256(path)
+
+
+def email_step(plan: RunPlan | dict, recipient: str, *, resend: bool = False) -> dict:
+    """Send one recipient their workbook once (the ledger in the archive remembers)."""
+    from etl import mail
+
+    plan = RunPlan.of(plan)
+    with plan.local() as run:
+        output = run / OUTPUT
+        result = mail.deliver(
+            recipient,
+            period=plan.period,
+            published=output / PUBLISHED,
+            workbooks=output / WORKBOOKS,
+            archive_root=Path(plan.archive_root),
+            outbox_dir=outbox_dir(plan),
+            resend=resend,
+            content_sha256=_sha256(output / PUBLISHED),
+        )
+    verb = {"sent": "Skickat", "already_sent": "Redan skickat tidigare, inget nytt"}[result["status"]]
+    log.info("%s: %s (%s)", verb, result["to"], result["mode"])
+    return result
+
+
+def outbox_dir(plan: RunPlan) -> Path:
+    """Where outbox mode writes .eml files: beside the archive, one folder per period."""
+    return Path(plan.archive_root).parent / "outbox" / plan.period_name
 
 
 def archive_step(plan: RunPlan | dict) -> dict:
     """Archive the run's outputs as a new (or the identical existing) package version."""
+    from etl import mail
+
     plan = RunPlan.of(plan)
-    files = {
-        STATISTICS: plan.output / STATISTICS,
-        PUBLISHED: plan.output / PUBLISHED,
-        "validation.json": plan.run / "validation.json",
-    }
-    # GX results and Data Docs, where validation wrote them (Data Docs can be switched off).
-    optional = {"validation/gx": plan.run / "gx", "validation/data_docs": plan.run / "data_docs"}
-    files.update({name: path for name, path in optional.items() if path.exists()})
-    files.update({f"workbooks/{p.name}": p for p in sorted((plan.output / "workbooks").glob("*.xlsx"))})
-    row_counts = {
-        name: staging.read_json(staging.meta_path(plan.run, staging.RAW, name))["rows"]
-        for name in source.TABLES
-    }
     period = plan.period
-    metadata = {
-        "run_id": plan.run_id,
-        "data_interval": {"start": period.tertial_start.isoformat(), "end": period.end_exclusive.isoformat()},
-        "code_version": code_version(),
-        "source_rows": row_counts,
-    }
-    result = archive.archive_package(Path(plan.archive_root), period, files, metadata)
+    with plan.local() as run:
+        output = run / OUTPUT
+        ledger = mail.ledger_entries(
+            mail.ledger_dir(Path(plan.archive_root), period), [_sha256(output / PUBLISHED)]
+        )
+        staging.write_json(output / EMAIL_LEDGER, ledger)
+        files = {
+            STATISTICS: output / STATISTICS,
+            PUBLISHED: output / PUBLISHED,
+            EMAIL_LEDGER: output / EMAIL_LEDGER,
+            "validation.json": run / "validation.json",
+        }
+        # GX results and Data Docs, where validation wrote them (Data Docs can be switched off).
+        optional = {"validation/gx": run / "gx", "validation/data_docs": run / "data_docs"}
+        files.update({name: path for name, path in optional.items() if path.exists()})
+        files.update({f"{WORKBOOKS}/{p.name}": p for p in sorted((output / WORKBOOKS).glob("*.xlsx"))})
+        metadata = {
+            "run_id": plan.run_id,
+            "period": str(period),
+            "data_interval": {
+                "start": period.tertial_start.isoformat(),
+                "end": period.end_exclusive.isoformat(),
+            },
+            "code_version": code_version(),
+            "source_rows": _source_rows(run),
+        }
+        result = archive.archive_package(Path(plan.archive_root), period, files, metadata)
     verb = "Arkiverade" if result.created else "Oförändrat innehåll, befintligt paket"
     log.info("%s: %s", verb, result.path)
     return {"path": str(result.path), "version": result.version, "created": result.created}
 
 
+def vb_step(plan: RunPlan | dict) -> dict | None:
+    """T3 only: the verksamhetsberättelse bundle (the year's packages by hash + trend workbook).
+
+    Returns None for T1/T2 (nothing to do)."""
+    from reports import trend
+
+    plan = RunPlan.of(plan)
+    period = plan.period
+    if period.tertial != 3:
+        return None
+    root = Path(plan.archive_root)
+
+    def latest_published(year: int, tertial: int) -> pd.DataFrame | None:
+        found = archive.versions(root, Period(year, tertial))
+        return _read_published(found[-1]) if found else None
+
+    packages = {f"T{t}": latest_published(period.year, t) for t in (1, 2, 3)}
+    previous = latest_published(period.year - 1, 3)
+    with plan.local() as run:
+        book = trend.write_trend_workbook(
+            period.year,
+            {k: v for k, v in packages.items() if v is not None},
+            {"T3": previous} if previous is not None else {},
+            run / OUTPUT / "trend",
+            config.pipeline().unit_name,
+        )
+        result = archive.assemble_vb(root, period.year, {f"{WORKBOOKS}/{book.name}": book})
+    verb = "Verksamhetsberättelsen sammanställd" if result.created else "Oförändrad verksamhetsberättelse"
+    log.info("%s: %s", verb, result.path)
+    return {"path": str(result.path), "version": result.version, "created": result.created}
+
+
+def purge_step(plan: RunPlan | dict) -> list[str]:
+    """Delete earlier runs' staging folders older than the retention period (never this run's).
+
+    Uses today's date: this is housekeeping of files, not a result."""
+    plan = RunPlan.of(plan)
+    if not storage.is_local(plan.run_dir):
+        log.info("Mellanlagringen ligger i objektlagring: rensas av lagringens livscykelregler.")
+        return []
+    current = Path(plan.run_dir).resolve()
+    removed = staging.purge(current.parent, config.pipeline().staging_retention_days, dt.date.today())
+    kept = [str(p) for p in removed if Path(p).resolve() != current]
+    return kept
+
+
 def run_period(
-    source_url: str, period: Period, out: Path, key: bytes, run_id: str | None = None
+    source_url: str,
+    period: Period,
+    out: Path,
+    key: bytes,
+    run_id: str | None = None,
+    *,
+    send_emails: bool = False,
+    resend: bool = False,
 ) -> RunResult:
     """Run every step for ``period`` without Airflow (the CLI's ``run``)."""
     plan = plan_run(run_id or f"cli__{period}", period=str(period), data_dir=out)
+    purge_step(plan)
     for table in source.TABLES:
         extract_step(plan, table, source_url, key)
     validate_step(plan)
     statistics_step(plan)
     for scope in config.scopes():
         workbook_step(plan, scope)
+    if send_emails:
+        from etl import mail
+
+        for address in mail.recipient_addresses():
+            email_step(plan, address, resend=resend)
     archived = archive_step(plan)
+    try:
+        vb_step(plan)
+    except archive.ArchiveError as exc:  # the DAG task fails on this; a CLI run just says so
+        log.warning("%s", exc)
     package = Path(archived["path"])
-    return RunResult(package, sorted((package / "workbooks").glob("*.xlsx")), archived["created"])
+    return RunResult(package, sorted((package / WORKBOOKS).glob("*.xlsx")), archived["created"])

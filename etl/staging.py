@@ -7,12 +7,19 @@ point staging at S3-compatible storage without code changes.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import logging
+import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
+
+log = logging.getLogger(__name__)
 
 RAW = "raw"
 VALIDATED = "validated"
@@ -48,3 +55,54 @@ def write_json(path: Path, data: Any) -> Path:
 
 def read_json(path: Path) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def _newest_change(folder: Path) -> float:
+    """Newest modification time of any file in ``folder`` (the folder's own when it is empty).
+
+    Symbolic links are not followed: their own time counts, not their target's."""
+    times = [
+        os.lstat(os.path.join(parent, name)).st_mtime
+        for parent, _dirs, files in os.walk(folder, followlinks=False)
+        for name in files
+    ]
+    return max(times, default=folder.lstat().st_mtime)
+
+
+def purge(staging_root: Path, retention_days: int, today: dt.date, timezone: str | None = None) -> list[Path]:
+    """Delete run folders whose newest file is older than ``retention_days`` days.
+
+    Staging holds quarantined rows with pseudonymised personal data, so it must not live
+    forever. Only real folders directly inside ``staging_root`` are considered (symbolic links
+    and plain files are left alone), and nothing outside it is touched. A folder is removed
+    when (today − the local date of its newest file) > ``retention_days``; ``timezone``
+    defaults to the unit's. Returns the removed folders, sorted.
+    """
+    if isinstance(retention_days, bool) or not isinstance(retention_days, int) or retention_days < 1:
+        raise ValueError(
+            f"staging.retention_days måste vara ett heltal på minst 1 (var {retention_days!r}); "
+            "0 skulle radera pågående körningar."
+        )
+    if not isinstance(today, dt.date):
+        raise ValueError(f"Dagens datum saknas eller är ogiltigt: {today!r}.")
+    if timezone is None:
+        from etl import config  # read once, cached; not at import (staging has no config need)
+
+        timezone = config.pipeline().timezone
+    root = Path(staging_root)
+    if not root.is_dir():
+        return []
+    root = root.resolve()
+    keep_from = dt.date(today.year, today.month, today.day) - dt.timedelta(days=retention_days)
+    cutoff = dt.datetime.combine(keep_from, dt.time(0), tzinfo=ZoneInfo(timezone)).timestamp()
+    removed = []
+    for entry in sorted(root.iterdir()):
+        if entry.is_symlink() or not entry.is_dir() or entry.resolve().parent != root:
+            continue
+        newest = _newest_change(entry)
+        if newest < cutoff:
+            shutil.rmtree(entry)
+            changed = dt.datetime.fromtimestamp(newest, ZoneInfo(timezone)).date()
+            log.info("Rensade mellanlagringen %s (senast ändrad %s)", entry.name, changed.isoformat())
+            removed.append(entry)
+    return removed

@@ -14,6 +14,7 @@ source "$REPO/scripts/airflow-env.sh"   # again: picks up the key file just crea
 
 echo "== Initierar Airflow i $AIRFLOW_HOME"
 airflow db migrate >"$AIRFLOW_HOME/db-migrate.log" 2>&1 || { cat "$AIRFLOW_HOME/db-migrate.log"; exit 1; }
+"$REPO/scripts/airflow-pools.sh" >>"$AIRFLOW_HOME/db-migrate.log" 2>&1
 
 echo "== Kör DAG:en tertial_followup för 2018 T1 (airflow dags test)"
 airflow dags test tertial_followup 2018-05-16 >"$AIRFLOW_HOME/demo-run.log" 2>&1 || {

@@ -239,6 +239,7 @@ def _env(home: Path, data: Path, meta_url: str, source_url: str, port: int, queu
         AIRFLOW__OPERATORS__DEFAULT_QUEUE=queue,  # never share tasks with another worker on this Redis
         # The flood guard: no scheduled (catch-up) runs at all; triggered runs still run.
         AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
+        EB_DEADLINE_ALERTS="on",  # the real scheduler handles them (dag.test() does not)
     )
     return env
 

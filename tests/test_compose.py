@@ -139,6 +139,8 @@ def test_airflow_services_run_their_component(services):
         text = " ".join(command) if isinstance(command, list) else command
         assert component in text, (name, text)
     assert "airflow db migrate" in services["airflow-init"]["command"][0]
+    # The source-database pool the DAG's extract tasks use (config/pipeline.yml).
+    assert "/opt/eb/scripts/airflow-pools.sh" in services["airflow-init"]["command"][0]
 
 
 def test_every_long_running_service_has_a_healthcheck(services):
@@ -331,7 +333,7 @@ def test_dockerignore_admits_only_the_project():
     assert rules[0] == "*", "allowlist: exclude everything first"
     admitted = {r[1:].rstrip("/") for r in rules if r.startswith("!")}
     assert admitted == {"pyproject.toml", "requirements.lock", "etl", "reports", "dags", "plugins", "config",
-                        "expectations"}  # fmt: skip
+                        "expectations", "scripts/airflow-pools.sh"}  # fmt: skip
     assert (REPO / ".gitignore").read_text().count(".env") >= 1
 
 

@@ -1,6 +1,7 @@
 """The thin path end to end through the CLI, on a small database whose figures are known by hand."""
 
 import datetime as dt
+import json
 
 import openpyxl
 import pandas as pd
@@ -71,7 +72,7 @@ def test_run_produces_hand_computed_statistics_suppressed_workbooks_and_archive(
     )
 
     package = out_dir / "archive" / "2018" / "T1" / "v1"
-    stats = pd.read_csv(package / "statistics.csv", keep_default_na=False)
+    stats = pd.read_csv(package / "statistics.csv")
     assert list(stats.columns) == [
         "indicator_id",
         "period",
@@ -88,11 +89,13 @@ def test_run_produces_hand_computed_statistics_suppressed_workbooks_and_archive(
                 ("ALL", "M"): 2}  # fmt: skip
     assert {k: hh[k] for k in expected} == expected
 
-    # Published: NOR M=2 is primary; complements leave only zeros and the unit total (8) visible.
+    # Published: NOR M=2 is primary; its complements are NOR T (T = K + M), ALL M (the districts'
+    # M sum to it) and ALL T (the districts' T): one unknown x = NOR M stays free, as
+    # NOR T = x, ALL M = x and ALL T = 6 + x. The women's figures and the zeros stay visible.
     pub = pd.read_csv(package / "published.csv", keep_default_na=False)
     shown = pub[(pub.indicator_id == "eb_hushall") & (pub.published != "..")]
     assert set(zip(shown.district_code, shown.sex, shown.published, strict=True)) == {
-        ("ALL", "T", "8"), ("KUN", "M", "0"), ("NOR", "K", "0"),
+        ("ALL", "K", "6"), ("KUN", "T", "6"), ("KUN", "K", "6"), ("KUN", "M", "0"), ("NOR", "K", "0"),
         ("OST", "T", "0"), ("OST", "K", "0"), ("OST", "M", "0")
     }  # fmt: skip
 
@@ -101,9 +104,12 @@ def test_run_produces_hand_computed_statistics_suppressed_workbooks_and_archive(
         f"Tertialuppfoljning_2018_T1_Forsorjningsstod_{s}.xlsx" for s in ("ALL", "KUN", "NOR", "OST")
     ]
     wb = openpyxl.load_workbook(package / "workbooks" / books[0])
-    assert wb.sheetnames == ["Sammanfattning", "Om statistiken"]
+    assert wb.sheetnames == [
+        "Sammanfattning", "Ekonomiskt bistånd", "Jämställdhetsanalys", "Arbetsmarknad", "Personal",
+        "Ekonomi", "Datakvalitet", "Om statistiken",
+    ]  # fmt: skip
     cells = [c.value for row in wb["Sammanfattning"].iter_rows() for c in row if c.value is not None]
-    assert "Kvinnor" in cells and "Män" in cells and 2 not in cells and 6 not in cells
+    assert "Kvinnor" in cells and "Män" in cells
 
     assert archive.verify(out_dir / "archive") == []
     assert scan(out_dir) == {}  # staging, quarantine, outputs and archive
@@ -111,12 +117,44 @@ def test_run_produces_hand_computed_statistics_suppressed_workbooks_and_archive(
     assert f"Arkivpaket: {package}" in printed and str(package / "workbooks" / books[1]) in printed
 
 
-def test_rerun_with_same_data_does_not_duplicate_the_archive(tmp_path, key_env):
+def test_rerun_with_same_data_does_not_duplicate_the_archive_or_the_emails(tmp_path, key_env, monkeypatch):
+    from etl import mail
+
+    monkeypatch.setenv("EB_MAIL_MODE", "outbox")
     url = f"sqlite:///{tmp_path / 'src.db'}"
     _small_db(url)
     args = ["run", "--source", url, "--period", "2018-T1", "--out", str(tmp_path / "out")]
-    assert main(args) == 0 and main(args) == 0
-    assert [p.name for p in (tmp_path / "out" / "archive" / "2018" / "T1").iterdir()] == ["v1"]
+    assert main(args) == 0
+    ledger = tmp_path / "out" / "archive" / "2018" / "T1" / "email_ledger"
+    first = sorted(p.name for p in ledger.iterdir())
+    assert len(first) == len(mail.recipient_addresses()) > 0  # one entry per recipient
+    outbox = tmp_path / "out" / "outbox" / "2018-T1"
+    eml = {p.name: p.stat().st_mtime_ns for p in outbox.iterdir()}
+    assert main(args) == 0
+    assert sorted(p.name for p in (tmp_path / "out" / "archive" / "2018" / "T1").iterdir()) == [
+        "email_ledger", "v1"
+    ]  # fmt: skip
+    assert sorted(p.name for p in ledger.iterdir()) == first, "no email sent twice"
+    assert {p.name: p.stat().st_mtime_ns for p in outbox.iterdir()} == eml
+    # Another run id (the workbook's "Om statistiken" names it): a new package version, but the
+    # same figures, so no recipient gets the report again.
+    from etl import pipeline
+    from etl.periods import Period
+
+    other = pipeline.run_period(
+        url,
+        Period(2018, 1),
+        tmp_path / "out",
+        b"test-pseudonym-key-0123456789abcdef",
+        run_id="another",
+        send_emails=True,
+    )
+    assert other.package.name == "v2" and other.archive_created
+    assert sorted(p.name for p in ledger.iterdir()) == first, "same figures: no email sent again"
+    packaged = json.loads(
+        (tmp_path / "out" / "archive" / "2018" / "T1" / "v1" / "email_ledger.json").read_text()
+    )
+    assert sorted(e["to"] for e in packaged) == sorted(mail.recipient_addresses())
 
 
 def test_missing_table_stops_with_exit_2_and_no_outputs(tmp_path, key_env, capsys):

@@ -84,7 +84,6 @@ def test_kf_goals(ind):
 
 def test_individual_based(ind):
     not_by_sex = {
-        "am_praktik",
         "am_feriejobb_platser",
         "am_stockholmsjobb_platser",
         "styrningsindex",

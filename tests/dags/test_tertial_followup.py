@@ -48,10 +48,43 @@ def test_every_dag_and_task_has_owner_tags_retries_and_docs(dagbag):
 
 def test_task_graph_flows_one_way(dagbag):
     dag = dagbag.dags[DAG_ID]
-    order = ["plan", "extract", "validate", "statistics", "workbook", "archive"]
-    assert {t.task_id for t in dag.tasks} == set(order)
+    order = [
+        "plan",
+        "extract",
+        "validate",
+        "statistics",
+        "workbook",
+        "email",
+        "archive",
+        "verksamhetsberattelse",
+    ]
+    assert {t.task_id for t in dag.tasks} == {*order, "purge_staging"}
     for upstream, downstream in zip(order, order[1:], strict=False):
         assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
+    assert dag.get_task("purge_staging").upstream_task_ids == {"plan"}
+    # Skipped e-mail (send_emails = false) must not stop the archive.
+    assert dag.get_task("archive").trigger_rule == "none_failed"
+
+
+def test_operator_facing_settings(dagbag):
+    from etl import config, mail
+
+    dag = dagbag.dags[DAG_ID]
+    orchestration = config.pipeline().orchestration
+    assert dag.get_task("extract").pool == orchestration.source_pool
+    assert set(dag.params.keys()) == {"period", "send_emails", "resend"}
+    assert dag.params.get_param("send_emails").value is True and dag.params.get_param("resend").value is False
+    with pytest.raises(Exception, match="does not match"):  # the schema refuses a malformed period
+        dag.params.get_param("period").resolve("2018-T4")
+    notifier = (
+        dag.on_failure_callback[0] if isinstance(dag.on_failure_callback, list) else dag.on_failure_callback
+    )
+    assert type(notifier).__name__ == "SmtpNotifier" and list(notifier.to) == list(
+        mail.mail_config().operators
+    )
+    deadline = dag.deadline[0] if isinstance(dag.deadline, list) else dag.deadline
+    assert deadline.interval.total_seconds() == orchestration.deadline_hours * 3600
+    assert deadline.callback.path.endswith("SmtpNotifier")
 
 
 def _airflow_env(home: Path, metadata_url: str, source_conn: dict, data_dir: Path) -> dict:
@@ -65,6 +98,8 @@ def _airflow_env(home: Path, metadata_url: str, source_conn: dict, data_dir: Pat
         AIRFLOW_CONN_EB_SOURCE=json.dumps(source_conn),
         AIRFLOW_CONN_EB_PSEUDONYM_KEY=json.dumps({"conn_type": "generic", "password": "k" * 40}),
         EB_DATA_DIR=str(data_dir),
+        EB_MAIL_MODE="outbox",
+        EB_DEADLINE_ALERTS="off",  # dag.test() cannot run deadline alerts (Airflow 3.3.2; see the DAG)
         GX_ANALYTICS_ENABLED="false",
     )
     return env
@@ -91,6 +126,11 @@ def _dag_test_2018_t1(tmp_path: Path, metadata_url: str, source_url: str, source
     assert len(list((package / "workbooks").glob("*.xlsx"))) == 4
     run_log = (tmp_path / "run.log").read_text()
     assert "Validering:" in run_log and "lästa" in run_log and f"Arkiverade: {package}" in run_log
+    from etl import mail
+
+    sent = json.loads((package / "email_ledger.json").read_text())
+    assert sorted(e["to"] for e in sent) == sorted(mail.recipient_addresses())
+    assert len(list((data / "outbox" / "2018-T1").glob("*.eml"))) == len(sent)
     assert scan(data) == {} and scan(home) == {} and scan(tmp_path / "run.log") == {}
 
 

@@ -1,0 +1,84 @@
+"""Run-scoped staging storage: where tasks hand each other files, on any worker.
+
+The staging root is an Airflow ``ObjectStoragePath``: ``$EB_STAGING_URL`` (e.g.
+``s3://bucket/staging`` with connection ``$EB_STAGING_CONN_ID``), else the local folder
+``$EB_DATA_DIR/staging``. Steps work on a local folder: with local staging that folder *is*
+the run's staging folder; with remote staging each step downloads the run's files to a
+scratch folder, works there, and uploads what it created or changed, so Celery workers on
+different machines see one another's files. Nothing large ever goes through XCom.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from airflow.sdk import ObjectStoragePath
+
+log = logging.getLogger(__name__)
+
+LOCAL_PROTOCOLS = ("file", "local", "")
+_CHUNK = 1 << 20
+
+
+def staging_root(data_dir: Path) -> ObjectStoragePath:
+    """``$EB_STAGING_URL`` if set, else ``<data_dir>/staging`` on the local disk."""
+    url = os.environ.get("EB_STAGING_URL")
+    if url:
+        return ObjectStoragePath(url, conn_id=os.environ.get("EB_STAGING_CONN_ID") or None)
+    return ObjectStoragePath(f"file://{Path(data_dir).resolve() / 'staging'}")
+
+
+def is_local(url: str) -> bool:
+    """A plain path or a ``file://`` URL: steps can work in the staging folder itself."""
+    return "://" not in url or ObjectStoragePath(url).protocol in LOCAL_PROTOCOLS
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _local_files(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): _digest(p) for p in folder.rglob("*") if p.is_file()}
+
+
+@contextlib.contextmanager
+def local_run(run_url: str) -> Iterator[Path]:
+    """A local folder holding the run's staged files for the duration of one step."""
+    if is_local(run_url):
+        local = Path(ObjectStoragePath(run_url).path if "://" in run_url else run_url)
+        local.mkdir(parents=True, exist_ok=True)
+        yield local
+        return
+    remote = ObjectStoragePath(run_url, conn_id=os.environ.get("EB_STAGING_CONN_ID") or None)
+    scratch = Path(tempfile.mkdtemp(prefix="eb-run-"))
+    try:
+        if remote.exists():
+            for src in remote.rglob("*"):
+                if src.is_file():
+                    dst = scratch / src.relative_to(remote)
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    with src.open("rb") as fin, open(dst, "wb") as fout:
+                        shutil.copyfileobj(fin, fout, _CHUNK)
+        before = _local_files(scratch)
+        yield scratch
+        after = _local_files(scratch)
+        changed = sorted(name for name, digest in after.items() if before.get(name) != digest)
+        for name in changed:
+            dst = remote / name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            with open(scratch / name, "rb") as fin, dst.open("wb") as fout:
+                shutil.copyfileobj(fin, fout, _CHUNK)
+        log.info("Laddade upp %d ändrade filer till %s", len(changed), remote)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

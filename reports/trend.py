@@ -1,0 +1,150 @@
+"""The verksamhetsberättelse's trend workbook: each plan indicator at T1 → T2 → helår.
+
+Built at the T3 run from the year's published tables (and the previous year's full year where
+archived). Published values only, same formats and safety as the tertial workbooks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+
+from etl import targets
+from etl.config import ALL
+from reports.formats import Formats
+from reports.sheets import PERIODICITY, Line, W, _fit_cells, _grid, _note, _put, _text, _widths, plan_format
+from reports.workbook import COMPANY, SAFE_OPTIONS, SEXES, Figures, ReportContext, safe_text
+
+STAGES = (("T1", "T1 (jan–apr)"), ("T2", "T2 (jan–aug)"), ("T3", "Helår"))
+SHEET = "Trend"
+ABOUT = "Om trenden"
+
+
+def trend_name(year: int) -> str:
+    return f"Trend_{year}_Forsorjningsstod.xlsx"
+
+
+def _check(packages: dict[str, pd.DataFrame], previous: dict[str, pd.DataFrame]) -> None:
+    known = {key for key, _ in STAGES}
+    for which, given in (("packages", packages), ("previous", previous)):
+        unknown = sorted(set(given) - known)
+        if unknown:
+            raise ValueError(f"Trendarbetsboken: okända tertial {unknown} i {which}; använd T1, T2 och T3.")
+    if not packages:
+        raise ValueError("Trendarbetsboken behöver minst ett tertials publicerade tabell.")
+
+
+def write_trend_workbook(
+    year: int,
+    packages: dict[str, pd.DataFrame],
+    previous: dict[str, pd.DataFrame],
+    out_dir: Path,
+    unit_name: str,
+) -> Path:
+    """Write ``Trend_<year>_Forsorjningsstod.xlsx``: the unit's T/K/M per plan indicator over the year.
+
+    ``packages`` maps "T1"/"T2"/"T3" to that period's published table; ``previous`` the same for
+    the previous year (only its "T3", the full year, is shown). A missing package shows "–".
+    """
+    _check(packages, previous)
+    figures = {key: Figures(df) for key, df in packages.items()}
+    before = Figures(previous["T3"]) if "T3" in previous else None
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / trend_name(year)
+    wb = xlsxwriter.Workbook(str(path), {**SAFE_OPTIONS})
+    wb.set_properties(
+        {
+            "title": f"Trend {year} – {unit_name}",
+            "subject": f"Indikatorer T1, T2 och helår {year} och helår {year - 1}",
+            "author": unit_name,
+            "company": COMPANY,
+            "category": "Verksamhetsberättelse",
+            "created": dt.datetime(year, 12, 31),
+        }
+    )
+    fmts = Formats(wb)
+    ws = wb.add_worksheet(SHEET)
+    # The sheet helpers need a context only for symbols and labels.
+    from etl.periods import Period
+
+    ctx = ReportContext(
+        published=pd.DataFrame(),
+        period=Period(year, 3),
+        scope=ALL,
+        unit_name=unit_name,
+        district_names={},
+        validation=[],
+        run_id="",
+        code_version="",
+        source_rows={},
+        data_docs_location="",
+        population_year=year,
+        disclosure_rule="",
+    )
+    w = W(wb, ws, ctx, fmts, next(iter(figures.values())), SHEET)
+    _widths(w, {0: 26, 1: 48, 2: 11, **{c: 9 for c in range(3, 3 + 3 * (len(STAGES) + 1))}})
+    _text(w, 0, 0, f"Trend {year}: {unit_name}, hela enheten", fmts.title)
+    _text(
+        w,
+        1,
+        0,
+        "Utfall år till och med T1, T2 och helår, och föregående års helår. "
+        f"{ctx.suppressed_symbol} = visas inte (för få personer), {ctx.nothing_symbol} = "
+        "inget att redovisa.",
+        fmts.note,
+    )
+
+    stages = [(key, label, figures.get(key)) for key, label in STAGES]
+    stages.append(("prev", f"Helår {year - 1}", before))
+    group_row, header_row = 3, 4
+    for i, (_, label, _) in enumerate(stages):
+        c = 3 + 3 * i
+        ws.merge_range(group_row, c, group_row, c + 2, safe_text(label), fmts.group)
+    headers = ["Område (KF:s inriktningsmål)", "Indikator", "Periodicitet"]
+    headers += ["Totalt", "Kvinnor", "Män"] * len(stages)
+    for j, h in enumerate(headers):
+        _text(w, header_row, j, h, fmts.header if j < 3 else fmts.header_right)
+    plan = list(targets.indicators().values())
+    for i, ind in enumerate(plan, start=header_row + 1):
+        _text(w, i, 0, ind.kf_inriktningsmal, fmts.text)
+        _text(w, i, 1, ind.name, fmts.text)
+        _text(w, i, 2, PERIODICITY.get(ind.periodicity, ind.periodicity), fmts.text)
+        sexes = SEXES if ind.individual_based else ("T",)
+        for s, (_, _, fig) in enumerate(stages):
+            for j, sex in enumerate(SEXES):
+                col = 3 + 3 * s + j
+                if sex not in sexes:
+                    _put(w, i, col, None)
+                elif fig is None:
+                    _text(w, i, col, ctx.nothing_symbol, fmts.symbol())
+                else:
+                    _put(w, i, col, fig.get(ind.id, ALL, sex), num_format=plan_format(ind))
+        _fit_cells(w, i, 0, [ind.kf_inriktningsmal, ind.name])
+    last = header_row + len(plan)
+    _note(w, last + 1, "Inte individbaserade indikatorer (platser, index) redovisas bara totalt.")
+    ws.freeze_panes(header_row + 1, 2)
+    ws.repeat_rows(group_row, header_row)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.set_header(f"&L{unit_name.replace('&', '&&')}&C&A&RTrend {year}")
+    ws.set_footer("&CSida &P av &N")
+
+    about = wb.add_worksheet(ABOUT)
+    wa = W(wb, about, ctx, fmts, w.fig, ABOUT)
+    _text(wa, 0, 0, "Om trenden", fmts.title)
+    lines = [Line((label, "finns" if fig is not None else "saknas"), ()) for _, label, fig in stages]
+    _grid(wa, 2, ["Period", "Publicerad tabell"], lines, 2)
+    _note(
+        wa, 3 + len(lines), "Värdena är de publicerade (sekretessprövade) värdena ur respektive arkivpaket."
+    )
+    about.set_column(0, 1, 20)
+    about.freeze_panes(3, 0)
+    about.set_landscape()
+    about.fit_to_pages(1, 0)
+    wb.close()
+    return path

@@ -1,0 +1,720 @@
+"""E-mail: message content, allow-list, write-once ledger, real SMTP on loopback (aiosmtpd).
+
+Golden values are written out by hand; hashes are computed here with hashlib over literal
+inputs, never by the code under test.
+"""
+
+from __future__ import annotations
+
+import email
+import hashlib
+import io
+import json
+import os
+import socket
+import stat
+import threading
+import types
+from email import policy
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import xlsxwriter
+from aiosmtpd.controller import Controller
+
+from etl import mail
+from etl.mail import (
+    MailConfigError,
+    MailDeliveryError,
+    Recipient,
+    RecipientNotAllowed,
+    build_message,
+    check_allowed,
+    ledger_entries,
+    send_to_recipient,
+)
+from etl.periods import Period
+
+NBSP = "\u00a0"
+DOMAINS = ("stockholm.se", "edu.stockholm.se")
+T1 = Period(2018, 1)
+OST_CHEF = Recipient("Olga Fiktivsdotter", "olga.fiktivsdotter@stockholm.se", "OST", "biträdande enhetschef")
+UNIT_CHEF = Recipient("Karin Exempelsson", "karin.exempelsson@stockholm.se", "ALL", "enhetschef")
+
+
+# ------------------------------------------------------------------------------------------
+# Fixtures: published table, tiny workbooks, SMTP server
+# ------------------------------------------------------------------------------------------
+
+
+def _published() -> pd.DataFrame:
+    """A hand-made published table (as etl.disclosure.publish writes it) for 2018-T1."""
+    nan = np.nan
+    rows = [
+        # indicator, scope, sex, value, unit, suppressed
+        ("eb_hushall", "OST", "T", 1234.0, "antal", False),
+        ("eb_hushall", "OST", "K", 600.0, "antal", False),
+        ("eb_hushall", "OST", "M", 634.0, "antal", False),
+        # Suppressed K and M; 4321 leaked into a suppressed row must never be shown.
+        ("eb_mottagare", "OST", "T", 2345.0, "antal", False),
+        ("eb_mottagare", "OST", "K", 4321.0, "antal", True),
+        ("eb_mottagare", "OST", "M", nan, "antal", True),
+        ("eb_andel_befolkning", "OST", "T", 0.31, "procent", False),
+        ("eb_andel_befolkning", "OST", "K", 0.35, "procent", False),
+        ("eb_andel_befolkning", "OST", "M", 0.27, "procent", False),
+        ("eb_utbetalt_kr", "OST", "T", 12345678.0, "kr", False),
+        ("eb_utbetalt_kr", "OST", "K", 6000000.0, "kr", False),
+        ("eb_utbetalt_kr", "OST", "M", 6345678.0, "kr", False),
+        ("ja_beviljat_kr_justerad_skillnad", "OST", "T", -121.4, "kr", False),
+        ("am_stockholmsjobb_aspiranter", "OST", "T", nan, "antal", True),
+        ("am_stockholmsjobb_aspiranter", "OST", "K", nan, "antal", True),
+        ("am_stockholmsjobb_aspiranter", "OST", "M", 0.0, "antal", False),
+        ("am_praktik", "OST", "T", 3.0, "antal", False),
+        # Other scopes: must not appear in the Östermalm e-mail.
+        ("eb_hushall", "KUN", "T", 987.0, "antal", False),
+        ("eb_hushall", "ALL", "T", 3333.0, "antal", False),
+        ("eb_hushall", "ALL", "K", 1500.0, "antal", False),
+        ("eb_hushall", "ALL", "M", 1833.0, "antal", False),
+    ]
+    df = pd.DataFrame(rows, columns=["indicator_id", "district_code", "sex", "value", "unit", "suppressed"])
+    df.insert(1, "period", "2018-T1")
+    df["published"] = df["value"].map(lambda v: f"{v:.10g}").mask(df["suppressed"], "..")
+    return df
+
+
+def _workbook(path: Path, text: str) -> Path:
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Sammanfattning")
+    ws.write(0, 0, text)
+    ws.write(1, 0, 1234)
+    wb.close()
+    return path
+
+
+def _sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def workbooks(tmp_path) -> dict[str, Path]:
+    return {
+        "OST": _workbook(tmp_path / "Tertialuppfoljning_2018_T1_Forsorjningsstod_OST.xlsx", "Östermalm"),
+        "ALL": _workbook(tmp_path / "Tertialuppfoljning_2018_T1_Forsorjningsstod_ALL.xlsx", "Enheten"),
+    }
+
+
+class _Collect:
+    def __init__(self):
+        self.envelopes: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _set_connection(monkeypatch, port: int, retry_limit: int = 1) -> None:
+    conn = {
+        "conn_type": "smtp",
+        "host": "127.0.0.1",
+        "port": port,
+        "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 5, "retry_limit": retry_limit},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps(conn))
+
+
+@pytest.fixture(scope="module")
+def smtp_server():
+    handler = _Collect()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller, handler
+    controller.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server, monkeypatch):
+    controller, handler = smtp_server
+    handler.envelopes.clear()
+    _set_connection(monkeypatch, controller.port)
+    return handler
+
+
+def _parse(raw: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(raw, policy=policy.default)
+
+
+def _bodies(msg) -> tuple[str, str]:
+    return (
+        msg.get_body(preferencelist=("plain",)).get_content(),
+        msg.get_body(preferencelist=("html",)).get_content(),
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Allow-list
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "address, expected",
+    [
+        ("anna.andersson@stockholm.se", "anna.andersson@stockholm.se"),
+        ("Anna.Andersson@STOCKHOLM.SE", "Anna.Andersson@stockholm.se"),  # domain case-insensitive
+        ("larare@edu.stockholm.se", "larare@edu.stockholm.se"),
+        ("x@sub.edu.stockholm.se", "x@sub.edu.stockholm.se"),  # subdomain
+    ],
+)
+def test_allowed_addresses(address, expected):
+    assert check_allowed(address, DOMAINS) == expected
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "anna@gmail.com",
+        "anna@evilstockholm.se",  # suffix without a dot is another domain
+        "anna@stockholm.se.evil.com",
+        "Chef <anna@gmail.com>",  # display name
+        "anna@stockholm.se <anna@gmail.com>",
+        '"anna@stockholm.se" <anna@gmail.com>',
+        "anna@stockholm.se, anna@gmail.com",  # a list
+        "anna@stockholm.se;anna@gmail.com",
+        "anna@gmail.com (anna@stockholm.se)",  # comment
+        "anna@gmail.com@stockholm.se",
+        "anna@stockholm.se\r\nBcc: x@gmail.com",  # header injection
+        "anna @stockholm.se",
+        "@stockholm.se",
+        "anna@",
+        "anna@stockholm.se.",
+        "anna..b@stockholm.se",
+        "lärare@stockholm.se",  # non-ASCII local part: the organisation's addresses are ASCII
+        "anna@xn--stckholm-?.se",
+        "",
+    ],
+)
+def test_refused_addresses(address):
+    with pytest.raises(RecipientNotAllowed, match="tillåtna domäner|Tillåtna domäner"):
+        check_allowed(address, DOMAINS)
+
+
+def test_refusal_message_is_clear_swedish():
+    with pytest.raises(RecipientNotAllowed) as err:
+        check_allowed("anna@gmail.com", DOMAINS)
+    assert "utanför de tillåtna domänerna (stockholm.se, edu.stockholm.se)" in str(err.value)
+    assert "får inte skickas utanför organisationen" in str(err.value)
+
+
+# ------------------------------------------------------------------------------------------
+# Configuration
+# ------------------------------------------------------------------------------------------
+
+
+def test_repository_config_loads():
+    cfg = mail.mail_config()
+    assert cfg.mode in ("smtp", "outbox")
+    assert cfg.allowed_domains == ("stockholm.se", "edu.stockholm.se")
+    assert {r.scope for r in cfg.recipients} == {"ALL", "KUN", "NOR", "OST"}
+    assert all(r.email.endswith("@stockholm.se") for r in cfg.recipients)
+    assert cfg.operators and all(o.endswith("@stockholm.se") for o in cfg.operators)
+    assert cfg.scope_name("OST") == "Östermalm" and cfg.scope_name("ALL") == "hela enheten"
+    assert cfg.smtp.conn_id == "smtp_default"
+
+
+def _raw_config() -> dict:
+    return {
+        "delivery": {
+            "mode": "smtp",
+            "from": "Enheten <tertial@stockholm.se>",
+            "allowed_domains": ["stockholm.se"],
+            "smtp": {
+                "conn_id": "smtp_default",
+                "timeout_seconds": 30,
+                "retry_limit": 3,
+                "retry_delay_seconds": 5,
+            },
+            "date_day_of_month": 16,
+            "date_time": "07:00",
+        },
+        "operators": ["drift@stockholm.se"],
+        "scope_names": {"ALL": "hela enheten", "KUN": "Kungsholmen", "NOR": "Norrmalm", "OST": "Östermalm"},
+        "summary_indicators": [{"id": "eb_hushall", "label": "Hushåll"}],
+        "recipients": [{"name": "A B", "email": "a.b@stockholm.se", "scope": "OST", "role": "enhetschef"}],
+    }
+
+
+def test_parse_config_ok():
+    cfg = mail.parse_config(_raw_config())
+    assert cfg.recipients == (Recipient("A B", "a.b@stockholm.se", "OST", "enhetschef"),)
+    assert cfg.recipients_for("OST") == cfg.recipients and cfg.recipients_for("KUN") == ()
+
+
+@pytest.mark.parametrize(
+    "change, error, match",
+    [
+        (lambda r: r["delivery"].update(mode="fax"), MailConfigError, "smtp eller outbox"),
+        (lambda r: r["recipients"][0].update(email="a@gmail.com"), RecipientNotAllowed, "utanför"),
+        (lambda r: r["operators"].append("drift@gmail.com"), RecipientNotAllowed, "utanför"),
+        (lambda r: r["delivery"].update({"from": "Enheten <x@gmail.com>"}), RecipientNotAllowed, "utanför"),
+        (lambda r: r["recipients"][0].update(scope="SOD"), MailConfigError, "omfattningen 'SOD'"),
+        (lambda r: r["recipients"].append(dict(r["recipients"][0])), MailConfigError, "två gånger"),
+        (lambda r: r["recipients"][0].pop("role"), MailConfigError, r"recipients\[\]\.role saknas"),
+        (lambda r: r["delivery"].update(date_day_of_month=31), MailConfigError, "1–28"),
+        (lambda r: r["delivery"].update(date_time="sju"), MailConfigError, "HH:MM"),
+        (lambda r: r["delivery"]["smtp"].update(retry_limit=-1), MailConfigError, "retry_limit"),
+        (lambda r: r["scope_names"].pop("NOR"), MailConfigError, "scope_names"),
+        (lambda r: r["delivery"].update(allowed_domains=["stock holm.se"]), MailConfigError, "giltig domän"),
+    ],
+)
+def test_parse_config_refuses_bad_input(change, error, match):
+    raw = _raw_config()
+    change(raw)
+    with pytest.raises(error, match=match):
+        mail.parse_config(raw)
+
+
+def test_delivery_mode_env_override(monkeypatch):
+    cfg = mail.parse_config(_raw_config())
+    monkeypatch.delenv("EB_MAIL_MODE", raising=False)
+    assert mail.delivery_mode(cfg) == "smtp"
+    monkeypatch.setenv("EB_MAIL_MODE", "outbox")
+    assert mail.delivery_mode(cfg) == "outbox"
+    monkeypatch.setenv("EB_MAIL_MODE", "brevduva")
+    with pytest.raises(MailConfigError, match="EB_MAIL_MODE='brevduva'"):
+        mail.delivery_mode(cfg)
+
+
+# ------------------------------------------------------------------------------------------
+# Summary and message
+# ------------------------------------------------------------------------------------------
+
+
+def test_summary_rows_published_text_and_judgement():
+    rows = {r["indicator_id"]: r for r in mail.summary_rows(_published(), "OST")}
+    # Config order; eb_kr_per_hushallsmanad is not in the table, so it is left out.
+    assert list(rows) == [
+        "eb_hushall",
+        "eb_mottagare",
+        "eb_andel_befolkning",
+        "eb_utbetalt_kr",
+        "ja_beviljat_kr_justerad_skillnad",
+    ]
+    assert (rows["eb_hushall"]["T"], rows["eb_hushall"]["K"], rows["eb_hushall"]["M"]) == (
+        f"1{NBSP}234",
+        "600",
+        "634",
+    )
+    assert (rows["eb_mottagare"]["K"], rows["eb_mottagare"]["M"]) == ("..", "..")
+    assert rows["eb_andel_befolkning"]["T"] == f"0,3{NBSP}%"
+    # OST årsmål 0.3 %, lower is better: 0.31 misses by 0.01 ≤ 10 % × 0.3 = 0.03 → delvis.
+    assert rows["eb_andel_befolkning"]["judgement"] == "delvis uppfyllt"
+    assert rows["eb_utbetalt_kr"]["T"] == f"12{NBSP}345{NBSP}678{NBSP}kr"
+    assert rows["eb_hushall"]["judgement"] is None  # not a plan indicator
+    skillnad = rows["ja_beviljat_kr_justerad_skillnad"]
+    assert (skillnad["T"], skillnad["K"], skillnad["M"]) == (f"-121{NBSP}kr", None, None)
+
+
+def test_goal_rows():
+    goals = {g["indicator_id"]: g for g in mail.goal_rows(_published(), "OST")}
+    assert set(goals) == {"eb_andel_befolkning", "am_stockholmsjobb_aspiranter", "am_praktik"}
+    # Suppressed total → no outcome to judge → "ej mätt".
+    assert goals["am_stockholmsjobb_aspiranter"]["outcome"] == ".."
+    assert goals["am_stockholmsjobb_aspiranter"]["judgement"] == "ej mätt"
+    # OST praktik: årsmål 5, T1 = 5 × 4 / 12 = 1.67; 3 ≥ 1.67, higher is better → uppfyllt.
+    assert goals["am_praktik"]["target"] == "5 (1,7 för perioden)"
+    assert goals["am_praktik"]["judgement"] == "uppfyllt"
+    assert goals["eb_andel_befolkning"]["target"] == f"0,3{NBSP}%"
+
+
+def test_summary_needs_one_period():
+    df = _published()
+    df.loc[0, "period"] = "2018-T2"
+    with pytest.raises(ValueError, match="en period"):
+        mail.summary_rows(df, "OST")
+    with pytest.raises(ValueError, match="saknar kolumnerna"):
+        mail.summary_rows(df.drop(columns="suppressed"), "OST")
+
+
+def test_build_message(workbooks):
+    msg = build_message(OST_CHEF, T1, None, _published(), workbooks["OST"])
+    assert msg["Subject"] == "Tertialuppföljning T1 2018 – Försörjningsstödsenheten (Östermalm)"
+    assert msg["To"].addresses[0].addr_spec == "olga.fiktivsdotter@stockholm.se"
+    # 16 May 2018 (day 16 of the month after T1) 07:00 CEST; 2018-01-01 was a Monday, so
+    # 16 May (day 136) is a Wednesday.
+    assert msg["Date"] == "Wed, 16 May 2018 07:00:00 +0200"
+    sha = _sha256_file(workbooks["OST"])
+    digest = hashlib.sha256(f"2018-T1\nolga.fiktivsdotter@stockholm.se\n{sha}".encode()).hexdigest()
+    assert msg["Message-ID"] == f"<eb.2018-T1.{digest[:32]}@stockholm.se>"
+    assert msg["Content-Language"] == "sv" and msg["Auto-Submitted"] == "auto-generated"
+    assert msg.get_content_type() == "multipart/mixed"
+    assert msg.get_payload()[0].get_content_type() == "multipart/alternative"
+    (att,) = list(msg.iter_attachments())
+    assert att.get_content_type() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert att.get_filename() == "Tertialuppfoljning_2018_T1_Forsorjningsstod_OST.xlsx"
+    # Deterministic: the same input gives the same bytes (boundaries, Date, Message-ID).
+    again = build_message(OST_CHEF, T1, None, _published(), workbooks["OST"])
+    assert again.as_bytes() == msg.as_bytes()
+
+
+def test_subjects_for_unit_and_full_year(workbooks):
+    unit = build_message(UNIT_CHEF, T1, None, _published(), workbooks["ALL"])
+    assert unit["Subject"] == "Tertialuppföljning T1 2018 – Försörjningsstödsenheten (hela enheten)"
+    year = build_message(UNIT_CHEF, "2018-T3", None, {"rows": []}, workbooks["ALL"])
+    assert year["Subject"] == "Verksamhetsberättelse 2018 – Försörjningsstödsenheten (hela enheten)"
+    # T3: the run is due 16 January 2019 (a Wednesday: 2019-01-01 was a Tuesday), CET.
+    assert year["Date"] == "Wed, 16 Jan 2019 07:00:00 +0100"
+
+
+def test_html_escapes_everything(workbooks):
+    sly = Recipient("<b>Eva</b> & co", "eva@stockholm.se", "OST", "chef <script>")
+    msg = build_message(sly, T1, "Öst<malm>", {"rows": [{"label": "<i>x</i>", "T": "1", "judgement": None}]},
+                        workbooks["OST"])  # fmt: skip
+    text, html_body = _bodies(msg)
+    assert "&lt;b&gt;Eva&lt;/b&gt; &amp; co" in html_body
+    assert "chef &lt;script&gt;" in html_body and "<script>" not in html_body
+    assert "&lt;i&gt;x&lt;/i&gt;" in html_body and "Öst&lt;malm&gt;" in html_body
+    assert "Hej <b>Eva</b> & co," in text  # plain text stays as written
+
+
+# ------------------------------------------------------------------------------------------
+# SMTP on loopback
+# ------------------------------------------------------------------------------------------
+
+
+def test_send_two_recipients_once(smtp, workbooks, tmp_path):
+    ledger = tmp_path / "ledger"
+    published = _published()
+    sent = {}
+    for who, scope in ((OST_CHEF, "OST"), (UNIT_CHEF, "ALL")):
+        msg = build_message(who, T1, None, published, workbooks[scope])
+        result = send_to_recipient(who, msg, ledger, mode="smtp")
+        assert result["status"] == "sent"
+        sent[who.email] = msg
+    assert len(smtp.envelopes) == 2
+
+    by_rcpt = {tuple(rcpts): (mail_from, _parse(raw)) for mail_from, rcpts, raw in smtp.envelopes}
+    assert set(by_rcpt) == {("olga.fiktivsdotter@stockholm.se",), ("karin.exempelsson@stockholm.se",)}
+    mail_from, ost = by_rcpt[("olga.fiktivsdotter@stockholm.se",)]
+    assert mail_from == "tertialuppfoljning@stockholm.se"
+    assert ost["Subject"] == "Tertialuppföljning T1 2018 – Försörjningsstödsenheten (Östermalm)"
+    text, html_body = _bodies(ost)
+    for body in (text, html_body):
+        assert f"1{NBSP}234" in body and "600" in body and "634" in body  # households T/K/M
+        assert f"2{NBSP}345" in body  # recipients total
+        assert f"0,3{NBSP}%" in body and "delvis uppfyllt" in body
+        assert f"12{NBSP}345{NBSP}678{NBSP}kr" in body
+        assert ".." in body
+        # The value leaked into a suppressed row, and other scopes' figures, never appear.
+        assert "4321" not in body and f"4{NBSP}321" not in body
+        assert "987" not in body and f"3{NBSP}333" not in body
+    assert "Hej Olga Fiktivsdotter," in text
+    assert "uppgifter till och med 30 april 2018" in text
+    (att,) = list(ost.iter_attachments())
+    data = att.get_content()
+    assert hashlib.sha256(data).hexdigest() == _sha256_file(workbooks["OST"])
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["Sammanfattning"] and wb["Sammanfattning"]["A1"].value == "Östermalm"
+
+    _, unit = by_rcpt[("karin.exempelsson@stockholm.se",)]
+    assert unit["Subject"].endswith("(hela enheten)")
+    assert f"3{NBSP}333" in _bodies(unit)[0]
+
+    # A retried/cleared task: nothing new reaches the server.
+    again = send_to_recipient(OST_CHEF, sent[OST_CHEF.email], ledger, mode="smtp")
+    assert again["status"] == "already_sent"
+    assert again["message_id"] == str(sent[OST_CHEF.email]["Message-ID"])
+    assert len(smtp.envelopes) == 2
+
+    # Explicit resend: sent again, recorded in a new entry; the original is untouched.
+    sha = _sha256_file(workbooks["OST"])
+    original = ledger / f"olga.fiktivsdotter_at_stockholm.se__{sha}.json"
+    before = original.read_bytes()
+    resent = send_to_recipient(OST_CHEF, sent[OST_CHEF.email], ledger, mode="smtp", resend=True)
+    assert resent["status"] == "sent" and resent["resend"] == 1
+    assert resent["ledger_file"] == f"olga.fiktivsdotter_at_stockholm.se__{sha}-resend-1.json"
+    assert len(smtp.envelopes) == 3
+    assert original.read_bytes() == before
+
+    entries = ledger_entries(ledger, [sha, _sha256_file(workbooks["ALL"])])
+    assert [(e["to"], e["resend"]) for e in entries] == [
+        ("karin.exempelsson@stockholm.se", 0),  # ..._ALL.xlsx sorts before ..._OST.xlsx
+        ("olga.fiktivsdotter@stockholm.se", 0),
+        ("olga.fiktivsdotter@stockholm.se", 1),
+    ]
+    assert entries[1] == {
+        "to": "olga.fiktivsdotter@stockholm.se",
+        "subject": "Tertialuppföljning T1 2018 – Försörjningsstödsenheten (Östermalm)",
+        "message_id": str(sent[OST_CHEF.email]["Message-ID"]),
+        "attachment": {"name": "Tertialuppfoljning_2018_T1_Forsorjningsstod_OST.xlsx", "sha256": sha},
+        "content_sha256": sha,
+        "mode": "smtp",
+        "resend": 0,
+    }
+    assert ledger_entries(ledger, [sha])[0]["to"] == "olga.fiktivsdotter@stockholm.se"
+    assert ledger_entries(ledger, ["0" * 64]) == []
+    assert ledger_entries(tmp_path / "none", [sha]) == []
+
+
+def test_ledger_entries_are_write_once(smtp, workbooks, tmp_path):
+    ledger = tmp_path / "ledger"
+    msg = build_message(OST_CHEF, T1, None, _published(), workbooks["OST"])
+    result = send_to_recipient(OST_CHEF, msg, ledger, mode="smtp")
+    path = ledger / result["ledger_file"]
+    before = path.read_bytes()
+    assert not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)  # read-only
+    assert mail._write_once(path, b"{}") is False
+    assert path.read_bytes() == before
+    # Exactly these fields: no timestamps, nothing that differs between identical sends.
+    assert set(json.loads(before)) == {
+        "to",
+        "subject",
+        "message_id",
+        "attachment",
+        "content_sha256",
+        "mode",
+        "resend",
+    }
+    assert [p.name for p in ledger.iterdir()] == [result["ledger_file"]]  # no temp files left
+
+
+def test_write_once_without_hard_links(tmp_path, monkeypatch):
+    """File systems without hard links: exclusive create, still never overwriting."""
+
+    def no_link(src, dst):
+        raise PermissionError("hard links not supported")
+
+    monkeypatch.setattr(mail.os, "link", no_link)
+    path = tmp_path / "entry.json"
+    assert mail._write_once(path, b'{"a": 1}') is True
+    assert mail._write_once(path, b'{"a": 2}') is False
+    assert path.read_bytes() == b'{"a": 1}'
+    assert [p.name for p in tmp_path.iterdir()] == ["entry.json"]
+
+
+def test_address_outside_allow_list_is_refused_before_connecting(monkeypatch, workbooks, tmp_path):
+    # Any connection attempt would be a bug: point the connection at a port nobody listens on
+    # and make building the hook fail loudly.
+    _set_connection(monkeypatch, _free_port())
+    monkeypatch.setattr(mail, "_smtp_hook", lambda *a: pytest.fail("connected despite the allow-list"))
+    outsider = Recipient("Extern", "chef@gmail.com", "OST", "enhetschef")
+    msg = build_message(outsider, T1, None, _published(), workbooks["OST"])
+    with pytest.raises(RecipientNotAllowed, match="utanför de tillåtna domänerna"):
+        send_to_recipient(outsider, msg, tmp_path / "ledger", mode="smtp")
+    # A message whose To smuggles another address behind an allowed-looking display name.
+    msg = build_message(OST_CHEF, T1, None, _published(), workbooks["OST"])
+    msg.replace_header("To", '"olga.fiktivsdotter@stockholm.se" <olga@gmail.com>')
+    with pytest.raises(RecipientNotAllowed):
+        send_to_recipient(OST_CHEF, msg, tmp_path / "ledger", mode="smtp")
+    # A message addressed to someone else than the recipient.
+    msg = build_message(UNIT_CHEF, T1, None, _published(), workbooks["OST"])
+    with pytest.raises(ValueError, match="inte till mottagaren"):
+        send_to_recipient(OST_CHEF, msg, tmp_path / "ledger", mode="smtp")
+    assert not any((tmp_path / "ledger").glob("*.json"))
+
+
+def test_server_down_fails_after_retries_without_ledger(monkeypatch, workbooks, tmp_path):
+    port = _free_port()  # closed: connection refused
+    _set_connection(monkeypatch, port, retry_limit=2)
+    sleeps = []
+    monkeypatch.setattr(mail, "time", types.SimpleNamespace(sleep=sleeps.append))
+    msg = build_message(OST_CHEF, T1, None, _published(), workbooks["OST"])
+    with pytest.raises(MailDeliveryError) as err:
+        send_to_recipient(OST_CHEF, msg, tmp_path / "ledger", mode="smtp", retry_delay=0.5)
+    text = str(err.value)
+    assert f"127.0.0.1:{port}" in text and "ConnectionRefusedError" in text
+    assert "kunde inte skickas" in text and "inget har förts in i utskicksloggen" in text
+    assert isinstance(err.value.__cause__, ConnectionRefusedError)
+    assert sleeps == [0.5, 0.5]  # retry_limit 2 → 3 attempts, 2 pauses
+    assert list((tmp_path / "ledger").glob("*.json")) == []
+
+
+def test_server_dropping_connections_fails_after_hook_retries(monkeypatch, workbooks, tmp_path):
+    """A server that accepts and hangs up: the hook retries retry_limit times, then we fail."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        _set_connection(monkeypatch, listener.getsockname()[1], retry_limit=2)
+        msg = build_message(OST_CHEF, T1, None, _published(), workbooks["OST"])
+        with pytest.raises(MailDeliveryError, match="kunde inte skickas"):
+            send_to_recipient(OST_CHEF, msg, tmp_path / "ledger", mode="smtp", retry_delay=0)
+    finally:
+        listener.close()
+    assert len(accepted) == 3  # 1 + retry_limit
+    assert list((tmp_path / "ledger").glob("*.json")) == []
+
+
+def test_missing_connection_is_a_clear_error(monkeypatch, workbooks, tmp_path):
+    monkeypatch.delenv("AIRFLOW_CONN_SMTP_NOWHERE", raising=False)
+    msg = build_message(OST_CHEF, T1, None, _published(), workbooks["OST"])
+    with pytest.raises(MailDeliveryError, match="'smtp_nowhere' för e-post saknas"):
+        send_to_recipient(OST_CHEF, msg, tmp_path / "ledger", mode="smtp", smtp_conn_id="smtp_nowhere")
+    assert list((tmp_path / "ledger").glob("*.json")) == []
+
+
+def test_bad_arguments(workbooks, tmp_path):
+    msg = build_message(OST_CHEF, T1, None, _published(), workbooks["OST"])
+    with pytest.raises(ValueError, match="Okänt leveranssätt 'fax'"):
+        send_to_recipient(OST_CHEF, msg, tmp_path, mode="fax")
+    with pytest.raises(ValueError, match="kräver en utkorg"):
+        send_to_recipient(OST_CHEF, msg, tmp_path, mode="outbox")
+    bare = build_message(OST_CHEF, T1, None, _published(), workbooks["OST"])
+    bare.clear_content()
+    bare.set_content("utan bilaga")
+    with pytest.raises(ValueError, match="exakt en bilaga"):
+        send_to_recipient(OST_CHEF, bare, tmp_path, mode="outbox", outbox_dir=tmp_path / "out")
+
+
+# ------------------------------------------------------------------------------------------
+# Outbox
+# ------------------------------------------------------------------------------------------
+
+
+def test_outbox_writes_parseable_eml(workbooks, tmp_path):
+    outbox, ledger = tmp_path / "outbox", tmp_path / "ledger"
+    for who, scope in ((OST_CHEF, "OST"), (UNIT_CHEF, "ALL")):
+        msg = build_message(who, T1, None, _published(), workbooks[scope])
+        assert send_to_recipient(who, msg, ledger, mode="outbox", outbox_dir=outbox)["status"] == "sent"
+    files = sorted(p.name for p in outbox.iterdir())
+    assert files == ["karin.exempelsson_at_stockholm.se.eml", "olga.fiktivsdotter_at_stockholm.se.eml"]
+    eml = _parse((outbox / "olga.fiktivsdotter_at_stockholm.se.eml").read_bytes())
+    assert eml["Subject"] == "Tertialuppföljning T1 2018 – Försörjningsstödsenheten (Östermalm)"
+    assert f"1{NBSP}234" in _bodies(eml)[0]
+    (att,) = list(eml.iter_attachments())
+    assert hashlib.sha256(att.get_content()).hexdigest() == _sha256_file(workbooks["OST"])
+    entries = ledger_entries(ledger, [_sha256_file(workbooks["OST"])])
+    assert [(e["to"], e["mode"]) for e in entries] == [("olga.fiktivsdotter@stockholm.se", "outbox")]
+    # Second run: nothing rewritten.
+    mtime = os.stat(outbox / "olga.fiktivsdotter_at_stockholm.se.eml").st_mtime_ns
+    msg = build_message(OST_CHEF, T1, None, _published(), workbooks["OST"])
+    assert (
+        send_to_recipient(OST_CHEF, msg, ledger, mode="outbox", outbox_dir=outbox)["status"] == "already_sent"
+    )
+    assert os.stat(outbox / "olga.fiktivsdotter_at_stockholm.se.eml").st_mtime_ns == mtime
+
+
+# ------------------------------------------------------------------------------------------
+# Operators
+# ------------------------------------------------------------------------------------------
+
+
+def test_operator_notifier_sends_escaped_failure_mail(smtp):
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    kwargs = mail.operator_alert("failure")
+    assert kwargs["to"] == ["drift.forsorjningsstod@stockholm.se"]
+    assert kwargs["smtp_conn_id"] == "smtp_default"
+    notifier = SmtpNotifier(**kwargs)
+    ti = types.SimpleNamespace(task_id="validate", try_number=2, log_url="http://localhost:8080/log?x=1&y=2")
+    dag_run = types.SimpleNamespace(dag_id="tertial_followup", run_id="tertial__2018-T1")
+    notifier({"ti": ti, "dag_run": dag_run, "exception": ValueError("regel <a> bröts")})
+    assert len(smtp.envelopes) == 1
+    _, rcpts, raw = smtp.envelopes[0]
+    assert rcpts == ["drift.forsorjningsstod@stockholm.se"]
+    msg = _parse(raw)
+    assert msg["Subject"] == "Tertialuppföljningen stoppade: tertial_followup tertial__2018-T1 (validate)"
+    html_body = msg.get_body(preferencelist=("html",)).get_content()
+    assert "regel &lt;a&gt; bröts" in html_body
+    assert "x=1&amp;y=2" in html_body
+    assert "ValidationStop" in html_body and "docs/validation.md" in html_body
+
+
+def test_operator_deadline_alert_with_triggerer_context(smtp):
+    """Deadline callbacks get dag_run as a dict (DAGRunResponse: dag_run_id) and deadline."""
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    notifier = SmtpNotifier(**mail.operator_alert("deadline"))
+    notifier(
+        {
+            "dag_run": {"dag_id": "tertial_followup", "dag_run_id": "tertial__2018-T2"},
+            "deadline": {"id": "d1", "deadline_time": "2018-09-18T07:00:00+00:00"},
+        }
+    )
+    (_, rcpts, raw), *rest = smtp.envelopes
+    assert rest == [] and rcpts == ["drift.forsorjningsstod@stockholm.se"]
+    msg = _parse(raw)
+    assert msg["Subject"] == "Tertialuppföljningen är inte klar i tid: tertial_followup tertial__2018-T2"
+    html_body = msg.get_body(preferencelist=("html",)).get_content()
+    assert "2018-09-18T07:00:00+00:00" in html_body and "inte blivit klar inom den utsatta tiden" in html_body
+
+
+def test_operator_alert_bad_kind_and_inert_hint():
+    with pytest.raises(ValueError, match="Okänd sorts driftlarm 'sms'"):
+        mail.operator_alert("sms")
+    kwargs = mail.operator_alert("failure", hint="{{ 7 * 7 }} {% if x %} <b>")
+    assert "&#123;&#123; 7 * 7 &#125;&#125; &#123;&#37; if x &#37;&#125; &lt;b&gt;" in kwargs["html_content"]
+
+
+# ------------------------------------------------------------------------------------------
+# deliver(): the DAG's mapped e-mail task
+# ------------------------------------------------------------------------------------------
+
+
+def test_recipient_addresses_are_the_configured_ones():
+    addresses = mail.recipient_addresses()
+    assert "olga.fiktivsdotter@stockholm.se" in addresses
+    assert len(addresses) == len(set(addresses)) == len(mail.mail_config().recipients)
+
+
+def test_deliver_from_published_csv_to_outbox(workbooks, tmp_path):
+    csv = tmp_path / "published.csv"
+    _published().to_csv(csv, index=False)
+    archive_root, outbox = tmp_path / "archive", tmp_path / "outbox"
+    kwargs = dict(period="2018-T1", published=csv, workbooks=tmp_path, archive_root=archive_root)
+    result = mail.deliver("Olga.Fiktivsdotter@stockholm.se", outbox_dir=outbox, mode="outbox", **kwargs)
+    assert result["status"] == "sent"
+    assert result["attachment"]["name"] == "Tertialuppfoljning_2018_T1_Forsorjningsstod_OST.xlsx"
+    # The ledger lives beside the period's package versions, so a new run id still sees it.
+    assert (archive_root / "2018" / "T1" / "email_ledger" / result["ledger_file"]).exists()
+    eml = _parse((outbox / "olga.fiktivsdotter_at_stockholm.se.eml").read_bytes())
+    text = _bodies(eml)[0]
+    assert f"1{NBSP}234" in text and "(kvinnor .., män ..)" in text and "4321" not in text
+    again = mail.deliver("olga.fiktivsdotter@stockholm.se", outbox_dir=outbox, mode="outbox", **kwargs)
+    assert again["status"] == "already_sent"
+    with pytest.raises(MailConfigError, match="finns inte bland mottagarna"):
+        mail.deliver("okand@stockholm.se", outbox_dir=outbox, mode="outbox", **kwargs)
+    # Lars (ALL) has a workbook; Nils (NOR) has none in the folder.
+    with pytest.raises(FileNotFoundError, match="ingen arbetsbok för omfattningen NOR"):
+        mail.deliver("nils.testberg@stockholm.se", outbox_dir=outbox, mode="outbox", **kwargs)
+
+
+def test_module_imports_cheaply():
+    """The DAG file imports etl.mail at parse time: no pandas or Airflow at module level."""
+    import subprocess
+    import sys
+
+    code = "import sys, etl.mail; print('pandas' in sys.modules, 'airflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_hook_takes_timeout_and_retries_from_config_unless_the_connection_sets_them(monkeypatch):
+    # recipients.yml: delivery.smtp.timeout_seconds 30, retry_limit 3.
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({"conn_type": "smtp", "host": "127.0.0.1"}))
+    hook = mail._smtp_hook("smtp_default", mail.mail_config().smtp)
+    hook.smtp_connection = hook.get_connection("smtp_default")
+    assert (hook.timeout, hook.smtp_retry_limit) == (30, 3)
+    _set_connection(monkeypatch, 25, retry_limit=1)  # extras: timeout 5, retry_limit 1
+    hook = mail._smtp_hook("smtp_default", mail.mail_config().smtp)
+    hook.smtp_connection = hook.get_connection("smtp_default")
+    assert (hook.timeout, hook.smtp_retry_limit) == (5, 1)

@@ -1,0 +1,598 @@
+"""The follow-up workbooks, read back with openpyxl: layout, figures, safety and determinism.
+
+The published table is synthetic and covers every id of the catalogue, three districts,
+suppressed cells (carrying sentinel values that must never reach a cell) and NaN cells.
+Expected figures are written by hand below, from the plan's targets in config/indicators.yml.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+import zipfile
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from etl.config import DisclosureConfig
+from etl.periods import Period
+from reports.trend import write_trend_workbook
+from reports.workbook import ReportContext, rule_texts, write_workbook
+
+PERIOD = Period(2018, 1)  # T1: January–April, 4 months
+DISTRICTS = {"KUN": "Kungsholmen", "NOR": "+Norrmalm", "OST": "Östermalm"}  # "+..." must stay text
+SCOPES = ["ALL", "KUN", "NOR", "OST"]
+SHEETS = [
+    "Sammanfattning",
+    "Ekonomiskt bistånd",
+    "Jämställdhetsanalys",
+    "Arbetsmarknad",
+    "Personal",
+    "Ekonomi",
+    "Datakvalitet",
+    "Om statistiken",
+]
+UNIT = "Försörjningsstödsenheten"
+TYPES = [1, 3, 4, 5, 6, 7, 8, 9]
+MONTHS = [f"{y}{m:02d}" for y in (2018, 2017) for m in range(1, 5)]
+PE = [
+    "pe_anstallda",
+    "pe_arsarbetare",
+    "pe_sjukfranvaro",
+    "pe_sjukfranvaro_dag_1_14",
+    "pe_langtidssjuk_andel",
+]
+
+# (ids, scopes, sexes, unit): the whole catalogue for 2018-T1.
+CATALOGUE = [
+    (["eb_mottagare", "eb_hushall"], SCOPES, "TKM", "antal"),
+    (["eb_andel_befolkning", "eb_andel_barn", "eb_langvarigt_vuxna"], SCOPES, "TKM", "procent"),
+    (["eb_utbetalt_kr", "eb_kr_per_hushallsmanad"], SCOPES, "TKM", "kr"),
+    ([f"eb_{w}_typ_{n}" for w in ("hushall", "mottagare") for n in TYPES], SCOPES, "TKM", "antal"),
+    ([f"eb_utbetalt_kr_manad_{m}" for m in MONTHS], SCOPES, "TKM", "kr"),
+    ([f"eb_hushall_manad_{m}" for m in MONTHS], SCOPES, "TKM", "antal"),
+    (["am_stockholmsjobb_aspiranter", "am_praktik"], SCOPES, "TKM", "antal"),
+    (["ar_till_forsorjning"], SCOPES, "TKM", "procent"),
+    (["am_feriejobb_platser", "am_stockholmsjobb_platser"], SCOPES, "T", "antal"),
+    (
+        ["aktivt_medskapandeindex", "styrningsindex"],
+        ["ALL"],
+        "T",
+        "index",
+    ),  # passthrough; ledarskapsindex absent
+    (["elektroniska_inkop_andel"], ["ALL"], "T", "procent"),
+    (["ja_avslag_andel", "ja_beviljat_andel_av_ansokt"], SCOPES, "TKM", "procent"),
+    (["ja_beviljat_kr_medel"], SCOPES, "TKM", "kr"),
+    (["ja_handlaggningstid_median"], SCOPES, "TKM", "dagar"),
+    ([f"ja_beviljat_kr_justerad_skillnad{s}" for s in ("", "_ki_lag", "_ki_hog")], SCOPES, "T", "kr"),
+    (
+        ["pe_anstallda"] + [f"pe_anstallda{a}" for a in ("_alder_29", "_alder_30_49", "_alder_50")],
+        ["ALL"],
+        "TKM",
+        "antal",
+    ),
+    (
+        ["pe_arsarbetare"] + [f"pe_arsarbetare{a}" for a in ("_alder_29", "_alder_30_49", "_alder_50")],
+        ["ALL"],
+        "TKM",
+        "årsarbetare",
+    ),
+    (
+        [f"{p}{a}" for p in PE[2:] for a in ("", "_alder_29", "_alder_30_49", "_alder_50")],
+        ["ALL"],
+        "TKM",
+        "procent",
+    ),
+]
+
+GOLDEN = {
+    ("eb_andel_befolkning", "ALL", "T"): 0.3,  # target 0.4, lower is better → uppfyllt
+    ("eb_langvarigt_vuxna", "ALL", "T"): 0.24,  # target 0.22; 0.24 − 0.22 = 0.02 ≤ 0.1 × 0.22 → delvis
+    ("am_stockholmsjobb_aspiranter", "ALL", "T"): 5.0,  # 18 × 4/12 = 6; 6 − 5 = 1 > 0.6 → ej uppfyllt
+    ("eb_andel_befolkning", "KUN", "T"): 0.35,  # KUN target 0.3; 0.05 > 0.03 → ej uppfyllt
+    ("eb_utbetalt_kr", "ALL", "T"): 4_000_000.0,
+    ("eb_hushall", "ALL", "T"): 1234.0,
+    ("ja_beviljat_kr_justerad_skillnad", "ALL", "T"): -350.0,
+    ("ja_beviljat_kr_justerad_skillnad_ki_lag", "ALL", "T"): -800.0,
+    ("ja_beviljat_kr_justerad_skillnad_ki_hog", "ALL", "T"): 100.0,
+}
+SUPPRESSED = [
+    ("eb_andel_barn", "ALL", "T"),  # target 0.5 exists → judged "ej mätt"
+    ("eb_hushall", "NOR", "M"),
+    ("eb_hushall", "NOR", "K"),
+    ("eb_utbetalt_kr_manad_201802", "ALL", "T"),
+    ("ja_beviljat_kr_justerad_skillnad", "KUN", "T"),
+    ("am_stockholmsjobb_aspiranter", "OST", "K"),
+    ("pe_sjukfranvaro_alder_29", "ALL", "K"),
+]
+SENTINELS = [9001.25 + 17 * i for i in range(len(SUPPRESSED))]
+"""Values a suppressed row still carries here (the contract says NaN): none may reach a cell."""
+NOTHING = [("eb_kr_per_hushallsmanad", "OST", "K"), ("ja_avslag_andel", "OST", "M")]
+
+VALIDATION = [
+    {
+        "table": "household",
+        "rows_read": 600,
+        "rows_accepted": 598,
+        "rows_quarantined": 2,
+        "status": "varning",
+        "critical": [],
+        "warnings": ["household.x: 2 rader, t.ex. hh-SECRETKEY"],
+        "failed_rules": {"=SUM(A1:A9)": 2},
+        "rules": [
+            {
+                "rule": "=SUM(A1:A9)",
+                "column": "district_code",
+                "severity": "warning",
+                "level": "rad",
+                "rows": 2,
+                "examples": ["hh-SECRETKEY"],
+                "expectation": "x",
+                "detail": "@cmd|' /C calc'!A0",
+            }
+        ],
+    },
+    {
+        "table": "person",
+        "rows_read": 1200,
+        "rows_accepted": 1200,
+        "rows_quarantined": 0,
+        "status": "ok",
+        "critical": [],
+        "warnings": [],
+        "failed_rules": {},
+        "rules": [],
+    },
+]
+
+
+def published_table(period: Period = PERIOD, shift: float = 0.0) -> pd.DataFrame:
+    frames = [
+        pd.MultiIndex.from_product([ids, scopes, list(sexes)], names=["indicator_id", "district_code", "sex"])
+        .to_frame(index=False)
+        .assign(unit=unit)
+        for ids, scopes, sexes, unit in CATALOGUE
+    ]
+    df = pd.concat(frames, ignore_index=True)
+    df["value"] = np.arange(len(df), dtype="float64") + 10.0 + shift
+    df = df.set_index(["indicator_id", "district_code", "sex"]).sort_index()
+    for key, v in GOLDEN.items():
+        df.loc[key, "value"] = v
+    df["suppressed"] = False
+    for key, sentinel in zip(SUPPRESSED, SENTINELS, strict=True):
+        df.loc[key, ["value", "suppressed"]] = [sentinel, True]
+    for key in NOTHING:
+        df.loc[key, "value"] = np.nan
+    df = df.reset_index()
+    df["period"] = str(period)
+    df["published"] = df["value"].map(lambda v: f"{v:.10g}").where(df["value"].notna(), "–")
+    df.loc[df["suppressed"], "published"] = ".."
+    return df[["indicator_id", "period", "district_code", "sex", "value", "unit", "suppressed", "published"]]
+
+
+def context(published: pd.DataFrame, scope: str = "ALL", **kw) -> ReportContext:
+    args = dict(
+        published=published,
+        period=PERIOD,
+        scope=scope,
+        unit_name=UNIT,
+        district_names=DISTRICTS,
+        validation=VALIDATION,
+        run_id="scheduled__2018-05-16",
+        code_version="abc123def456",
+        source_rows={"household": 600, "person": 1200, "payment": 5400},
+        data_docs_location="http://example.invalid/archive/2018/T1/v1/validation/data_docs/index.html",
+        population_year=2017,
+        disclosure_rule="Uppgifter som vilar på 1–4 personer visas inte (..).",
+        staff_rule="Sjukfrånvaro redovisas inte för grupper med tio eller färre anställda (..).",
+    )
+    args.update(kw)
+    return ReportContext(**args)
+
+
+@pytest.fixture(autouse=True)
+def gender_verdict(monkeypatch):
+    """etl.gender.verdict stub recording its arguments (the real one is another module's test)."""
+    calls = []
+
+    def verdict(diff, low, high, confidence=None):
+        calls.append((diff, low, high))
+        return "=TOLKNING kan inte visas" if diff is None else f"Tolkning {diff:g} [{low:g}, {high:g}]"
+
+    try:
+        module = importlib.import_module("etl.gender")
+        monkeypatch.setattr(module, "verdict", verdict)
+    except ImportError:
+        monkeypatch.setitem(sys.modules, "etl.gender", types.SimpleNamespace(verdict=verdict))
+    return calls
+
+
+@pytest.fixture(scope="module")
+def published() -> pd.DataFrame:
+    return published_table()
+
+
+def cells(ws) -> list:
+    return [c for row in ws.iter_rows() for c in row if c.value is not None]
+
+
+def find_row(ws, col: int, text: str) -> int:
+    for row in ws.iter_rows():
+        if row[col - 1].value == text:
+            return row[0].row
+    raise AssertionError(f"{text!r} finns inte i kolumn {col} på {ws.title}")
+
+
+def find_row2(ws, first: str, second: str) -> int:
+    hits = [row[0].row for row in ws.iter_rows() if (row[0].value, row[1].value) == (first, second)]
+    assert len(hits) == 1, (first, second, hits)
+    return hits[0]
+
+
+def header_map(ws, row: int) -> dict[str, int]:
+    return {c.value: c.column for c in ws[row] if c.value is not None}
+
+
+def test_unit_workbook_layout_figures_and_formats(tmp_path, published, gender_verdict):
+    path = write_workbook(context(published), tmp_path)
+    assert path.name == "Tertialuppfoljning_2018_T1_Forsorjningsstod_ALL.xlsx"
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == SHEETS
+
+    ws = wb["Sammanfattning"]
+    hrow = find_row(ws, 1, "Område (KF:s inriktningsmål)")
+    head = header_map(ws, hrow)
+    assert list(head)[:7] == [
+        "Område (KF:s inriktningsmål)",
+        "Indikator",
+        "Årsmål Hela enheten",
+        "KF:s årsmål",
+        "Totalt",
+        "Kvinnor",
+        "Män",
+    ]
+    for h in ("Helårsprognos", "Måluppfyllelse", "Bedömning", "Periodicitet", "Kommentar"):
+        assert h in head
+    t, k, m = head["Totalt"], head["Kvinnor"], head["Män"]
+
+    from etl.targets import indicators  # the plan's own list (config), not the code under test
+
+    plan = indicators()
+    rows = {ws.cell(r, 2).value: r for r in range(hrow + 1, hrow + 1 + len(plan))}
+    assert set(rows) == {ind.name for ind in plan.values()}
+    for ind in plan.values():
+        r = rows[ind.name]
+        if ind.individual_based:  # every individual-based indicator has a women's and a men's figure
+            assert ws.cell(r, k).value is not None and ws.cell(r, m).value is not None, ind.id
+        else:
+            assert ws.cell(r, k).value is None and ws.cell(r, m).value is None, ind.id
+            assert "Inte individbaserad" in ws.cell(r, head["Kommentar"]).value
+
+    def row_of(ind_id):
+        return rows[plan[ind_id].name]
+
+    r = row_of("eb_andel_befolkning")
+    assert ws.cell(r, t).value == 0.3 and ws.cell(r, t).number_format == '0.0" %"'
+    assert (
+        ws.cell(r, head["Årsmål Hela enheten"]).value == 0.4 and ws.cell(r, head["KF:s årsmål"]).value == 1.6
+    )
+    assert (ws.cell(r, head["Måluppfyllelse"]).value, ws.cell(r, head["Bedömning"]).value) == (3, "uppfyllt")
+    assert ws.cell(r, head["Periodicitet"]).value == "Tertial"
+    r = row_of("eb_langvarigt_vuxna")
+    assert ws.cell(r, t).value == 0.24 and ws.cell(r, t).number_format == '0.00" %"'  # target has 2 decimals
+    assert (ws.cell(r, head["Måluppfyllelse"]).value, ws.cell(r, head["Bedömning"]).value) == (
+        2,
+        "delvis uppfyllt",
+    )
+    r = row_of("am_stockholmsjobb_aspiranter")
+    assert ws.cell(r, t).value == 5 and ws.cell(r, head["Helårsprognos"]).value == 15  # 5 × 12 / 4
+    assert (ws.cell(r, head["Måluppfyllelse"]).value, ws.cell(r, head["Bedömning"]).value) == (
+        1,
+        "ej uppfyllt",
+    )
+    r = row_of("eb_andel_barn")  # suppressed: "..", no icon, ej mätt
+    assert ws.cell(r, t).value == ".." and ws.cell(r, t).alignment.horizontal == "right"
+    assert (ws.cell(r, head["Måluppfyllelse"]).value, ws.cell(r, head["Bedömning"]).value) == (
+        None,
+        "ej mätt",
+    )
+    r = row_of("ledarskapsindex")  # no figure in the published table, annual, T only
+    assert ws.cell(r, t).value == "–" and ws.cell(r, head["Bedömning"]).value == "ej mätt"
+    r = row_of("am_unga_varken_arbetar_studerar")  # no target and annual: not measured in T1
+    assert ws.cell(r, head["Bedömning"]).value == "ej mätt"
+    assert ws.cell(r, head["KF:s årsmål"]).value == "Fastställs 2018"
+    icon_rules = [rule for cf in ws.conditional_formatting for rule in cf.rules if rule.type == "iconSet"]
+    assert len(icon_rules) == 1 and icon_rules[0].iconSet.iconSet in (
+        None,
+        "3TrafficLights1",
+    )  # None = default
+    assert [v.val for v in icon_rules[0].iconSet.cfvo] == [0, 2, 3] and icon_rules[
+        0
+    ].iconSet.showValue is False
+    assert ws.freeze_panes == f"C{hrow + 1}"
+
+    # Ekonomiskt bistånd: every T/K/M cell of the first table equals the published figure.
+    ws = wb["Ekonomiskt bistånd"]
+    labels = {
+        "Hushåll med ekonomiskt bistånd": "eb_hushall",
+        "Personer i hushåll med ekonomiskt bistånd (inkl. barn)": "eb_mottagare",
+        "Andel av befolkningen med ekonomiskt bistånd": "eb_andel_befolkning",
+        "Andel barn i familjer med ekonomiskt bistånd": "eb_andel_barn",
+        "Andel vuxna med långvarigt ekonomiskt bistånd": "eb_langvarigt_vuxna",
+        "Utbetalt ekonomiskt bistånd (kr)": "eb_utbetalt_kr",
+        "Utbetalt belopp per hushållsmånad (kr)": "eb_kr_per_hushallsmanad",
+    }
+    scopes = {"Hela enheten": "ALL", "Kungsholmen": "KUN", "'+Norrmalm": "NOR", "Östermalm": "OST"}
+    pub = published.set_index(["indicator_id", "district_code", "sex"])
+    hrow = find_row(ws, 1, "Indikator")
+    assert [c.value for c in ws[hrow]][:5] == ["Indikator", "Omfattning", "Totalt", "Kvinnor", "Män"]
+    checked = 0
+    for r in range(hrow + 1, hrow + 1 + 7 * 4):
+        ind, scope = labels[ws.cell(r, 1).value], scopes[ws.cell(r, 2).value]
+        for col, sex in ((3, "T"), (4, "K"), (5, "M")):
+            row = pub.loc[(ind, scope, sex)]
+            expected = ".." if row["suppressed"] else "–" if np.isnan(row["value"]) else row["value"]
+            assert ws.cell(r, col).value == expected, (ind, scope, sex)
+            checked += 1
+    assert checked == 7 * 4 * 3
+    r = find_row2(ws, "Utbetalt ekonomiskt bistånd (kr)", "Hela enheten")
+    assert ws.cell(r, 3).value == 4_000_000 and ws.cell(r, 3).number_format == '#,##0" kr"'
+    r = find_row2(ws, "Hushåll med ekonomiskt bistånd", "Hela enheten")
+    assert ws.cell(r, 3).value == 1234 and ws.cell(r, 3).number_format == "#,##0"
+    assert find_row(ws, 1, "3 Ensamstående man utan barn") > hrow
+    mrow = find_row(ws, 1, "Månad")
+    assert [c.value for c in ws[mrow]][:3] == ["Månad", "Hela enheten 2018", "Hela enheten 2017"]
+    assert [ws.cell(mrow + i, 1).value for i in range(1, 5)] == ["januari", "februari", "mars", "april"]
+    assert ws.cell(mrow + 2, 2).value == ".."  # February 2018 suppressed
+    assert len(ws._charts) == 1
+
+    ws = wb["Jämställdhetsanalys"]
+    diff_row = [
+        row[0].row for row in ws.iter_rows() if row[0].value == "Hela enheten" and row[1].value == -350
+    ]
+    assert len(diff_row) == 1
+    assert ws.cell(diff_row[0], 5).value == "Tolkning -350 [-800, 100]"
+    kun = [row[0].row for row in ws.iter_rows() if row[0].value == "Kungsholmen" and row[1].value == ".."]
+    assert ws.cell(kun[-1], 5).value == "'=TOLKNING kan inte visas"  # suppressed → None; text stays text
+    assert (-350.0, -800.0, 100.0) in gender_verdict and any(c[0] is None for c in gender_verdict)
+    assert len(ws._charts) == 1
+
+    ws = wb["Arbetsmarknad"]
+    r = find_row(ws, 1, "Platser för feriejobb")
+    assert (
+        isinstance(ws.cell(r, 3).value, int | float)
+        and ws.cell(r, 4).value is None
+        and ws.cell(r, 5).value is None
+    )
+    assert ws.cell(find_row2(ws, "Aspiranter som fått Stockholmsjobb", "Östermalm"), 4).value == ".."
+
+    ws = wb["Personal"]
+    assert any("tio eller färre anställda" in str(c.value) for c in cells(ws))
+    assert find_row(ws, 2, "29 år och yngre")
+
+    # Ekonomi: 15.4 mnkr for the year; T1 = 15 400 000 × 4 / 12 = 5 133 333.33; paid 4 000 000.
+    ws = wb["Ekonomi"]
+    amounts = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, ws.max_row + 1)}
+    assert amounts["Budget helår, kostnader"] == pytest.approx(15_400_000)
+    assert amounts["Budget för perioden (4 månader)"] == pytest.approx(15_400_000 * 4 / 12)
+    assert amounts["Utbetalt hittills i år"] == 4_000_000
+    assert amounts["Avvikelse mot periodens budget"] == pytest.approx(
+        1_133_333.333333, abs=0.01
+    )  # 5 133 333.33 − 4 000 000
+    assert amounts["Avvikelse i procent av periodens budget"] == pytest.approx(
+        1_133_333.3333 / 5_133_333.3333 * 100
+    )
+    assert amounts["Helårsprognos (linjär)"] == pytest.approx(12_000_000)  # 4 000 000 × 12 / 4
+    assert amounts["Prognostiserad avvikelse mot helårsbudget"] == pytest.approx(3_400_000)
+
+    ws = wb["Datakvalitet"]
+    values = [c.value for c in cells(ws)]
+    assert {"household", "person", 600, 598, 2, 1200, "varning"} <= set(values)
+    r = find_row(ws, 6, "'=SUM(A1:A9)")
+    assert [ws.cell(r, c).value for c in range(1, 8)] == [
+        "household",
+        "varning",
+        "rad",
+        2,
+        "district_code",
+        "'=SUM(A1:A9)",
+        "'@cmd|' /C calc'!A0",
+    ]
+    assert not any("SECRETKEY" in str(v) for v in values)  # example keys stay in the Data Docs
+
+    ws = wb["Om statistiken"]
+    values = [str(c.value) for c in cells(ws)]
+    for needle in (
+        "2017",
+        "scheduled__2018-05-16",
+        "abc123def456",
+        "2018-01-01 – 2018-04-30",
+        "Uppgifter som vilar på 1–4 personer visas inte (..).",
+        "Andel avslag",
+    ):
+        assert any(needle in v for v in values), needle
+    r = find_row(ws, 1, "Tabell")
+    assert {ws.cell(r + i, 1).value: ws.cell(r + i, 2).value for i in (1, 2, 3)} == {
+        "household": 600,
+        "payment": 5400,
+        "person": 1200,
+    }
+
+    for ws in wb.worksheets:
+        assert ws.freeze_panes is not None, ws.title
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.page_setup.fitToWidth in (1, None) and ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert "&P" in ws.oddFooter.center.text, ws.title
+        for c in cells(ws):
+            assert c.data_type != "f", (ws.title, c.coordinate, c.value)  # never a formula
+            assert c.hyperlink is None, (ws.title, c.coordinate)
+    assert "Sammanfattning_utfall" in wb.defined_names
+    props = wb.properties
+    assert (props.creator, props.title) == (UNIT, "Tertialrapport 1 2018 – Försörjningsstödsenheten")
+    assert props.created.isoformat() == "2018-04-30T00:00:00"
+
+
+def test_no_cell_shows_or_rests_on_a_suppressed_figure(tmp_path, published):
+    for scope in ("ALL", "NOR", "KUN"):
+        wb = openpyxl.load_workbook(write_workbook(context(published, scope), tmp_path / scope))
+        numbers = [c.value for ws in wb.worksheets for c in cells(ws) if isinstance(c.value, int | float)]
+        for s in SENTINELS:  # the value itself, and a T1 prognosis (× 12 / 4) made from it
+            assert s not in numbers and s * 3 not in numbers, (scope, s)
+        # Hidden chart data too: every suppressed month is blank, not a number.
+        ws = wb["Ekonomiskt bistånd"]
+        mrow = find_row(ws, 1, "Månad")
+        if scope == "ALL":
+            assert ws.cell(mrow + 2, 2).value == ".."
+            assert ws.cell(mrow + 2, 41).value is None and ws.cell(mrow + 1, 41).value is not None
+
+
+def test_district_workbook_shows_district_beside_unit(tmp_path, published):
+    path = write_workbook(context(published, "KUN"), tmp_path)
+    assert path.name == "Tertialuppfoljning_2018_T1_Forsorjningsstod_KUN.xlsx"
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == SHEETS
+    ws = wb["Sammanfattning"]
+    hrow = find_row(ws, 1, "Område (KF:s inriktningsmål)")
+    heads = [c.value for c in ws[hrow]]
+    assert heads[2] == "Årsmål Kungsholmen"
+    assert heads[4:10] == ["Totalt", "Kvinnor", "Män", "Totalt", "Kvinnor", "Män"]
+    groups = [c.value for c in ws[hrow - 1] if c.value]
+    assert groups[:3] == ["Mål", "Utfall Kungsholmen", "Utfall hela enheten"]
+    r = find_row(ws, 2, "Andel personer som har ekonomiskt bistånd i förhållande till befolkningen")
+    assert ws.cell(r, 3).value == 0.3 and ws.cell(r, 5).value == 0.35 and ws.cell(r, 8).value == 0.3
+    assert ws.cell(r, heads.index("Bedömning") + 1).value == "ej uppfyllt"  # 0.35 vs KUN's 0.3
+    r = find_row(ws, 2, "Sjukfrånvaro")  # the plan has a target for the unit only
+    assert ws.cell(r, 3).value == "–" and ws.cell(r, heads.index("Bedömning") + 1).value == "ingen bedömning"
+    ws = wb["Ekonomiskt bistånd"]
+    shown = {
+        ws.cell(r, 2).value
+        for r in range(find_row(ws, 1, "Indikator") + 1, find_row(ws, 1, "Indikator") + 15)
+    }
+    assert shown == {"Kungsholmen", "Hela enheten"}  # the district and the unit, not the others
+    mrow = find_row(ws, 1, "Månad")
+    assert [c.value for c in ws[mrow]][:5] == [
+        "Månad",
+        "Kungsholmen 2018",
+        "Kungsholmen 2017",
+        "Hela enheten 2018",
+        "Hela enheten 2017",
+    ]
+    assert wb.properties.title.endswith("(Kungsholmen)")
+    top = wb["Sammanfattning"]["A2"].value
+    assert (
+        "Kungsholmen (med hela enhetens totaler bredvid)" in top and "1 januari 2018 – 30 april 2018" in top
+    )
+
+
+def test_rule_texts_follow_the_disclosure_config():
+    texts = rule_texts(
+        DisclosureConfig(min_persons=5, min_staff_group=11, suppressed_symbol="..", nothing_symbol="–")
+    )
+    assert "1–4 personer" in texts["disclosure_rule"] and "10 eller färre anställda" in texts["staff_rule"]
+    assert (texts["suppressed_symbol"], texts["nothing_symbol"]) == ("..", "–")
+
+
+def test_two_runs_are_identical(tmp_path, published):
+    a = write_workbook(context(published, "NOR"), tmp_path / "a")
+    b = write_workbook(context(published, "NOR"), tmp_path / "b")
+    with zipfile.ZipFile(a) as za, zipfile.ZipFile(b) as zb:
+        assert za.namelist() == zb.namelist()
+        for name in za.namelist():
+            assert za.read(name) == zb.read(name), name  # every member, docProps/core.xml included
+        core = za.read("docProps/core.xml").decode()
+    assert "<dcterms:created" in core and "2018-04-30T00:00:00Z" in core
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_text_never_becomes_a_formula(tmp_path, published):
+    names = {"KUN": '=HYPERLINK("http://x")', "NOR": "@Norrmalm", "OST": "-Östermalm"}
+    wb = openpyxl.load_workbook(write_workbook(context(published, "ALL", district_names=names), tmp_path))
+    texts = {c.value for ws in wb.worksheets for c in cells(ws) if c.data_type == "s"}
+    assert {'\'=HYPERLINK("http://x")', "'@Norrmalm", "'-Östermalm"} <= texts
+    assert all(c.data_type != "f" for ws in wb.worksheets for c in cells(ws))
+
+
+def test_later_tertial_full_year_name_and_no_budget_for_other_year(tmp_path):
+    p3 = Period(2018, 3)
+    book = write_workbook(context(published_table(p3), period=p3), tmp_path)
+    assert book.name == "Verksamhetsberattelse_2018_Helar_Forsorjningsstod_ALL.xlsx"
+    wb = openpyxl.load_workbook(book)
+    assert wb.properties.created.isoformat() == "2018-12-31T00:00:00"
+    ws = wb["Sammanfattning"]
+    r = find_row(ws, 2, "Antal aspiranter som fått Stockholmsjobb")
+    head = header_map(ws, find_row(ws, 1, "Område (KF:s inriktningsmål)"))
+    assert ws.cell(r, head["Helårsprognos"]).value == 5  # 5 × 12 / 12; judged vs 18: 13 short → ej uppfyllt
+    assert ws.cell(r, head["Bedömning"]).value == "ej uppfyllt"
+    p19 = Period(2019, 1)
+    wb = openpyxl.load_workbook(write_workbook(context(published_table(p19), period=p19), tmp_path / "2019"))
+    assert any("Budget för 2019 finns inte" in str(c.value) for c in cells(wb["Ekonomi"]))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda df: df.drop(columns=["suppressed"]), "saknar kolumnerna suppressed"),
+        (lambda df: pd.concat([df, df.head(1)]), "dubbla rader för aktivt_medskapandeindex/ALL/T"),
+    ],
+)
+def test_bad_published_table_is_refused(tmp_path, published, change, message):
+    with pytest.raises(ValueError, match=message):
+        write_workbook(context(change(published)), tmp_path)
+    assert not list(tmp_path.glob("*.xlsx"))
+
+
+def test_unknown_scope_is_refused(tmp_path, published):
+    with pytest.raises(ValueError, match="Okänd omfattning 'SOD'"):
+        write_workbook(context(published, "SOD"), tmp_path)
+
+
+def test_trend_workbook(tmp_path):
+    packages = {"T1": published_table(Period(2018, 1)), "T2": published_table(Period(2018, 2), shift=1000.0)}
+    previous = {"T3": published_table(Period(2017, 3), shift=5000.0)}
+    path = write_trend_workbook(2018, packages, previous, tmp_path, UNIT)
+    assert path == tmp_path / "Trend_2018_Forsorjningsstod.xlsx"
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Trend", "Om trenden"]
+    ws = wb["Trend"]
+    hrow = find_row(ws, 1, "Område (KF:s inriktningsmål)")
+    assert [c.value for c in ws[hrow - 1] if c.value] == [
+        "T1 (jan–apr)",
+        "T2 (jan–aug)",
+        "Helår",
+        "Helår 2017",
+    ]
+    assert [c.value for c in ws[hrow]][3:15] == ["Totalt", "Kvinnor", "Män"] * 4
+    r = find_row(ws, 2, "Andel personer som har ekonomiskt bistånd i förhållande till befolkningen")
+    # T1 golden 0.3 (both shifted tables keep the golden value); helår missing → "–".
+    assert [ws.cell(r, c).value for c in (4, 7, 10, 13)] == [0.3, 0.3, "–", 0.3]
+    r = find_row(ws, 2, "Andel barn som lever i familjer som har ekonomiskt bistånd")
+    assert ws.cell(r, 4).value == ".."
+    r = find_row(ws, 2, "Antal tillhandahållna platser för feriejobb")
+    assert ws.cell(r, 5).value is None and ws.cell(r, 6).value is None  # places: T only
+    t1 = published_table().set_index(["indicator_id", "district_code", "sex"])
+    assert ws.cell(r, 4).value == t1.loc[("am_feriejobb_platser", "ALL", "T"), "value"]
+    assert ws.cell(r, 7).value == t1.loc[("am_feriejobb_platser", "ALL", "T"), "value"] + 1000
+    assert wb.properties.created.isoformat() == "2018-12-31T00:00:00"
+    again = write_trend_workbook(2018, packages, previous, tmp_path / "again", UNIT)
+    assert again.read_bytes() == path.read_bytes()
+    with pytest.raises(ValueError, match="okända tertial"):
+        write_trend_workbook(2018, {"T4": packages["T1"]}, {}, tmp_path, UNIT)
+    with pytest.raises(ValueError, match="minst ett tertial"):
+        write_trend_workbook(2018, {}, {}, tmp_path, UNIT)
+
+
+def test_fixture_covers_the_whole_catalogue(published):
+    """Guard for the tests above: every family of the catalogue is in the synthetic table."""
+    ids = set(published["indicator_id"])
+    assert {
+        "eb_hushall_typ_9",
+        "eb_mottagare_typ_1",
+        "eb_utbetalt_kr_manad_201704",
+        "eb_hushall_manad_201801",
+        "ja_beviljat_kr_justerad_skillnad_ki_hog",
+        "pe_langtidssjuk_andel_alder_50",
+        "am_stockholmsjobb_platser",
+    } <= ids
