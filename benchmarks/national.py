@@ -207,10 +207,10 @@ def _stage_validate(args: dict) -> dict:
 def _stage_statistics(args: dict) -> dict:
     import pyarrow.parquet as pq
 
-    from etl import config, disclosure, indicators, staging
+    from etl import config, disclosure, indicators, source, staging
 
     run, period = Path(args["run"]), Period.parse(args["period"])
-    read = ("district", "payment", "household", "person")  # what build_statistics reads
+    read = tuple(source.TABLES)  # build_statistics reads every validated table once
     rows = sum(pq.read_metadata(staging.table_path(run, staging.VALIDATED, t)).num_rows for t in read)
     t0, c0 = time.perf_counter(), _cpu_s()
     stats = indicators.build_statistics(run, period)

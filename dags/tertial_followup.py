@@ -3,14 +3,16 @@
 
 Runs once per tertial (T1 jan–apr, T2 jan–aug, T3 helår; always year to date) on the 16th of
 the month after the tertial, when the month's registrations are due. It extracts case and
-staff data, validates it, builds sex-disaggregated statistics, writes the managers' workbooks
-and archives the package.
+staff data, validates it, builds sex-disaggregated statistics, writes the managers' workbooks,
+e-mails each recipient once, archives the package and, for T3, assembles the
+verksamhetsberättelse bundle. Operators get an e-mail when a run fails or misses its deadline.
 
 **Operators:** every task's docs say what to do when it fails. Large data moves through the
 run's staging folder (`$EB_DATA_DIR/staging/<run_id>`), never through XCom. Connections:
 `eb_source` (source database) and `eb_pseudonym_key` (HMAC key in the password field).
-Trigger with `period` (e.g. `2018-T2`) to redo a given period; re-running is safe: the
-archive keeps identical content once and versions changed content.
+Trigger with `period` (e.g. `2018-T2`) to redo a given period, `send_emails` false to skip
+e-mail, `resend` true to send again. Re-running is safe: the archive keeps identical content
+once and versions changed content; nobody gets the same figures twice (the e-mail ledger).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from airflow.sdk import ObjectStoragePath
 
@@ -66,7 +66,7 @@ def local_run(run_url: str) -> Iterator[Path]:
         if remote.exists():
             for src in remote.rglob("*"):
                 if src.is_file():
-                    dst = scratch / src.relative_to(remote)
+                    dst = scratch / PurePosixPath(src.path).relative_to(PurePosixPath(remote.path))
                     dst.parent.mkdir(parents=True, exist_ok=True)
                     with src.open("rb") as fin, open(dst, "wb") as fout:
                         shutil.copyfileobj(fin, fout, _CHUNK)

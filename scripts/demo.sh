@@ -29,6 +29,7 @@ print("== Klart. Arkivpaket:", package)
 for book in sorted((package / "workbooks").glob("*.xlsx")):
     print("   Arbetsbok:", book)
 print("   Statistik (intern):", package / "statistics.csv")
+print("   E-post (utkorg, .eml):", Path("$EB_DATA_DIR") / "outbox" / "2018-T1")
 print("   Valideringsrapport (Data Docs):", package / "validation" / "data_docs" / "index.html")
 print("   Körlogg:", Path("$AIRFLOW_HOME") / "demo-run.log")
 PY
