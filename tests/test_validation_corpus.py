@@ -164,9 +164,9 @@ def base_rows() -> dict[str, list[dict]]:
         for s in ("S1", "S2", "S3", "S4") for i, m in enumerate(months) if s != "S4" or m < D(2018, 3, 1)
     ]  # fmt: skip
     rows["indicator_input"] = [
-        {"indicator_id": "medarbetarindex", "year": 2018, "tertial": 1, "district_code": None, "sex": "T",
+        {"indicator_id": "ledarskapsindex", "year": 2018, "tertial": 1, "district_code": None, "sex": "T",
          "value": 78.5},
-        {"indicator_id": "medarbetarindex", "year": 2018, "tertial": 1, "district_code": "KUN", "sex": "K",
+        {"indicator_id": "ledarskapsindex", "year": 2018, "tertial": 1, "district_code": "KUN", "sex": "K",
          "value": 80.0},
         {"indicator_id": "e_inkop", "year": 2017, "tertial": None, "district_code": None, "sex": "T",
          "value": 0.92},
