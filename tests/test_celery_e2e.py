@@ -374,9 +374,6 @@ def test_celery_topology_runs_2018_t1(tmp_path, databases):
             return runs if all(r.state == "success" for r in runs) else None
 
         runs = _wait("backfill 2018–2019 lyckas", backfill_finished, BACKFILL_TIMEOUT, topology, interval=5.0)
-        assert [r.run_id for r in runs] == [
-            f"backfill__tertial__{y}-T{t}" for y in (2018, 2019) for t in (1, 2, 3)
-        ]
         for earlier, later in zip(runs, runs[1:], strict=False):  # one at a time, in order
             assert earlier.end_date <= later.start_date, (earlier, later)
         for year in (2018, 2019):

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from etl import archive, source
+from etl import archive, mail, source
 from tests.conftest import REPO
 from tests.pii_scan import scan
 
@@ -31,11 +31,18 @@ def test_demo_runs_the_dag_prints_its_outputs_and_is_safe_to_rerun(tmp_path):
         outputs.append(proc.stdout)
 
     package = tmp_path / "data" / "archive" / "2018" / "T1" / "v1"
-    for out in outputs:
-        assert f"Klart. Arkivpaket: {package}" in out
+    # Each `dags test` is a new run id, which the workbooks' "Om statistiken" names: the re-run
+    # is archived as v2 beside the untouched v1, and nobody is e-mailed the same figures again.
+    for out, version in zip(outputs, ("v1", "v2"), strict=True):
+        assert f"Klart. Arkivpaket: {package.parent / version}" in out
         books = re.findall(r"Arbetsbok: (\S+)", out)
         assert len(books) == 4 and all(os.path.exists(b) for b in books)
-    assert sorted(p.name for p in package.parent.iterdir()) == ["v1"]  # the re-run did not duplicate
+    assert sorted(p.name for p in package.parent.iterdir()) == ["email_ledger", "v1", "v2"]
+    ledger = package.parent / "email_ledger"
+    assert len(list(ledger.glob("*.json"))) == len(mail.recipient_addresses())  # once per recipient
+    assert len(list((tmp_path / "data" / "outbox" / "2018-T1").glob("*.eml"))) == len(
+        mail.recipient_addresses()
+    )
     assert archive.verify(tmp_path / "data" / "archive") == []
     # Data Docs list every suite and result without scripts or network (GX's own list needs CDNs).
     index = (package / "validation" / "data_docs" / "index.html").read_text(encoding="utf-8")
