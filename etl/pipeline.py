@@ -227,10 +227,6 @@ def workbook_step(plan: RunPlan | dict, scope: str) -> str:
     return path.name
 
 
-def _sha256(path: Path) -> str:
-    return archive.sha256(path)
-
-
 def email_step(plan: RunPlan | dict, recipient: str, *, resend: bool = False) -> dict:
     """Send one recipient their workbook once (the ledger in the archive remembers)."""
     from etl import mail
@@ -246,7 +242,7 @@ def email_step(plan: RunPlan | dict, recipient: str, *, resend: bool = False) ->
             archive_root=Path(plan.archive_root),
             outbox_dir=outbox_dir(plan),
             resend=resend,
-            content_sha256=_sha256(output / PUBLISHED),
+            content_sha256=archive.sha256(output / PUBLISHED),
         )
     verb = {"sent": "Skickat", "already_sent": "Redan skickat tidigare, inget nytt"}[result["status"]]
     log.info("%s: %s (%s)", verb, result["to"], result["mode"])
@@ -267,7 +263,7 @@ def archive_step(plan: RunPlan | dict) -> dict:
     with plan.local() as run:
         output = run / OUTPUT
         ledger = mail.ledger_entries(
-            mail.ledger_dir(Path(plan.archive_root), period), [_sha256(output / PUBLISHED)]
+            mail.ledger_dir(Path(plan.archive_root), period), [archive.sha256(output / PUBLISHED)]
         )
         staging.write_json(output / EMAIL_LEDGER, ledger)
         files = {
