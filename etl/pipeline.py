@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import sqlalchemy as sa
 
-from etl import archive, config, disclosure, indicators, source, staging, storage, validate
+from etl import archive, config, disclosure, indicators, sex_history, source, staging, storage, validate
 from etl.extract import extract_table
 from etl.periods import Period
 from reports import workbook
@@ -33,6 +33,7 @@ PUBLISHED = "published.csv"
 STATISTICS = "statistics.csv"
 EMAIL_LEDGER = "email_ledger.json"
 WORKBOOKS = "workbooks"
+REFERENCE = "reference"
 SQLALCHEMY_DRIVERS = {
     "postgres": "postgresql+psycopg",
     "postgresql": "postgresql+psycopg",
@@ -159,15 +160,23 @@ def extract_step(plan: RunPlan | dict, table: str, source_url: str, key: bytes) 
 
 
 def validate_step(plan: RunPlan | dict) -> list[dict]:
-    """Validate all staged tables; log the compact table; raise ValidationStop on critical failures."""
+    """Validate all staged tables against the sex-code history before this period; log the
+    compact table; raise ValidationStop on critical failures, else update the history."""
     plan = RunPlan.of(plan)
+    history = Path(plan.archive_root).parent / REFERENCE  # kept between runs, beside the archive
+    cfg = validate.settings()
     with plan.local() as run:
         try:
-            reports = validate.validate_run(run, period=plan.period)
+            reports = validate.validate_run(
+                run, period=plan.period, cfg=cfg, sex_before=sex_history.previous(history, plan.period)
+            )
         except validate.ValidationStop:
             saved = staging.read_json(run / "validation.json")
             log.error("Validering:\n%s", validate.summary_table([validate.TableReport(**r) for r in saved]))
             raise
+        person = staging.read_table(run, staging.RAW, "person")
+    sex_history.record(history, plan.period, person)
+    sex_history.prune(history, cfg.sex_history_years)
     log.info("Validering:\n%s", validate.summary_table(reports))
     return [
         {"table": r.table, "rows_read": r.rows_read, "rows_quarantined": r.rows_quarantined} for r in reports

@@ -58,6 +58,8 @@ EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
 GX_DIR = "gx"
 DATA_DOCS_DIR = "data_docs"
 REPORT = "validation.json"
+SEX_HISTORY = "_person_sex_before"
+"""Key under which derived checks see the persons' sex codes before this extract (etl.sex_history)."""
 
 CRITICAL, WARNING = "critical", "warning"
 ROW, TABLE = "rad", "tabell"
@@ -124,6 +126,7 @@ class ValidationConfig:
     staff_age: tuple[int, int] = (15, 75)
     examples: int = 5
     data_docs: bool = True
+    sex_history_years: int = 2
 
     @classmethod
     def from_dict(cls, raw: dict) -> ValidationConfig:
@@ -146,6 +149,7 @@ class ValidationConfig:
             staff_age=tuple(raw.get("staff_age", dflt.staff_age)),
             examples=int(raw.get("examples", dflt.examples)),
             data_docs=bool(raw.get("data_docs", dflt.data_docs)),
+            sex_history_years=int(raw.get("sex_history_years", dflt.sex_history_years)),
         )
 
 
@@ -285,6 +289,27 @@ def _one_registerledare(df: pd.DataFrame, ctx: _Ctx) -> np.ndarray:
     return (df["household_id"].isna() | (n == 1)).to_numpy(dtype=bool)
 
 
+def _sex_changed(person: pd.DataFrame, ctx: _Ctx) -> np.ndarray:
+    """True where a person's sex code differs from the history before this extract."""
+    before = ctx.tables.get(SEX_HISTORY)
+    if before is None or before.empty:
+        return np.zeros(len(person), dtype=bool)
+    earlier = person["person_id"].map(before.drop_duplicates("person_id").set_index("person_id")["sex"])
+    changed = earlier.notna() & person["sex"].notna() & person["sex"].ne(earlier)
+    return changed.fillna(False).to_numpy(dtype=bool)
+
+
+def _sex_as_before(df: pd.DataFrame, ctx: _Ctx) -> np.ndarray:
+    return ~_sex_changed(df, ctx)
+
+
+def _registerledare_sex_as_before(df: pd.DataFrame, ctx: _Ctx) -> np.ndarray:
+    person = ctx.parent("person")
+    leader = person["role"].eq("registerledare").fillna(False).to_numpy(dtype=bool)
+    changed = person.loc[leader & _sex_changed(person, ctx), "household_id"].dropna()
+    return ~_exists(df["household_id"], changed) | df["household_id"].isna().to_numpy(dtype=bool)
+
+
 def _applicant_one_household(df: pd.DataFrame, ctx: _Ctx) -> np.ndarray:
     keys = ["applicant_id", "benefit_month"]
     households = df.groupby(keys, dropna=True)["household_id"].transform("nunique")
@@ -317,8 +342,12 @@ DERIVED: dict[str, dict[str, Callable[[pd.DataFrame, _Ctx], np.ndarray]]] = {
     "household": {
         "_ok_district_exists": _refers("district_code", "district", "district_code"),
         "_ok_one_registerledare": _one_registerledare,
+        "_ok_registerledare_sex_as_before": _registerledare_sex_as_before,
     },
-    "person": {"_ok_household_exists": _refers("household_id", "household", "household_id")},
+    "person": {
+        "_ok_household_exists": _refers("household_id", "household", "household_id"),
+        "_ok_sex_as_before": _sex_as_before,
+    },
     "application": {
         "_ok_first_of_month": _first_of_month("benefit_month"),
         "_ok_decision_complete": _decision_complete,
@@ -864,12 +893,14 @@ def validate_run(
     period: Period | str | None = None,
     cfg: ValidationConfig | None = None,
     suites_dir: Path | None = None,
+    sex_before: pd.DataFrame | None = None,
 ) -> list[TableReport]:
     """Validate the staged tables; write validated/, quarantine/, ``validation.json``, GX results
     and Data Docs; raise ValidationStop if any critical rule failed.
 
     ``period`` anchors the date rules; by default it is read from the run folder's name or
-    inferred from the staged data (see ``infer_period``).
+    inferred from the staged data (see ``infer_period``). ``sex_before`` (person_id, sex) is
+    the sex-code history before this extract; persons whose code changed are rejected.
     """
     run = Path(run)
     cfg = cfg or settings()
@@ -879,6 +910,8 @@ def validate_run(
         if n not in staged:
             raise FileNotFoundError(f"{n}: ingen staging-fil i {run / staging.RAW}")
     frames = {n: s.df for n, s in staged.items() if not s.meta.get("table_missing")}
+    if sex_before is not None:
+        frames[SEX_HISTORY] = sex_before
     if isinstance(period, str):
         period = Period.parse(period)
     period = period or infer_period(run, frames)

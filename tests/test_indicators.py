@@ -19,12 +19,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from etl import indicators, source, staging, validate
+from etl import indicators, pipeline, source, staging, validate
 from etl.extract import extract_table
 from etl.indicators import BASIS, INTERNAL, NOT_INDIVIDUAL, PERSONS, RULE, case_statistics
 from etl.periods import Period
@@ -227,7 +228,7 @@ def test_household_types(t1):
 
 
 def test_monthly_series_cover_p_and_the_same_months_a_year_earlier(t1):
-    months = {i[len("eb_hushall_manad_"):] for i in t1["indicator_id"] if i.startswith("eb_hushall_manad_")}
+    months = {i[len("eb_hushall_manad_") :] for i in t1["indicator_id"] if i.startswith("eb_hushall_manad_")}
     assert months == {"201701", "201702", "201703", "201704", "201801", "201802", "201803", "201804"}
     _check(t1, "eb_utbetalt_kr_manad_201801", _grid(KUN_K=10000, KUN_M=5000, KUN_T=15000,
                                                     ALL_K=10000, ALL_M=5000, ALL_T=15000))  # fmt: skip
@@ -446,3 +447,47 @@ def test_build_statistics_end_to_end_from_sqlite(tmp_path):
     assert math.isnan(long_term[("NOR", "T")])
     assert _cells(stats, "eb_andel_befolkning")[("ALL", "T")] == pytest.approx(9 / 5000 * 100)
     assert staging.read_table(run, staging.VALIDATED, "person")["person_id"].str.startswith("p").all()
+
+
+def _extract_and_validate(url: str, data: Path, period: str) -> Path:
+    plan = pipeline.plan_run(f"cli__{period}", period=period, data_dir=data)
+    for name in source.TABLES:
+        pipeline.extract_step(plan, name, url, KEY)
+    pipeline.validate_step(plan)
+    return Path(plan.run_dir)
+
+
+def test_a_registerledare_whose_sex_code_changes_between_extracts_is_rejected(tmp_path):
+    """H1's registerledare (KUN, woman no. 1) is M in the source after 2018-T1: 2018-T2 rejects
+    the person and the household, so H1 counts nowhere; the next period compares with the
+    T2 extract, where the code is already M, and takes H1 in as a man's household."""
+    url, data = f"sqlite:///{tmp_path / 'source.db'}", tmp_path / "data"
+    _source_db(url)
+    t1 = _extract_and_validate(url, data, "2018-T1")
+    assert staging.read_table(t1, staging.QUARANTINE, "household").empty
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        person = source.TABLES["person"]
+        conn.execute(person.update().where(person.c.person_id == _pnr(1, True)).values(sex="M"))
+    engine.dispose()
+
+    for _ in range(2):  # a re-run of T2 compares with the same T1 history: same rejection
+        t2 = _extract_and_validate(url, data, "2018-T2")
+        report = {r["table"]: r for r in staging.read_json(t2 / "validation.json")}
+        assert report["household"]["failed_rules"] == {
+            "household_id: registerledarens könskod har ändrats sedan förra uttaget": 1
+        }
+        assert report["person"]["failed_rules"] == {"sex: könskoden har ändrats sedan förra uttaget": 1}
+        assert list(staging.read_table(t2, staging.QUARANTINE, "household")["household_id"]) == ["H1"]
+        stats = indicators.build_statistics(t2, Period(2018, 2))
+        # Households paid Jan–Aug 2018: KUN women H0, H2–H5 (H1 rejected), NOR men H6, H7.
+        _check(stats, "eb_hushall", _grid(KUN_K=5, KUN_T=5, NOR_M=2, NOR_T=2, ALL_K=5, ALL_M=2, ALL_T=7))
+        # The 5 women and H0's son in KUN, 2 men in NOR.
+        _check(stats, "eb_mottagare", _grid(KUN_K=5, KUN_M=1, KUN_T=6, NOR_M=2, NOR_T=2,
+                                            ALL_K=5, ALL_M=3, ALL_T=8))  # fmt: skip
+
+    t3 = _extract_and_validate(url, data, "2018-T3")
+    assert staging.read_table(t3, staging.QUARANTINE, "household").empty
+    stats = indicators.build_statistics(t3, T3)
+    _check(stats, "eb_hushall", _grid(KUN_K=5, KUN_M=1, KUN_T=6, NOR_M=2, NOR_T=2, ALL_K=5, ALL_M=3, ALL_T=8))

@@ -223,6 +223,39 @@ def test_one_registerledare_per_household(run):
     assert sorted(quarantine(run, "household")["household_id"]) == ["H2", "H3"]
 
 
+def test_sex_code_changed_since_the_previous_extract(run):
+    """p1 (registerledare H1) and p4 (a child in H2) changed code since the history; p2 is new;
+    p3 keeps K; p5's code is missing now (the not-null rule reports that, not this one)."""
+    stage(run, "household", households("H1", "H2", "H3"))
+    base = {"birth_date": D(1985, 5, 5), "born_abroad": False}
+    stage(run, "person", [
+        {"person_id": pnr(1), "household_id": "H1", "role": "registerledare", "sex": "M", **base},
+        {"person_id": pnr(2), "household_id": "H2", "role": "registerledare", "sex": "K", **base},
+        {"person_id": pnr(3), "household_id": "H3", "role": "registerledare", "sex": "K", **base},
+        {"person_id": pnr(4), "household_id": "H2", "role": "barn", "sex": "K", **base},
+        {"person_id": pnr(5), "household_id": "H3", "role": "barn", "sex": None, **base},
+    ])  # fmt: skip
+    ids = pseudonymise(pd.Series([pnr(1), pnr(3), pnr(4), pnr(5)]), KEY)
+    before = pd.DataFrame({"person_id": ids, "sex": ["K", "K", "M", "M"]})
+    reports = validate.validate_run(run, ["person", "household"], cfg=CFG, sex_before=before)
+    by_table = {r.table: r for r in reports}
+    assert by_table["person"].failed_rules == {
+        "sex: värde saknas": 1,
+        "sex: könskoden har ändrats sedan förra uttaget": 2,
+    }
+    assert by_table["household"].failed_rules == {
+        "household_id: registerledarens könskod har ändrats sedan förra uttaget": 1
+    }
+    assert list(quarantine(run, "household")["household_id"]) == ["H1"]
+    changed = quarantine(run, "person")
+    expected = set(pseudonymise(pd.Series([pnr(1), pnr(4), pnr(5)]), KEY))
+    assert set(changed["person_id"]) == expected
+
+    # Without a history (the first extract) nothing is compared.
+    reports = validate.validate_run(run, ["person", "household"], cfg=CFG)
+    assert {r.table: r.rows_quarantined for r in reports} == {"person": 1, "household": 0}
+
+
 def application(aid, household="H1", applicant=1, month=FEB, received=JAN28, decided=FEB3,
                 applied=5000.0, granted=5000.0, decision="bifall") -> dict:  # fmt: skip
     return {"application_id": aid, "household_id": household, "applicant_id": pnr(applicant),
