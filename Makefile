@@ -25,7 +25,7 @@ test: install
 	$(BIN)/pytest
 
 standalone: install
-	bash -c 'source scripts/airflow-env.sh && airflow standalone'
+	bash scripts/standalone.sh
 
 clean:
 	rm -rf var

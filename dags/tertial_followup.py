@@ -31,6 +31,11 @@ from tertial_timetable import TertialTimetable
 
 ORCHESTRATION = pipeline().orchestration
 
+
+def _local_midnight(day: dt.date | None) -> pendulum.DateTime | None:
+    return day and pendulum.datetime(day.year, day.month, day.day, tz=pipeline().timezone)
+
+
 DEFAULT_ARGS = {
     "owner": "forsorjningsstod",
     "retries": 2,
@@ -103,7 +108,8 @@ quarantined rows). Never touches the archive.
 @dag(
     dag_id="tertial_followup",
     schedule=TertialTimetable(),
-    start_date=pendulum.datetime(2018, 1, 1, tz="Europe/Stockholm"),
+    start_date=_local_midnight(ORCHESTRATION.start_date),
+    end_date=_local_midnight(ORCHESTRATION.end_date),
     catchup=True,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

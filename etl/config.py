@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -64,6 +65,25 @@ class OrchestrationConfig:
     source_pool: str
     source_pool_slots: int
     deadline_hours: float
+    start_date: dt.date
+    end_date: dt.date | None = None
+    """Last day a tertial may start (None: no end). ``$EB_SCHEDULE_END`` overrides it, so the
+    demo's Airflow schedules only the tertials its data covers."""
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> OrchestrationConfig:
+        end = os.environ.get("EB_SCHEDULE_END") or raw.get("end_date")
+        return cls(
+            source_pool=str(raw["source_pool"]),
+            source_pool_slots=int(raw["source_pool_slots"]),
+            deadline_hours=float(raw["deadline_hours"]),
+            start_date=_date(raw["start_date"]),
+            end_date=_date(end) if end else None,
+        )
+
+
+def _date(value: str | dt.date) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
 
 @dataclass(frozen=True)
@@ -94,7 +114,7 @@ def pipeline() -> PipelineConfig:
         staging_retention_days=int(raw["staging"]["retention_days"]),
         disclosure=DisclosureConfig(**raw["disclosure"]),
         gender_analysis=GenderAnalysisConfig(**raw["gender_analysis"]),
-        orchestration=OrchestrationConfig(**raw["orchestration"]),
+        orchestration=OrchestrationConfig.from_dict(raw["orchestration"]),
     )
 
 

@@ -18,6 +18,7 @@ export GX_ANALYTICS_ENABLED=false
 # scheduler can. See dags/tertial_followup.py.
 export EB_DEADLINE_ALERTS="${EB_DEADLINE_ALERTS:-off}"
 export EB_MAIL_MODE="${EB_MAIL_MODE:-outbox}"   # the demo has no SMTP server: .eml files instead
+export EB_SCHEDULE_END="${EB_SCHEDULE_END:-2019-12-31}"   # the demo data ends with 2019: no later tertials
 if [ -z "${AIRFLOW_CONN_EB_SOURCE:-}" ]; then
   export AIRFLOW_CONN_EB_SOURCE="{\"conn_type\": \"sqlite\", \"host\": \"$EB_DEMO_DB\"}"
 fi
