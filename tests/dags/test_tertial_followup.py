@@ -87,6 +87,26 @@ def test_operator_facing_settings(dagbag):
     assert deadline.callback.path.endswith("SmtpNotifier")
 
 
+def test_schedule_starts_and_ends_as_configured():
+    """start_date/end_date come from config/pipeline.yml; $EB_SCHEDULE_END (the demo's Airflow:
+    its data ends with 2019) sets the end. Parsed in a fresh process: the config is cached."""
+    code = (
+        "from airflow.dag_processing.dagbag import DagBag; "
+        f"d = DagBag(dag_folder={str(REPO / 'dags')!r}).dags[{DAG_ID!r}]; "
+        "print(d.start_date.isoformat(), d.end_date.isoformat() if d.end_date else None)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "EB_SCHEDULE_END"}
+    run = lambda e: subprocess.run(  # noqa: E731
+        [sys.executable, "-c", code], env=e, capture_output=True, text=True, check=True, cwd=REPO
+    ).stdout.split()[-2:]
+    # Local midnight in Stockholm (CET, UTC+1), which Airflow keeps in UTC.
+    assert run(env) == ["2017-12-31T23:00:00+00:00", "None"]
+    assert run({**env, "EB_SCHEDULE_END": "2019-12-31"}) == [
+        "2017-12-31T23:00:00+00:00",
+        "2019-12-30T23:00:00+00:00",
+    ]
+
+
 def _airflow_env(home: Path, metadata_url: str, source_conn: dict, data_dir: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "EB_"))}
     env.update(
