@@ -34,9 +34,8 @@ import pandas as pd
 from scipy import sparse
 
 from etl.config import ALL, GenderAnalysisConfig
-from etl.indicators import BASIS, INTERNAL, PERSONS, RULE, SEXES
+from etl.indicators import BASIS, INTERNAL, PERSONS, RULE, SEXES, require_columns
 from etl.periods import Period
-from etl.staff import require_columns
 
 COLUMNS = [c for c in INTERNAL if c != "period"]
 """Columns of the frame this module returns (etl.indicators.build_statistics adds ``period``)."""

@@ -92,7 +92,7 @@ def count_distinct_by_scope(df: pd.DataFrame, key: str, districts: list[str]) ->
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _require(tables: Mapping[str, pd.DataFrame], required: Mapping[str, tuple[str, ...]]) -> None:
+def require_columns(tables: Mapping[str, pd.DataFrame], required: Mapping[str, tuple[str, ...]]) -> None:
     """Fail with a clear message, not a KeyError, when a table or column is not there."""
     for name, cols in required.items():
         if name not in tables:
@@ -223,7 +223,7 @@ def case_statistics(tables: Mapping[str, pd.DataFrame], period: Period, district
     household figures by the registerledare's sex; a person's district is the household's.
     Keys are turned into row positions once, so the work is numpy indexing and small groupbys.
     """
-    _require(tables, REQUIRED)
+    require_columns(tables, REQUIRED)
     start, end_x = period.start, period.end_exclusive
 
     # Households: district, type and the registerledare's sex, by row position.

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from etl.config import ALL
-from etl.indicators import BASIS, INTERNAL, PERSONS, RULE, SEXES, STAFF_GROUP
+from etl.indicators import BASIS, INTERNAL, PERSONS, RULE, SEXES, STAFF_GROUP, require_columns
 from etl.periods import Period
 
 COLUMNS = [c for c in INTERNAL if c != "period"]
@@ -40,16 +40,6 @@ REQUIRED = {
         "sick_hours_day_60_plus",
     ),
 }
-
-
-def require_columns(tables: Mapping[str, pd.DataFrame], required: Mapping[str, tuple[str, ...]]) -> None:
-    """Fail early, in words an operator understands, when a table or column is missing."""
-    for name, columns in required.items():
-        if name not in tables:
-            raise ValueError(f"Tabellen {name!r} saknas i underlaget; statistiken kan inte beräknas.")
-        missing = [c for c in columns if c not in tables[name].columns]
-        if missing:
-            raise ValueError(f"Tabellen {name!r} saknar kolumnerna {', '.join(missing)}.")
 
 
 def _age_band(birth_year: pd.Series, year: int) -> pd.Series:

@@ -217,7 +217,7 @@ def test_later_period_moves_the_last_day_and_month():
 
 
 def test_missing_table_or_column_is_a_clear_error():
-    with pytest.raises(ValueError, match="Tabellen 'staff_month' saknas"):
+    with pytest.raises(ValueError, match="tabellen staff_month saknas"):
         staff_statistics({"staff": STAFF}, T1)
     with pytest.raises(ValueError, match="saknar kolumnerna sick_hours_day_60_plus"):
         months = STAFF_MONTH.drop(columns="sick_hours_day_60_plus")
