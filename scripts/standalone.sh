@@ -11,6 +11,7 @@ if [ ! -f "$EB_DEMO_DB" ] || [ ! -f "$EB_PSEUDONYM_KEY_FILE" ]; then
   bash "$REPO/scripts/demo.sh"   # the demo database and the pseudonymisation key
 fi
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="sqlite:///$AIRFLOW_HOME/standalone.db"
+export EB_DEADLINE_ALERTS=on   # the real DAG: the scheduler handles deadline alerts (dags test cannot)
 source "$REPO/scripts/airflow-env.sh"
 airflow db migrate >"$AIRFLOW_HOME/db-migrate.log" 2>&1 || { cat "$AIRFLOW_HOME/db-migrate.log"; exit 1; }
 "$REPO/scripts/airflow-pools.sh" >>"$AIRFLOW_HOME/db-migrate.log" 2>&1
