@@ -43,10 +43,9 @@ def _files(root: Path) -> dict[Period, Path]:
 
 def previous(root: Path, period: Period) -> pd.DataFrame | None:
     """The history as it stood after the latest period before ``period``; None if there is none."""
-    earlier = [p for p in _files(root) if p < period]
-    if not earlier:
-        return None
-    return pd.read_parquet(_files(root)[max(earlier)])
+    files = _files(root)
+    earlier = [p for p in files if p < period]
+    return pd.read_parquet(files[max(earlier)]) if earlier else None
 
 
 def record(root: Path, period: Period, person: pd.DataFrame) -> Path:
@@ -67,6 +66,8 @@ def record(root: Path, period: Period, person: pd.DataFrame) -> Path:
 
 def prune(root: Path, keep_years: int) -> list[Path]:
     """Remove histories more than ``keep_years`` years older than the newest; returns them."""
+    if isinstance(keep_years, bool) or not isinstance(keep_years, int) or keep_years < 1:
+        raise ValueError(f"sex_history_years måste vara ett heltal på minst 1 (var {keep_years!r}).")
     files = _files(root)
     newest = max(files, default=None)
     removed = [path for p, path in sorted(files.items()) if newest and p.year <= newest.year - keep_years]

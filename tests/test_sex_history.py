@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from etl import sex_history
 from etl.periods import Period
@@ -41,3 +42,5 @@ def test_prune_keeps_the_newest_years(tmp_path):
     remaining = sorted(p.name for p in (tmp_path / "person_sex").iterdir())
     assert remaining == ["2018-T2.parquet", "2019-T1.parquet", "notes.parquet"]
     assert sex_history.prune(tmp_path / "empty", keep_years=2) == []
+    with pytest.raises(ValueError, match="minst 1"):  # 0 would remove the history just written
+        sex_history.prune(tmp_path, keep_years=0)
