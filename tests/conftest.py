@@ -80,3 +80,15 @@ def empty_db_url(request, tmp_path) -> Iterator[str]:
         yield url
     finally:
         drop()
+
+
+def load_source(url: str, rows: dict[str, list[dict]]) -> None:
+    """Create the source contract's tables at ``url`` and insert hand-built ``rows`` per table."""
+    from etl import source
+
+    engine = sa.create_engine(url)
+    source.metadata.create_all(engine)
+    with engine.begin() as conn:
+        for name, records in rows.items():
+            conn.execute(source.TABLES[name].insert(), records)
+    engine.dispose()

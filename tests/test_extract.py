@@ -11,20 +11,12 @@ from etl import source, staging
 from etl.extract import extract_table
 from etl.periods import Period
 from etl.pseudonym import pseudonymise
+from tests.conftest import load_source
 
 KEY = b"test-key-" * 4
 T1 = Period.parse("2018-T1")
 GOOD_ID = "198112189876"  # valid Luhn (see test_pseudonym)
 BAD_ID = "198112189875"
-
-
-def _load(url: str, rows: dict[str, list[dict]]) -> None:
-    engine = sa.create_engine(url)
-    source.metadata.create_all(engine)
-    with engine.begin() as conn:
-        for name, records in rows.items():
-            conn.execute(source.TABLES[name].insert(), records)
-    engine.dispose()
 
 
 def _payment(pid: str, month: dt.date, amount: float) -> dict:
@@ -39,7 +31,7 @@ def _payment(pid: str, month: dt.date, amount: float) -> dict:
 
 
 def test_period_window_and_types(empty_db_url, tmp_path):
-    _load(
+    load_source(
         empty_db_url,
         {
             "payment": [
@@ -70,7 +62,7 @@ def test_person_ids_are_pseudonymised_with_luhn_flag(empty_db_url, tmp_path):
         }
         for pid, role in [(GOOD_ID, "registerledare"), (BAD_ID, "barn")]
     ]
-    _load(empty_db_url, {"person": people})
+    load_source(empty_db_url, {"person": people})
     extract_table(empty_db_url, "person", T1, tmp_path, KEY)
     df = staging.read_table(tmp_path, staging.RAW, "person").sort_values("role")
     expected = pseudonymise(pd.Series([BAD_ID, GOOD_ID]), KEY).tolist()  # barn, registerledare
@@ -81,7 +73,7 @@ def test_person_ids_are_pseudonymised_with_luhn_flag(empty_db_url, tmp_path):
 
 
 def test_small_chunks_stream_into_row_groups_with_the_same_result(empty_db_url, tmp_path):
-    _load(
+    load_source(
         empty_db_url, {"payment": [_payment(f"P{i:02d}", dt.date(2018, 1 + i % 4, 1), i) for i in range(7)]}
     )
     extract_table(empty_db_url, "payment", T1, tmp_path / "a", KEY, chunk_rows=2)
@@ -94,7 +86,7 @@ def test_small_chunks_stream_into_row_groups_with_the_same_result(empty_db_url, 
 
 
 def test_missing_table_is_recorded_not_crashed(empty_db_url, tmp_path):
-    _load(empty_db_url, {})
+    load_source(empty_db_url, {})
     with sa.create_engine(empty_db_url).begin() as conn:
         conn.execute(sa.text("DROP TABLE job_place"))
     res = extract_table(empty_db_url, "job_place", T1, tmp_path, KEY)
@@ -130,6 +122,6 @@ def test_schema_drift_and_bad_values_are_flagged_not_lost(tmp_path):
 @pytest.mark.parametrize("table", sorted(source.TABLES))
 def test_every_contract_table_extracts_empty(table, tmp_path):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
-    _load(url, {})
+    load_source(url, {})
     res = extract_table(url, table, T1, tmp_path, KEY)
     assert res.rows == 0 and not res.table_missing

@@ -43,6 +43,7 @@ from etl.gender import (
     DIFF_ID,
     HIGH_ID,
     LOW_ID,
+    REQUIRED,
     adjusted_difference,
     decisions_in_period,
     format_number,
@@ -63,18 +64,7 @@ def _tables(households, persons, applications, obstacles) -> dict[str, pd.DataFr
         {"household_id": "string", "district_code": "string", "household_type": "Int64"}
     )
     person = pd.DataFrame(persons, columns=["person_id", "household_id", "role", "sex"]).astype("string")
-    app_columns = [
-        "application_id",
-        "household_id",
-        "applicant_id",
-        "received_on",
-        "decided_on",
-        "benefit_month",
-        "applied_sek",
-        "granted_sek",
-        "decision",
-    ]
-    application = pd.DataFrame(applications, columns=app_columns).astype(
+    application = pd.DataFrame(applications, columns=list(REQUIRED["application"])).astype(
         {
             "application_id": "string",
             "household_id": "string",

@@ -30,6 +30,7 @@ from etl.extract import extract_table
 from etl.indicators import BASIS, INTERNAL, NOT_INDIVIDUAL, PERSONS, RULE, case_statistics
 from etl.periods import Period
 from etl.pseudonym import luhn_check_digit
+from tests.conftest import load_source
 
 NAN = math.nan
 DISTRICTS = ["KUN", "NOR", "OST"]
@@ -410,12 +411,7 @@ def _source_db(url: str) -> None:
     rows["district"] = [{"district_code": c, "name": c} for c in DISTRICTS]
     rows["population"] = [{"year": 2017, "district_code": "KUN", "sex": s, "age": 40, "count": n}
                           for s, n in (("K", 3000), ("M", 2000))]  # fmt: skip
-    engine = sa.create_engine(url)
-    source.metadata.create_all(engine)
-    with engine.begin() as conn:
-        for name, table_rows in rows.items():
-            conn.execute(source.TABLES[name].insert(), table_rows)
-    engine.dispose()
+    load_source(url, rows)
 
 
 def test_build_statistics_end_to_end_from_sqlite(tmp_path):

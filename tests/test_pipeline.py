@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from etl import archive, source
+from etl import archive
 from etl.__main__ import main
 from etl.pseudonym import luhn_check_digit
+from tests.conftest import load_source
 from tests.pii_scan import scan
 
 
@@ -43,17 +44,7 @@ def _small_db(url: str) -> None:
         {"district_code": c, "name": n}
         for c, n in [("KUN", "Kungsholmen"), ("NOR", "Norrmalm"), ("OST", "Östermalm")]
     ]
-    engine = sa.create_engine(url)
-    source.metadata.create_all(engine)
-    with engine.begin() as conn:
-        for name, rows in [
-            ("district", districts),
-            ("household", households),
-            ("person", people),
-            ("payment", payments),
-        ]:
-            conn.execute(source.TABLES[name].insert(), rows)
-    engine.dispose()
+    load_source(url, {"district": districts, "household": households, "person": people, "payment": payments})
 
 
 @pytest.fixture
