@@ -18,22 +18,22 @@ once and versions changed content; nobody gets the same figures twice (the e-mai
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pendulum
 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference, Param, dag, task
 
 from etl import mail
-from etl.config import pipeline, scopes
+from etl.settings import env, schedule_end, settings
 from etl.source import TABLES
 from tertial_timetable import TertialTimetable
 
-ORCHESTRATION = pipeline().orchestration
+SETTINGS = settings()
+ORCHESTRATION = SETTINGS.pipeline.orchestration
 
 
 def _local_midnight(day: dt.date | None) -> pendulum.DateTime | None:
-    return day and pendulum.datetime(day.year, day.month, day.day, tz=pipeline().timezone)
+    return day and pendulum.datetime(day.year, day.month, day.day, tz=SETTINGS.timezone)
 
 
 DEFAULT_ARGS = {
@@ -107,9 +107,9 @@ quarantined rows). Never touches the archive.
 
 @dag(
     dag_id="tertial_followup",
-    schedule=TertialTimetable(),
+    schedule=TertialTimetable(timezone=SETTINGS.timezone),
     start_date=_local_midnight(ORCHESTRATION.start_date),
-    end_date=_local_midnight(ORCHESTRATION.end_date),
+    end_date=_local_midnight(schedule_end()),
     catchup=True,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
@@ -123,7 +123,7 @@ quarantined rows). Never touches the archive.
         interval=dt.timedelta(hours=ORCHESTRATION.deadline_hours),
         callback=AsyncCallback(SmtpNotifier, kwargs=mail.operator_alert("deadline")),
     )
-    if os.environ.get("EB_DEADLINE_ALERTS", "on") != "off"
+    if env().deadline_alerts
     else None,
     params={
         "period": Param(
@@ -154,10 +154,10 @@ def tertial_followup():
     def extract(table: str, plan: dict) -> dict:
         from airflow.sdk import BaseHook
 
-        from etl import pipeline
+        from etl import pipeline, pseudonym
 
         source_url = pipeline.source_url_from_connection(BaseHook.get_connection("eb_source"))
-        key = BaseHook.get_connection("eb_pseudonym_key").password.encode("utf-8")
+        key = pseudonym.load_key(BaseHook.get_connection("eb_pseudonym_key").password or "")
         return pipeline.extract_step(plan, table, source_url, key)
 
     @task(doc_md=DOCS["validate"])
@@ -218,7 +218,7 @@ def tertial_followup():
 
     p = plan()
     stats = statistics(validate(extract.partial(plan=p).expand(table=list(TABLES)), p), p)
-    books = workbook.partial(plan=p, stats=stats).expand(scope=scopes())
+    books = workbook.partial(plan=p, stats=stats).expand(scope=list(SETTINGS.scopes))
     sent = email.partial(plan=p, books=books).expand(recipient=mail.recipient_addresses())
     verksamhetsberattelse(archive(sent, p), p)
     purge_staging(p)

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from etl import config
-from etl.config import ALL, DisclosureConfig
-from etl.indicators import BASIS, NOT_INDIVIDUAL, PERSONS, RULE, STAFF_GROUP
+from etl.settings import Settings, settings
+from etl.vocabulary import ALL, BASIS, DISCLOSURE_RULES, NOT_INDIVIDUAL, PERSONS, RULE, STAFF_GROUP
 
 log = logging.getLogger(__name__)
 
@@ -33,30 +33,57 @@ PUBLISHED_COLUMNS = [
     "indicator_id", "period", "district_code", "sex", "value", "unit", SUPPRESSED, "published",
 ]  # fmt: skip
 REQUIRED = ["indicator_id", "period", "district_code", "sex", "value", "unit", BASIS, RULE]
-RULES = (PERSONS, STAFF_GROUP, NOT_INDIVIDUAL)
+RULES = DISCLOSURE_RULES
 _CELL = ["period", "district_code", "sex"]
 
 
-def rule_text_sv(cfg: DisclosureConfig) -> str:
-    """The disclosure rule in plain Swedish, for the workbook's "Om statistiken" sheet."""
-    return (
-        "Röjandekontroll. Statistiken får inte göra det möjligt att identifiera en enskild person. "
-        f"En uppgift som bygger på 1–{cfg.min_persons - 1} personer redovisas inte utan visas som "
-        f"\"{cfg.suppressed_symbol}\". Sjukfrånvaro redovisas inte för grupper med "
-        f"{cfg.min_staff_group - 1} eller färre anställda (samma regel som i kommunens årsredovisning); "
-        f"även de uppgifterna visas som \"{cfg.suppressed_symbol}\". För att en dold uppgift inte ska "
-        "kunna räknas fram ur de visade döljs vid behov fler uppgifter: totalt, kvinnor och män, "
-        "stadsdelarna och hela enheten, åldersgrupperna och deras summa, samt uppgifter som kan "
-        "räknas om till varandra (till exempel antal mottagare och andel av befolkningen), döljs "
-        "tillsammans. Noll visas alltid. "
-        f"\"{cfg.nothing_symbol}\" betyder att det inte finns något att redovisa (till exempel en andel "
-        "där ingen ingår i nämnaren). Uppgifter som inte avser enskilda personer, till exempel antal "
-        "erbjudna feriejobbsplatser, visas alltid."
-    )
+@dataclass(frozen=True)
+class DisclosureConfig:
+    """What disclosure control needs: thresholds and symbols (config/pipeline.yml) and which
+    figures are linked or add up (config/catalogue.yml).
 
+    - ``linked``: families of id patterns hidden together at the same period, scope and sex. An
+      id may hold one ``*``: members are linked where their ``*`` parts are equal.
+    - ``sum_groups``: ``(total, parts)``: the parts add up to the total at the same period,
+      scope and sex. A ``*`` in a part is carried into the total; ``{year}`` only matches the
+      row's own period year.
+    """
 
-RULE_TEXT_SV = rule_text_sv(config.pipeline().disclosure)
-"""The configured rule as Swedish text (printed in the workbook)."""
+    min_persons: int
+    min_staff_group: int
+    suppressed_symbol: str
+    nothing_symbol: str
+    linked: tuple[tuple[str, ...], ...] = ()
+    sum_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def __post_init__(self) -> None:
+        if int(self.min_persons) < 1 or int(self.min_staff_group) < 1:
+            raise ValueError("disclosure: min_persons och min_staff_group måste vara positiva heltal.")
+        linked = tuple(tuple(str(i) for i in family) for family in self.linked)
+        if any(len(family) < 2 for family in linked):
+            raise ValueError("disclosure.linked: varje familj måste ha minst två indikatorer.")
+        groups = []
+        for entry in self.sum_groups:
+            total, parts = (entry["total"], entry["parts"]) if isinstance(entry, dict) else entry
+            parts = (parts,) if isinstance(parts, str) else tuple(str(p) for p in parts)
+            if not parts:
+                raise ValueError(f"disclosure.sum_groups: totalen {total!r} saknar delar.")
+            groups.append((str(total), parts))
+        object.__setattr__(self, "linked", linked)
+        object.__setattr__(self, "sum_groups", tuple(groups))
+
+    @classmethod
+    def from_settings(cls, cfg: Settings | None = None) -> DisclosureConfig:
+        cfg = cfg or settings()
+        d = cfg.pipeline.disclosure
+        return cls(
+            min_persons=d.min_persons,
+            min_staff_group=d.min_staff_group,
+            suppressed_symbol=d.suppressed_symbol,
+            nothing_symbol=d.nothing_symbol,
+            linked=cfg.catalogue.linked_families(),
+            sum_groups=cfg.catalogue.sum_groups(),
+        )
 
 
 def _pattern(text: str) -> re.Pattern[str]:

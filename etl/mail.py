@@ -26,31 +26,29 @@ import html
 import json
 import math
 import os
-import re
 import smtplib
 import tempfile
 import time
-from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, parseaddr
-from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from etl import config, targets
+from etl import targets
+from etl.addresses import check_allowed
 from etl.periods import Period
+from etl.settings import Mail, Recipient, env, settings
+from etl.settings.mail import MODES
+from etl.vocabulary import SEXES
 
 if TYPE_CHECKING:
     import pandas as pd
 
-MODES = ("smtp", "outbox")
 SMTP, OUTBOX = MODES
-MODE_ENV = "EB_MAIL_MODE"
 XLSX_MIME = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 LEDGER_SUFFIX = ".json"
-SEXES = ("T", "K", "M")
 NBSP = "\u00a0"
 MONTHS_SV = (
     "januari", "februari", "mars", "april", "maj", "juni",
@@ -58,229 +56,20 @@ MONTHS_SV = (
 )  # fmt: skip
 
 # An address is one addr-spec, nothing else: no display name, comments, lists or quoting.
-_LOCAL_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
-_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
-
-
-class RecipientNotAllowed(ValueError):
-    """An address that is malformed or outside the allow-listed domains."""
 
 
 class MailDeliveryError(RuntimeError):
     """The SMTP server could not be reached or refused the message (after the retries)."""
 
 
-class MailConfigError(ValueError):
-    """config/recipients.yml is not as expected."""
-
-
-# --------------------------------------------------------------------------------------------
-# Configuration
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Recipient:
-    name: str
-    email: str
-    scope: str
-    role: str
-
-    @property
-    def slug(self) -> str:
-        """File-name-safe form of the address (ledger and outbox file names)."""
-        return _slug(self.email)
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    conn_id: str
-    timeout_seconds: int
-    retry_limit: int
-    retry_delay_seconds: float
-
-
-@dataclass(frozen=True)
-class SummaryIndicator:
-    id: str
-    label: str
-
-
-@dataclass(frozen=True)
-class MailConfig:
-    mode: str
-    sender: str
-    allowed_domains: tuple[str, ...]
-    smtp: SmtpSettings
-    date_day_of_month: int
-    date_time: dt.time
-    operators: tuple[str, ...]
-    scope_names: tuple[tuple[str, str], ...]
-    summary_indicators: tuple[SummaryIndicator, ...]
-    recipients: tuple[Recipient, ...]
-
-    def scope_name(self, scope: str) -> str:
-        for code, name in self.scope_names:
-            if code == scope:
-                return name
-        raise MailConfigError(f"recipients.yml: scope_names saknar omfattningen {scope!r}.")
-
-    def recipients_for(self, scope: str) -> tuple[Recipient, ...]:
-        return tuple(r for r in self.recipients if r.scope == scope)
-
-    def recipient(self, address: str) -> Recipient:
-        for r in self.recipients:
-            if r.email.lower() == address.lower():
-                return r
-        raise MailConfigError(f"{address} finns inte bland mottagarna i config/recipients.yml.")
-
-
-def _require(raw: dict, key: str, where: str) -> Any:
-    if not isinstance(raw, dict) or key not in raw or raw[key] in (None, ""):
-        raise MailConfigError(f"recipients.yml: {where}{key} saknas.")
-    return raw[key]
-
-
-def parse_config(raw: dict) -> MailConfig:
-    """Build and check the typed configuration (separate from reading, for tests)."""
-    delivery = _require(raw, "delivery", "")
-    mode = _require(delivery, "mode", "delivery.")
-    if mode not in MODES:
-        raise MailConfigError(f"recipients.yml: delivery.mode {mode!r} ska vara smtp eller outbox.")
-    domains = tuple(_normalise_domain(d) for d in _require(delivery, "allowed_domains", "delivery."))
-    sender = str(_require(delivery, "from", "delivery."))
-    _, sender_addr = parseaddr(sender)
-    check_allowed(sender_addr, domains)
-    smtp_raw = _require(delivery, "smtp", "delivery.")
-    smtp = SmtpSettings(
-        conn_id=str(_require(smtp_raw, "conn_id", "delivery.smtp.")),
-        timeout_seconds=int(_require(smtp_raw, "timeout_seconds", "delivery.smtp.")),
-        retry_limit=int(_require(smtp_raw, "retry_limit", "delivery.smtp.")),
-        retry_delay_seconds=float(_require(smtp_raw, "retry_delay_seconds", "delivery.smtp.")),
-    )
-    if smtp.timeout_seconds <= 0 or smtp.retry_limit < 0 or smtp.retry_delay_seconds < 0:
-        raise MailConfigError(
-            "recipients.yml: delivery.smtp: timeout_seconds ska vara > 0, retry_limit och "
-            "retry_delay_seconds ≥ 0."
-        )
-    day = int(_require(delivery, "date_day_of_month", "delivery."))
-    if not 1 <= day <= 28:
-        raise MailConfigError(f"recipients.yml: delivery.date_day_of_month {day} ska vara 1–28.")
-    try:
-        date_time = dt.time.fromisoformat(str(_require(delivery, "date_time", "delivery.")))
-    except ValueError as exc:
-        raise MailConfigError(f"recipients.yml: delivery.date_time ska vara HH:MM ({exc}).") from None
-
-    scope_codes = config.scopes()
-    names = _require(raw, "scope_names", "")
-    if set(names) != set(scope_codes):
-        raise MailConfigError(
-            f"recipients.yml: scope_names ska ha nycklarna {scope_codes}, har {list(names)}."
-        )
-    operators = tuple(check_allowed(str(a), domains) for a in _require(raw, "operators", ""))
-    summary = tuple(
-        SummaryIndicator(
-            id=str(_require(s, "id", "summary_indicators[].")), label=str(_require(s, "label", ""))
-        )
-        for s in _require(raw, "summary_indicators", "")
-    )
-    recipients = []
-    seen: set[str] = set()
-    for r in _require(raw, "recipients", ""):
-        where = "recipients[]."
-        email = check_allowed(str(_require(r, "email", where)), domains)
-        scope = str(_require(r, "scope", where))
-        if scope not in scope_codes:
-            raise MailConfigError(
-                f"recipients.yml: {email} har omfattningen {scope!r}; tillåtna: {scope_codes}."
-            )
-        if email.lower() in seen:  # one message per address and run; the address is the map key
-            raise MailConfigError(f"recipients.yml: {email} står två gånger.")
-        seen.add(email.lower())
-        recipients.append(
-            Recipient(
-                name=str(_require(r, "name", where)),
-                email=email,
-                scope=scope,
-                role=str(_require(r, "role", where)),
-            )
-        )
-    return MailConfig(
-        mode=mode,
-        sender=sender,
-        allowed_domains=domains,
-        smtp=smtp,
-        date_day_of_month=day,
-        date_time=date_time,
-        operators=operators,
-        scope_names=tuple((code, str(names[code])) for code in scope_codes),
-        summary_indicators=summary,
-        recipients=tuple(recipients),
-    )
-
-
-@cache
-def mail_config() -> MailConfig:
-    """config/recipients.yml, read once."""
-    return parse_config(config._read("recipients.yml"))
-
-
 def recipient_addresses() -> list[str]:
     """Every recipient's address, in config order (the DAG maps the e-mail task over these)."""
-    return [r.email for r in mail_config().recipients]
+    return [r.email for r in settings().mail.recipients]
 
 
-def delivery_mode(cfg: MailConfig | None = None) -> str:
+def delivery_mode(cfg: Mail | None = None) -> str:
     """$EB_MAIL_MODE if set (the demo uses outbox), else delivery.mode in the config."""
-    mode = os.environ.get(MODE_ENV) or (cfg or mail_config()).mode
-    if mode not in MODES:
-        raise MailConfigError(f"{MODE_ENV}={mode!r}: ska vara smtp eller outbox.")
-    return mode
-
-
-# --------------------------------------------------------------------------------------------
-# Allow-list
-# --------------------------------------------------------------------------------------------
-
-
-def _normalise_domain(domain: str) -> str:
-    d = str(domain).strip().lower().lstrip("@")
-    if not d or not all(_LABEL_RE.match(label) for label in d.split(".")):
-        raise MailConfigError(f"recipients.yml: {domain!r} är ingen giltig domän i allowed_domains.")
-    return d
-
-
-def check_allowed(address: str, allowed_domains) -> str:
-    """Return ``address`` (domain lower-cased) if it is one plain address in an allowed domain.
-
-    Exact domain or a subdomain of it. Anything but a bare ``local@domain`` is refused, so a
-    display name, a second address or a comment cannot smuggle in another destination.
-    """
-    domains = tuple(_normalise_domain(d) for d in allowed_domains)
-    allowed_text = ", ".join(domains)
-    if not isinstance(address, str) or address.count("@") != 1:
-        raise RecipientNotAllowed(
-            f"{address!r} är ingen giltig e-postadress: ange exakt en adress (namn@domän), utan "
-            f"visningsnamn. Tillåtna domäner: {allowed_text}."
-        )
-    local, domain = address.split("@")
-    domain = domain.lower()
-    labels = domain.split(".")
-    if not _LOCAL_RE.match(local) or len(labels) < 2 or not all(_LABEL_RE.match(x) for x in labels):
-        raise RecipientNotAllowed(
-            f"{address!r} är ingen giltig e-postadress: ange exakt en adress (namn@domän), utan "
-            f"visningsnamn, mellanslag eller citattecken. Tillåtna domäner: {allowed_text}."
-        )
-    if not any(domain == d or domain.endswith("." + d) for d in domains):
-        raise RecipientNotAllowed(
-            f"Adressen {address} ligger utanför de tillåtna domänerna ({allowed_text}): "
-            "tertialstatistiken får inte skickas utanför organisationen. Rätta config/recipients.yml."
-        )
-    return f"{local}@{domain}"
-
-
-def _slug(email: str) -> str:
-    return re.sub(r"[^a-z0-9._-]", "_", email.lower().replace("@", "_at_"))
+    return env().mail_mode or (cfg or settings().mail).delivery.mode
 
 
 # --------------------------------------------------------------------------------------------
@@ -301,7 +90,7 @@ def _format(value: float, unit: str, decimals: int | None = None) -> str:
 
 
 def _cell(value, suppressed: bool, unit: str) -> str:
-    disclosure = config.pipeline().disclosure
+    disclosure = settings().pipeline.disclosure
     if suppressed:
         return disclosure.suppressed_symbol
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -352,57 +141,59 @@ def _cells(rows: pd.DataFrame, indicator_id: str) -> tuple[dict, str, float | No
 
 
 def summary_rows(published: pd.DataFrame, scope: str) -> list[dict]:
-    """The key indicators of config ``summary_indicators`` for ``scope``, as published text.
+    """The catalogue's e-mail summary indicators for ``scope``, as published text.
 
     Each row: indicator_id, label, unit, T, K, M (text; None where the indicator has no such
     sex), judgement (måluppfyllelse word via etl.targets.judge, None without an årsmål).
     Indicators absent from the table are left out.
     """
-    cfg = mail_config()
-    ids = [s.id for s in cfg.summary_indicators]
-    rows = _scope_rows(published, scope, ids)
+    cfg = settings()
+    entries = cfg.catalogue.email_summary()
+    rows = _scope_rows(published, scope, [e.id for e in entries])
     period = _period_of(published)
-    plan = targets.indicators()
+    plan = cfg.plan(period.year)
     out = []
-    for item in cfg.summary_indicators:  # a handful of indicators
-        if not (rows["indicator_id"] == item.id).any():
+    for entry in entries:  # a handful of indicators
+        if not (rows["indicator_id"] == entry.id).any():
             continue
-        texts, unit, total = _cells(rows, item.id)
-        judgement = targets.judge(plan[item.id], total, period.months, scope) if item.id in plan else None
+        texts, unit, total = _cells(rows, entry.id)
+        judgement = targets.judge(entry, plan, total, period.months, scope) if entry.goal else None
         out.append(
-            {"indicator_id": item.id, "label": item.label, "unit": unit, **texts, "judgement": judgement}
+            {"indicator_id": entry.id, "label": entry.name, "unit": unit, **texts, "judgement": judgement}
         )
     return out
 
 
 def goal_rows(published: pd.DataFrame, scope: str) -> list[dict]:
-    """Måluppfyllelse for every plan indicator (config/indicators.yml) judged for ``scope``.
+    """Måluppfyllelse for every indicator with an årsmål in the year's plan, judged for ``scope``.
 
     Each row: indicator_id, name, outcome (published total), target (årsmål text), judgement.
-    Indicators without an årsmål for the scope, or absent from the table, are left out.
+    Indicators without an årsmål for the scope, or absent from the table, are left out; a year
+    without a plan has none.
     """
-    plan = targets.indicators()
-    rows = _scope_rows(published, scope, list(plan))
+    cfg = settings()
     period = _period_of(published)
+    plan = cfg.plan(period.year)
+    goals = [e for e in cfg.catalogue.goals() if plan is not None and plan.target(e.id, scope) is not None]
+    rows = _scope_rows(published, scope, [e.id for e in goals])
     out = []
-    for ind in plan.values():  # the plan's ~17 indicators
-        target = ind.target(scope)
-        if target is None or not (rows["indicator_id"] == ind.id).any():
+    for entry in goals:  # the plan's ~17 indicators
+        if not (rows["indicator_id"] == entry.id).any():
             continue
-        texts, _, total = _cells(rows, ind.id)
-        target_text = _format(target, ind.unit)
-        if ind.is_count and period.months < 12:
+        texts, _, total = _cells(rows, entry.id)
+        target_text = _format(plan.target(entry.id, scope), entry.unit)
+        if entry.is_count and period.months < 12:
             # Counts are judged against the årsmål pro-rated to the period: show both.
-            pro_rated = targets.period_target(ind, period.months, scope)
+            pro_rated = targets.period_target(entry, plan, period.months, scope)
             decimals = 0 if float(pro_rated).is_integer() else 1
-            target_text += f" ({_format(pro_rated, ind.unit, decimals)} för perioden)"
+            target_text += f" ({_format(pro_rated, entry.unit, decimals)} för perioden)"
         out.append(
             {
-                "indicator_id": ind.id,
-                "name": ind.name,
+                "indicator_id": entry.id,
+                "name": entry.name,
                 "outcome": texts["T"],
                 "target": target_text,
-                "judgement": targets.judge(ind, total, period.months, scope),
+                "judgement": targets.judge(entry, plan, total, period.months, scope),
             }
         )
     return out
@@ -423,15 +214,15 @@ def subject(period: Period | str, scope_name: str) -> str:
     report = (
         f"Verksamhetsberättelse {p.year}" if p.tertial == 3 else f"Tertialuppföljning T{p.tertial} {p.year}"
     )
-    return f"{report} – {config.pipeline().unit_name} ({scope_name})"
+    return f"{report} – {settings().unit_name} ({scope_name})"
 
 
-def message_date(period: Period | str, cfg: MailConfig | None = None) -> dt.datetime:
+def message_date(period: Period | str, cfg: Mail | None = None) -> dt.datetime:
     """The day the run is due (config day of the month after the tertial), local time."""
-    cfg = cfg or mail_config()
+    cfg = (cfg or settings().mail).delivery
     end = _as_period(period).end_exclusive
     day = dt.date(end.year, end.month, cfg.date_day_of_month)
-    return dt.datetime.combine(day, cfg.date_time, tzinfo=ZoneInfo(config.pipeline().timezone))
+    return dt.datetime.combine(day, cfg.date_time, tzinfo=ZoneInfo(settings().timezone))
 
 
 def message_id(period: Period | str, recipient_email: str, attachment_sha256: str, sender: str) -> str:
@@ -468,10 +259,10 @@ def _bodies(
     recipient: Recipient, p: Period, scope_name: str, rows: list[dict], goals: list[dict], workbook: str
 ):
     """(plain text, HTML) bodies; every piece of data is escaped in the HTML."""
-    disclosure = config.pipeline().disclosure
+    disclosure = settings().pipeline.disclosure
     report = "Verksamhetsberättelse" if p.tertial == 3 else f"Tertialuppföljning T{p.tertial}"
     intro = (
-        f"Här kommer {report} {p.year} för {config.pipeline().unit_name} ({scope_name}): "
+        f"Här kommer {report} {p.year} för {settings().unit_name} ({scope_name}): "
         f"{_period_text(p)}, uppgifter till och med {_date_text(p.end)}. "
         f"Arbetsboken {workbook} är bifogad."
     )
@@ -551,10 +342,10 @@ def build_message(
     configured name of the recipient's scope; ``sender`` to ``delivery.from``; ``date`` to
     :func:`message_date` (pass the DAG run's ``run_after`` to date it by the run instead).
     """
-    cfg = mail_config()
+    cfg = settings().mail
     p = _as_period(period)
     scope_name = scope_name or cfg.scope_name(recipient.scope)
-    sender = sender or cfg.sender
+    sender = sender or cfg.delivery.sender
     if hasattr(summary, "columns"):
         rows, goals = summary_rows(summary, recipient.scope), goal_rows(summary, recipient.scope)
     elif isinstance(summary, dict):
@@ -650,18 +441,18 @@ def _read_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _smtp_hook(conn_id: str, settings: SmtpSettings):
+def _smtp_hook(conn_id: str, smtp):
     """The provider's SmtpHook with our configured timeout/retries as defaults for the extras."""
     from airflow.providers.smtp.hooks.smtp import SmtpHook
 
     class _Hook(SmtpHook):
         @property
         def timeout(self) -> int:
-            return int(self.conn.extra_dejson.get("timeout", settings.timeout_seconds))
+            return int(self.conn.extra_dejson.get("timeout", smtp.timeout_seconds))
 
         @property
         def smtp_retry_limit(self) -> int:
-            return int(self.conn.extra_dejson.get("retry_limit", settings.retry_limit))
+            return int(self.conn.extra_dejson.get("retry_limit", smtp.retry_limit))
 
     return _Hook(smtp_conn_id=conn_id)
 
@@ -691,15 +482,15 @@ def _send_smtp(message: EmailMessage, conn_id: str, retry_delay: float | None) -
     """
     from airflow.providers.common.compat.sdk import AirflowException
 
-    settings = mail_config().smtp
-    delay = settings.retry_delay_seconds if retry_delay is None else retry_delay
-    hook = _smtp_hook(conn_id, settings)
+    smtp = settings().mail.delivery.smtp
+    delay = smtp.retry_delay_seconds if retry_delay is None else retry_delay
+    hook = _smtp_hook(conn_id, smtp)
     try:
         hook.smtp_connection = hook.get_connection(conn_id)
     except Exception as exc:  # noqa: BLE001 - the SDK raises several not-found types
         raise MailDeliveryError(
             f"Airflow-anslutningen {conn_id!r} för e-post saknas eller kan inte läsas ({exc}). Lägg upp "
-            f"den (t.ex. AIRFLOW_CONN_{conn_id.upper()}) eller kör med {MODE_ENV}=outbox."
+            f"den (t.ex. AIRFLOW_CONN_{conn_id.upper()}) eller kör med EB_MAIL_MODE=outbox."
         ) from exc
     target = f"{hook.host}:{hook.port}"
     attempts = hook.smtp_retry_limit + 1
@@ -753,7 +544,7 @@ def send_to_recipient(
         raise ValueError(f"Okänt leveranssätt {mode!r}: ska vara smtp eller outbox.")
     if mode == OUTBOX and outbox_dir is None:
         raise ValueError("Leveranssättet outbox kräver en utkorg (outbox_dir).")
-    domains = mail_config().allowed_domains
+    domains = settings().mail.delivery.allowed_domains
     email = check_allowed(recipient.email, domains)
     addresses = _message_addresses(message)
     for addr in addresses:
@@ -770,7 +561,7 @@ def send_to_recipient(
         return {"status": "already_sent", "ledger_file": base.name, **_read_json(base)}
 
     if mode == SMTP:
-        _send_smtp(message, smtp_conn_id or mail_config().smtp.conn_id, retry_delay)
+        _send_smtp(message, smtp_conn_id or settings().mail.delivery.smtp.conn_id, retry_delay)
     else:
         outbox = Path(outbox_dir)
         outbox.mkdir(parents=True, exist_ok=True)
@@ -825,7 +616,7 @@ def deliver(
     The ledger is :func:`ledger_dir` under ``archive_root``; ``mode`` defaults to
     :func:`delivery_mode`. Returns the ledger entry with ``status`` (XCom-safe).
     """
-    recipient = mail_config().recipient(address)
+    recipient = settings().mail.recipient(address)
     paths = sorted(Path(workbooks).glob("*.xlsx")) if isinstance(workbooks, str | Path) else list(workbooks)
     mine = [Path(w) for w in paths if Path(w).name.endswith(f"_{recipient.scope}.xlsx")]
     if len(mine) != 1:
@@ -929,16 +720,16 @@ def operator_alert(kind: str = "failure", hint: str | None = None) -> dict:
     """
     if kind not in OPERATOR_SUBJECTS:
         raise ValueError(f"Okänd sorts driftlarm {kind!r}: ska vara {' eller '.join(OPERATOR_SUBJECTS)}.")
-    cfg = mail_config()
+    cfg = settings().mail
     for addr in cfg.operators:
-        check_allowed(addr, cfg.allowed_domains)
+        check_allowed(addr, cfg.delivery.allowed_domains)
     body = OPERATOR_HTML.replace("__LEAD__", _jinja_inert(OPERATOR_LEADS[kind]))
     return {
         "to": list(cfg.operators),
-        "from_email": cfg.sender,
+        "from_email": cfg.delivery.sender,
         "subject": OPERATOR_SUBJECTS[kind],
         "html_content": _PRELUDE + body.replace("__HINT__", _jinja_inert(hint or OPERATOR_HINTS[kind])),
-        "smtp_conn_id": cfg.smtp.conn_id,
+        "smtp_conn_id": cfg.delivery.smtp.conn_id,
     }
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -21,9 +20,11 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import sqlalchemy as sa
 
-from etl import archive, config, disclosure, indicators, sex_history, source, staging, storage, validate
+from etl import archive, disclosure, sex_history, source, staging, storage, validate
 from etl.extract import extract_table
 from etl.periods import Period
+from etl.settings import env, settings
+from etl.statistics import build, case
 from reports import workbook
 
 log = logging.getLogger(__name__)
@@ -82,8 +83,8 @@ def code_version() -> str:
 
     Recorded in manifests, never in figures.
     """
-    if os.environ.get("EB_CODE_VERSION"):
-        return os.environ["EB_CODE_VERSION"]
+    if env().code_version:
+        return env().code_version
     try:
         out = subprocess.run(
             ["git", "rev-parse", "--short=12", "HEAD"],
@@ -110,7 +111,7 @@ def plan_run(
     The period is, in order: the operator's override, the tertial ending at the data
     interval's end (local time), or the last tertial completed when the run was due.
     """
-    tz = ZoneInfo(config.pipeline().timezone)
+    tz = ZoneInfo(settings().timezone)
     if period:
         chosen = Period.parse(period)
     elif interval_end is not None:
@@ -119,12 +120,12 @@ def plan_run(
         chosen = Period.last_completed(run_after.astimezone(tz).date())
     else:
         raise ValueError("Körningen saknar både period, dataintervall och run_after.")
-    root = Path(data_dir) if data_dir is not None else config.data_dir()
+    root = Path(data_dir) if data_dir is not None else env().data_dir
     staging_root = storage.staging_root(root)
-    if storage.is_local(str(staging_root)):
-        run_dir = str(staging.run_dir(Path(staging_root.path), run_id))
+    if storage.is_local(staging_root):
+        run_dir = str(staging.run_dir(storage.local_path(staging_root), run_id))
     else:
-        run_dir = str(staging_root / staging.run_dir(Path(), run_id).name)
+        run_dir = str(storage.remote(staging_root) / staging.run_dir(Path(), run_id).name)
     return RunPlan(
         run_id=run_id, period_name=str(chosen), run_dir=run_dir, archive_root=str(root / "archive")
     )
@@ -153,7 +154,7 @@ def extract_step(plan: RunPlan | dict, table: str, source_url: str, key: bytes) 
     plan = RunPlan.of(plan)
     with plan.local() as run:
         result = extract_table(
-            source_url, table, plan.period, run, key, chunk_rows=config.pipeline().chunk_rows
+            source_url, table, plan.period, run, key, chunk_rows=settings().pipeline.extract.chunk_rows
         )
     log.info("Extraherade %s: %d rader", table, result.rows)
     return result.to_dict()
@@ -164,7 +165,7 @@ def validate_step(plan: RunPlan | dict) -> list[dict]:
     compact table; raise ValidationStop on critical failures, else update the history."""
     plan = RunPlan.of(plan)
     history = Path(plan.archive_root).parent / REFERENCE  # kept between runs, beside the archive
-    cfg = validate.settings()
+    cfg = settings().validation
     with plan.local() as run:
         try:
             reports = validate.validate_run(
@@ -189,9 +190,9 @@ def statistics_step(plan: RunPlan | dict) -> dict:
     with plan.local() as run:
         output = run / OUTPUT
         output.mkdir(parents=True, exist_ok=True)
-        stats = indicators.build_statistics(run, plan.period)
-        indicators.write_statistics_csv(stats, output / STATISTICS)
-        published = disclosure.publish(stats, config.pipeline().disclosure)
+        stats = build.build_statistics(run, plan.period)
+        build.write_statistics_csv(stats, output / STATISTICS)
+        published = disclosure.publish(stats, disclosure.DisclosureConfig.from_settings())
         published.to_csv(output / PUBLISHED, index=False, lineterminator="\n")
         suppressed = int(published[disclosure.SUPPRESSED].sum())
     log.info("Statistik: %d rader, varav %d undertryckta (..)", len(stats), suppressed)
@@ -213,7 +214,7 @@ def _source_rows(run: Path) -> dict[str, int]:
 def workbook_step(plan: RunPlan | dict, scope: str) -> str:
     """Write the workbook for one scope from the published table (suppressed figures only)."""
     plan = RunPlan.of(plan)
-    cfg = config.pipeline()
+    cfg = settings()
     with plan.local() as run:
         districts = staging.read_table(run, staging.VALIDATED, "district")
         names = dict(zip(districts["district_code"], districts["name"], strict=True))
@@ -228,8 +229,8 @@ def workbook_step(plan: RunPlan | dict, scope: str) -> str:
             code_version=code_version(),
             source_rows=_source_rows(run),
             data_docs_location=f"validation/data_docs/index.html i arkivpaketet för {plan.period}",
-            population_year=indicators.population_year(plan.period),
-            **workbook.rule_texts(cfg.disclosure),
+            population_year=case.population_year(plan.period),
+            **workbook.rule_texts(disclosure.DisclosureConfig.from_settings(cfg)),
         )
         path = workbook.write_workbook(ctx, run / OUTPUT / WORKBOOKS)
     log.info("Arbetsbok för %s: %s", scope, path.name)
@@ -325,7 +326,7 @@ def vb_step(plan: RunPlan | dict) -> dict | None:
             {k: v for k, v in packages.items() if v is not None},
             {"T3": previous} if previous is not None else {},
             run / OUTPUT / "trend",
-            config.pipeline().unit_name,
+            settings().unit_name,
         )
         result = archive.assemble_vb(root, period.year, {f"{WORKBOOKS}/{book.name}": book})
     verb = "Verksamhetsberättelsen sammanställd" if result.created else "Oförändrad verksamhetsberättelse"
@@ -342,7 +343,7 @@ def purge_step(plan: RunPlan | dict) -> list[str]:
         log.info("Mellanlagringen ligger i objektlagring: rensas av lagringens livscykelregler.")
         return []
     current = Path(plan.run_dir).resolve()
-    removed = staging.purge(current.parent, config.pipeline().staging_retention_days, dt.date.today())
+    removed = staging.purge(current.parent, settings().pipeline.staging.retention_days, dt.date.today())
     kept = [str(p) for p in removed if Path(p).resolve() != current]
     return kept
 
@@ -364,7 +365,7 @@ def run_period(
         extract_step(plan, table, source_url, key)
     validate_step(plan)
     statistics_step(plan)
-    for scope in config.scopes():
+    for scope in settings().scopes:
         workbook_step(plan, scope)
     if send_emails:
         from etl import mail

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from etl.settings import env
+
 KEY_ENV = "EB_PSEUDONYM_KEY"
 KEY_FILE_ENV = "EB_PSEUDONYM_KEY_FILE"
 MIN_KEY_BYTES = 32
@@ -58,10 +60,11 @@ def luhn_valid(ids: pd.Series) -> pd.Series:
 
 def load_key(key: bytes | str | None = None) -> bytes:
     """The HMAC key: given explicitly, else from $EB_PSEUDONYM_KEY, else the file $EB_PSEUDONYM_KEY_FILE."""
-    if key is None:
-        key = os.environ.get(KEY_ENV)
-    if key is None and os.environ.get(KEY_FILE_ENV):
-        key = Path(os.environ[KEY_FILE_ENV]).read_text(encoding="utf-8").strip()
+    variables = env()
+    if key is None and variables.pseudonym_key is not None:
+        key = variables.pseudonym_key.get_secret_value()
+    if key is None and variables.pseudonym_key_file is not None:
+        key = variables.pseudonym_key_file.read_text(encoding="utf-8").strip()
     if key is None:
         raise PseudonymKeyError(
             f"Ingen pseudonymiseringsnyckel: sätt {KEY_ENV} eller {KEY_FILE_ENV} "

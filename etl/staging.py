@@ -86,9 +86,9 @@ def purge(staging_root: Path, retention_days: int, today: dt.date, timezone: str
     if not isinstance(today, dt.date):
         raise ValueError(f"Dagens datum saknas eller är ogiltigt: {today!r}.")
     if timezone is None:
-        from etl import config  # read once, cached; not at import (staging has no config need)
+        from etl.settings import settings  # not at import: staging itself needs no settings
 
-        timezone = config.pipeline().timezone
+        timezone = settings().timezone
     root = Path(staging_root)
     if not root.is_dir():
         return []

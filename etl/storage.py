@@ -13,13 +13,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
-from airflow.sdk import ObjectStoragePath
+from etl.settings import env
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
 
 log = logging.getLogger(__name__)
 
@@ -27,25 +30,32 @@ LOCAL_PROTOCOLS = ("file", "local", "")
 _CHUNK = 1 << 20
 
 
-def staging_root(data_dir: Path) -> ObjectStoragePath:
-    """``$EB_STAGING_URL`` if set, else ``<data_dir>/staging`` on the local disk."""
-    url = os.environ.get("EB_STAGING_URL")
-    if url:
-        return ObjectStoragePath(url, conn_id=os.environ.get("EB_STAGING_CONN_ID") or None)
-    return ObjectStoragePath(f"file://{Path(data_dir).resolve() / 'staging'}")
+def remote(url: str) -> ObjectStoragePath:
+    """Airflow's object storage path for ``url`` (imported only when staging is remote, so the
+    CLI and the statistics never import Airflow)."""
+    from airflow.sdk import ObjectStoragePath
+
+    return ObjectStoragePath(url, conn_id=env().staging_conn_id)
+
+
+def staging_root(data_dir: Path) -> str:
+    """``$EB_STAGING_URL`` if set, else the local folder ``<data_dir>/staging``."""
+    return env().staging_url or str(Path(data_dir).resolve() / "staging")
 
 
 def is_local(url: str) -> bool:
     """A plain path or a ``file://`` URL: steps can work in the staging folder itself."""
-    return "://" not in url or ObjectStoragePath(url).protocol in LOCAL_PROTOCOLS
+    return "://" not in url or remote(url).protocol in LOCAL_PROTOCOLS
+
+
+def local_path(url: str) -> Path:
+    """The folder of a local staging URL or path."""
+    return Path(remote(url).path if "://" in url else url)
 
 
 def _digest(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _local_files(folder: Path) -> dict[str, str]:
@@ -56,17 +66,17 @@ def _local_files(folder: Path) -> dict[str, str]:
 def local_run(run_url: str) -> Iterator[Path]:
     """A local folder holding the run's staged files for the duration of one step."""
     if is_local(run_url):
-        local = Path(ObjectStoragePath(run_url).path if "://" in run_url else run_url)
+        local = local_path(run_url)
         local.mkdir(parents=True, exist_ok=True)
         yield local
         return
-    remote = ObjectStoragePath(run_url, conn_id=os.environ.get("EB_STAGING_CONN_ID") or None)
+    target = remote(run_url)
     scratch = Path(tempfile.mkdtemp(prefix="eb-run-"))
     try:
-        if remote.exists():
-            for src in remote.rglob("*"):
+        if target.exists():
+            for src in target.rglob("*"):
                 if src.is_file():
-                    dst = scratch / PurePosixPath(src.path).relative_to(PurePosixPath(remote.path))
+                    dst = scratch / PurePosixPath(src.path).relative_to(PurePosixPath(target.path))
                     dst.parent.mkdir(parents=True, exist_ok=True)
                     with src.open("rb") as fin, open(dst, "wb") as fout:
                         shutil.copyfileobj(fin, fout, _CHUNK)
@@ -75,10 +85,10 @@ def local_run(run_url: str) -> Iterator[Path]:
         after = _local_files(scratch)
         changed = sorted(name for name, digest in after.items() if before.get(name) != digest)
         for name in changed:
-            dst = remote / name
+            dst = target / name
             dst.parent.mkdir(parents=True, exist_ok=True)
             with open(scratch / name, "rb") as fin, dst.open("wb") as fout:
                 shutil.copyfileobj(fin, fout, _CHUNK)
-        log.info("Laddade upp %d ändrade filer till %s", len(changed), remote)
+        log.info("Laddade upp %d ändrade filer till %s", len(changed), target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -45,11 +45,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-import yaml
 
-from etl import config, source, staging
+from etl import source, staging
 from etl.extract import TYPE_ERRORS
 from etl.periods import TERTIAL_END_MONTH, Period
+from etl.settings import Validation as ValidationConfig
+from etl.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -109,57 +110,6 @@ class TableReport:
 
     def reconciles(self) -> bool:
         return self.rows_read == self.rows_accepted + self.rows_quarantined
-
-
-@dataclass(frozen=True)
-class ValidationConfig:
-    """config/validation.yml."""
-
-    required_tables: tuple[str, ...] = ("district", "household", "person", "payment")
-    quarantine_stop: bool = True
-    max_quarantine_share: float = 0.01
-    min_quarantine_rows: int = 10
-    max_payment_sek: float = 100_000.0
-    earliest_date: dt.date = dt.date(1900, 1, 1)
-    fact_days_after_period_end: int = 62
-    max_years_after_period_end: int = 10
-    staff_age: tuple[int, int] = (15, 75)
-    examples: int = 5
-    data_docs: bool = True
-    sex_history_years: int = 2
-
-    @classmethod
-    def from_dict(cls, raw: dict) -> ValidationConfig:
-        q, a, d = raw.get("quarantine", {}), raw.get("amounts", {}), raw.get("dates", {})
-        dflt = cls()
-        earliest = d.get("earliest", dflt.earliest_date)
-        return cls(
-            required_tables=tuple(raw.get("required_tables", dflt.required_tables)),
-            quarantine_stop=bool(q.get("stop_enabled", dflt.quarantine_stop)),
-            max_quarantine_share=float(q.get("max_share", dflt.max_quarantine_share)),
-            min_quarantine_rows=int(q.get("min_rows", dflt.min_quarantine_rows)),
-            max_payment_sek=float(a.get("max_payment_sek", dflt.max_payment_sek)),
-            earliest_date=earliest if isinstance(earliest, dt.date) else dt.date.fromisoformat(earliest),
-            fact_days_after_period_end=int(
-                d.get("fact_days_after_period_end", dflt.fact_days_after_period_end)
-            ),
-            max_years_after_period_end=int(
-                d.get("max_years_after_period_end", dflt.max_years_after_period_end)
-            ),
-            staff_age=tuple(raw.get("staff_age", dflt.staff_age)),
-            examples=int(raw.get("examples", dflt.examples)),
-            data_docs=bool(raw.get("data_docs", dflt.data_docs)),
-            sex_history_years=int(raw.get("sex_history_years", dflt.sex_history_years)),
-        )
-
-
-def settings(path: Path | None = None) -> ValidationConfig:
-    """Read config/validation.yml (in $EB_CONFIG_DIR); defaults where the file or a key is absent."""
-    path = Path(path) if path is not None else Path(config.CONFIG_DIR) / "validation.yml"
-    if not path.exists():
-        return ValidationConfig()
-    with open(path, encoding="utf-8") as f:
-        return ValidationConfig.from_dict(yaml.safe_load(f) or {})
 
 
 # --------------------------------------------------------------------------------------------
@@ -442,14 +392,14 @@ def expectation_parameters(period: Period | None, cfg: ValidationConfig) -> dict
         max_fact = max_any = end
     else:
         end, year = period.end, period.year
-        max_fact = end + dt.timedelta(days=cfg.fact_days_after_period_end)
-        max_any = dt.date(end.year + cfg.max_years_after_period_end, end.month, end.day)
+        max_fact = end + dt.timedelta(days=cfg.dates.fact_days_after_period_end)
+        max_any = dt.date(end.year + cfg.dates.max_years_after_period_end, end.month, end.day)
     young, old = cfg.staff_age
     return {
-        "earliest_date": _iso(cfg.earliest_date),
+        "earliest_date": _iso(cfg.dates.earliest),
         "max_fact_date": _iso(max_fact),
         "max_any_date": _iso(max_any),
-        "max_payment_sek": cfg.max_payment_sek,
+        "max_payment_sek": cfg.amounts.max_payment_sek,
         "min_birth_year": (year - old) if year else 1800,
         "max_birth_year": (year - young) if year else 2262,
     }
@@ -789,12 +739,12 @@ class _Outcome:
 
     def report(self) -> TableReport:
         n, quarantined, cfg = len(self.staged.df), int(self.quarantine.sum()), self.cfg
-        too_many = quarantined > cfg.max_quarantine_share * n and quarantined >= max(
-            1, cfg.min_quarantine_rows
+        too_many = quarantined > cfg.quarantine.max_share * n and quarantined >= max(
+            1, cfg.quarantine.min_rows
         )
-        if cfg.quarantine_stop and too_many:
+        if cfg.quarantine.stop_enabled and too_many:
             share = (
-                f"{quarantined} av {n} rader ({quarantined / n:.1%}), gräns {cfg.max_quarantine_share:.1%}"
+                f"{quarantined} av {n} rader ({quarantined / n:.1%}), gräns {cfg.quarantine.max_share:.1%}"
             )
             self.add(_python_rule(10_000, "andel i karantän över gränsen", CRITICAL), detail=share)
         if self.staged.name in cfg.required_tables and n and quarantined == n:
@@ -903,7 +853,7 @@ def validate_run(
     the sex-code history before this extract; persons whose code changed are rejected.
     """
     run = Path(run)
-    cfg = cfg or settings()
+    cfg = cfg or settings().validation
     names = list(tables or source.TABLES)
     staged = {n: s for n in source.TABLES if (s := _read_staged(run, n)) is not None}
     for n in names:

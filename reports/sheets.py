@@ -16,7 +16,7 @@ from xlsxwriter.utility import xl_range_abs
 from xlsxwriter.worksheet import Worksheet
 
 from etl import targets
-from etl.config import ALL
+from etl.vocabulary import ALL
 from reports.definitions import (
     AGE_BANDS,
     DEFINITIONS,

@@ -13,7 +13,7 @@ import pandas as pd
 import xlsxwriter
 
 from etl import targets
-from etl.config import ALL
+from etl.vocabulary import ALL
 from reports.formats import Formats
 from reports.sheets import PERIODICITY, Line, W, _fit_cells, _grid, _note, _put, _text, _widths, plan_format
 from reports.workbook import COMPANY, SAFE_OPTIONS, SEXES, Figures, ReportContext, safe_text

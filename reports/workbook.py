@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from etl.config import ALL, DisclosureConfig
+from etl.disclosure import DisclosureConfig
+from etl.vocabulary import ALL
 from etl.periods import Period
 
 SAFE_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}

@@ -1,4 +1,4 @@
-"""Case statistics (etl.indicators) against values computed by hand.
+"""Case statistics (etl.statistics.case) against values computed by hand.
 
 The small world below (period 2018-T1 = 1 Jan–30 Apr 2018, population of 2017):
 
@@ -16,7 +16,6 @@ OST  H5 type 4, registerledare p8 M. Never paid.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 from pathlib import Path
@@ -25,12 +24,25 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from etl import indicators, pipeline, source, staging, validate
+from etl import pipeline, source, staging, validate
 from etl.extract import extract_table
-from etl.indicators import BASIS, INTERNAL, NOT_INDIVIDUAL, PERSONS, RULE, case_statistics
 from etl.periods import Period
 from etl.pseudonym import luhn_check_digit
+from etl.settings import settings
+from etl.statistics import build
+from etl.statistics.case import case_statistics
+from etl.vocabulary import BASIS, INTERNAL, NOT_INDIVIDUAL, PERSONS, RULE
 from tests.conftest import load_source
+
+HOUSEHOLD_TYPES = (1, 3, 4, 5, 6, 7, 8, 9)
+CASE_IDS = (
+    "eb_mottagare", "eb_andel_befolkning", "eb_andel_barn", "eb_langvarigt_vuxna", "eb_hushall",
+    "eb_utbetalt_kr", "eb_kr_per_hushallsmanad",
+    *(f"eb_hushall_typ_{n}" for n in HOUSEHOLD_TYPES), *(f"eb_mottagare_typ_{n}" for n in HOUSEHOLD_TYPES),
+    "am_stockholmsjobb_aspiranter", "am_praktik", "ar_till_forsorjning", "am_feriejobb_platser",
+    "am_stockholmsjobb_platser",
+)  # fmt: skip
+"""The case statistics' fixed ids (the monthly series depend on the period)."""
 
 NAN = math.nan
 DISTRICTS = ["KUN", "NOR", "OST"]
@@ -284,7 +296,7 @@ def test_places_by_the_places_district_total_only(t1):
 
 def test_passthrough_t1_takes_the_tertial_value_only():
     rows = case_statistics(_world(), T1, DISTRICTS)
-    rows = rows[~rows["indicator_id"].isin(indicators.CASE_IDS) & ~rows["indicator_id"].str.contains("manad")]
+    rows = rows[~rows["indicator_id"].isin(CASE_IDS) & ~rows["indicator_id"].str.contains("manad")]
     got = rows[["indicator_id", "district_code", "sex", "value", "unit", RULE]].itertuples(index=False)
     assert [tuple(r) for r in got] == [("elektroniska_inkop_andel", "ALL", "T", 64.5, "procent", "none")]
     assert rows["numerator"].isna().all() and rows["denominator"].isna().all()
@@ -292,7 +304,7 @@ def test_passthrough_t1_takes_the_tertial_value_only():
 
 def test_passthrough_t3_adds_annual_values():
     rows = case_statistics(_world(), T3, DISTRICTS)
-    rows = rows[~rows["indicator_id"].isin(indicators.CASE_IDS) & ~rows["indicator_id"].str.contains("manad")]
+    rows = rows[~rows["indicator_id"].isin(CASE_IDS) & ~rows["indicator_id"].str.contains("manad")]
     assert set(zip(rows["indicator_id"], rows["district_code"], rows["sex"], rows["value"], rows["unit"],
                    strict=True)) == {
         ("elektroniska_inkop_andel", "ALL", "T", 70.0, "procent"),
@@ -355,7 +367,7 @@ def test_a_household_without_registerledare_counts_in_the_total_only():
 def test_every_indicator_has_the_full_grid_even_with_no_data():
     empty = {name: df.iloc[0:0] for name, df in _world().items()}
     stats = case_statistics(empty, T1, DISTRICTS)
-    fixed = {i: (4 if i.endswith("_platser") else 12) for i in indicators.CASE_IDS}
+    fixed = {i: (4 if i.endswith("_platser") else 12) for i in CASE_IDS}
     monthly = {f"eb_{k}_manad_{y}{m:02d}": 12 for k in ("utbetalt_kr", "hushall") for y in (2017, 2018)
                for m in range(1, 5)}  # fmt: skip
     assert stats.groupby("indicator_id").size().to_dict() == {**fixed, **monthly}
@@ -420,9 +432,9 @@ def test_build_statistics_end_to_end_from_sqlite(tmp_path):
     run = tmp_path / "cli__2018-T1"
     for name in source.TABLES:
         extract_table(url, name, T1, run, KEY)
-    validate.validate_run(run, period=T1, cfg=dataclasses.replace(validate.settings(), data_docs=False))
+    validate.validate_run(run, period=T1, cfg=settings().validation.model_copy(update={"data_docs": False}))
 
-    stats = indicators.build_statistics(run, T1)
+    stats = build.build_statistics(run, T1)
     assert list(stats.columns) == INTERNAL and set(stats["period"]) == {"2018-T1"}
     assert stats.equals(pd.read_parquet(run / "statistics.parquet"))
     assert stats.equals(stats.sort_values(["indicator_id", "district_code", "sex"], ignore_index=True))
@@ -476,7 +488,7 @@ def test_a_registerledare_whose_sex_code_changes_between_extracts_is_rejected(tm
         }
         assert report["person"]["failed_rules"] == {"sex: könskoden har ändrats sedan förra uttaget": 1}
         assert list(staging.read_table(t2, staging.QUARANTINE, "household")["household_id"]) == ["H1"]
-        stats = indicators.build_statistics(t2, Period(2018, 2))
+        stats = build.build_statistics(t2, Period(2018, 2))
         # Households paid Jan–Aug 2018: KUN women H0, H2–H5 (H1 rejected), NOR men H6, H7.
         _check(stats, "eb_hushall", _grid(KUN_K=5, KUN_T=5, NOR_M=2, NOR_T=2, ALL_K=5, ALL_M=2, ALL_T=7))
         # The 5 women and H0's son in KUN, 2 men in NOR.
@@ -485,5 +497,5 @@ def test_a_registerledare_whose_sex_code_changes_between_extracts_is_rejected(tm
 
     t3 = _extract_and_validate(url, data, "2018-T3")
     assert staging.read_table(t3, staging.QUARANTINE, "household").empty
-    stats = indicators.build_statistics(t3, T3)
+    stats = build.build_statistics(t3, T3)
     _check(stats, "eb_hushall", _grid(KUN_K=5, KUN_M=1, KUN_T=6, NOR_M=2, NOR_T=2, ALL_K=5, ALL_M=3, ALL_T=8))

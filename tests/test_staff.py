@@ -1,4 +1,4 @@
-"""Golden tests for the staff statistics (etl.staff): every pe_* indicator, T/K/M and age bands.
+"""Golden tests for the staff statistics (etl.statistics.staff): every pe_* indicator, T/K/M and age bands.
 
 The staff below is small enough to count on paper; every expected value is written as the
 arithmetic it comes from. Period 2018-T1: 1 January–30 April 2018, last month April, ages are
@@ -20,10 +20,9 @@ import math
 import pandas as pd
 import pytest
 
-from etl.config import ALL
-from etl.indicators import BASIS, INTERNAL, PERSONS, RULE, STAFF_GROUP
 from etl.periods import Period
-from etl.staff import staff_statistics
+from etl.statistics.staff import staff_statistics
+from etl.vocabulary import ALL, BASIS, INTERNAL, PERSONS, RULE, STAFF_GROUP
 
 T1 = Period(2018, 1)
 BASE_IDS = [

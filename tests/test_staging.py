@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from etl import config, staging
+from etl import staging
+from etl.settings import settings
 
 TZ = "Europe/Stockholm"
 TODAY = dt.date(2018, 6, 30)
@@ -100,11 +101,11 @@ def test_missing_staging_root_is_nothing_to_do(tmp_path):
 
 
 def test_default_timezone_and_retention_come_from_configuration(tmp_path):
-    cfg = config.pipeline()
-    assert cfg.timezone == TZ and cfg.staging_retention_days == 30
+    cfg = settings()
+    assert cfg.timezone == TZ and cfg.pipeline.staging.retention_days == 30
     root = tmp_path / "staging"
     _run(root, "old", (2018, 5, 30, 23, 30))
-    assert staging.purge(root, cfg.staging_retention_days, TODAY) == [root.resolve() / "old"]
+    assert staging.purge(root, cfg.pipeline.staging.retention_days, TODAY) == [root.resolve() / "old"]
 
 
 @pytest.mark.parametrize("days", [0, -1, "30", True, 1.5, None])

@@ -1,8 +1,8 @@
-"""config/indicators.yml against the 2018 plan, and the judgement rule in etl.targets.
+"""config/plans/2018.yml and the catalogue against the 2018 plan, and the judgement rule.
 
-The expected numbers below are copied by hand from
-/work/shared/seeds/verksamhetsplan-2018-forsorjningsstodsenheten.txt (not from the YAML), so a
-typo in either shows up here. The golden judgements are worked out by hand in the comments.
+The expected numbers below are copied by hand from the unit's verksamhetsplan 2018 (the OCR
+text the project was given; not from the YAML), so a typo in either shows up here. The golden
+judgements are worked out by hand in the comments.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import math
 
 import pytest
 
-from etl import targets
-from etl.targets import DELVIS, EJ_MATT, EJ_UPPFYLLT, UPPFYLLT, judge, prognosis
+from etl.settings import settings
+from etl.targets import DELVIS, EJ_BEDOMT, EJ_MATT, EJ_UPPFYLLT, UPPFYLLT, judge, prognosis
 
 # id: (ALL, KUN, NOR, OST, KF:s årsmål, periodicity, unit, direction)
 LOWER, HIGHER = "lower_is_better", "higher_is_better"
@@ -38,13 +38,48 @@ PLAN = {
 COUNTS = ["am_stockholmsjobb_aspiranter", "am_praktik", "am_feriejobb_platser", "am_stockholmsjobb_platser"]
 
 
+PLAN_2018 = settings().plan(2018)
+CATALOGUE = settings().catalogue
+
+
+class Ind:
+    """A catalogue entry with its 2018 targets, as the tests below read them."""
+
+    def __init__(self, ind_id: str):
+        self.entry = CATALOGUE.get(ind_id)
+        self.planned = PLAN_2018.indicator(ind_id)
+
+    def __getattr__(self, name):
+        return getattr(self.entry, name)
+
+    def target(self, scope):
+        return self.planned.target(scope)
+
+    @property
+    def kf_arsmal(self):
+        return self.planned.kf_arsmal
+
+    @property
+    def kf_arsmal_note(self):
+        return self.planned.kf_arsmal_note
+
+    @property
+    def kf_inriktningsmal(self):
+        return self.entry.goal.kf_inriktningsmal
+
+    @property
+    def kf_omrade(self):
+        return self.entry.goal.kf_omrade
+
+
 @pytest.fixture(scope="module")
 def ind():
-    return targets.indicators()
+    return {i.id: Ind(i.id) for i in PLAN_2018.indicators}
 
 
-def test_yaml_has_exactly_the_plans_indicators(ind):
+def test_plan_has_exactly_the_plans_indicators(ind):
     assert set(ind) == set(PLAN)
+    assert {e.id for e in CATALOGUE.goals()} == set(PLAN)  # the catalogue's plan indicators
 
 
 @pytest.mark.parametrize("ind_id", sorted(PLAN))
@@ -54,7 +89,7 @@ def test_targets_as_in_the_plan(ind, ind_id):
     assert (i.target("ALL"), i.target("KUN"), i.target("NOR"), i.target("OST")) == (all_, kun, nor, ost)
     assert i.kf_arsmal == kf
     assert (i.periodicity, i.unit, i.direction) == (periodicity, unit, direction)
-    assert i.name and i.kf_inriktningsmal and i.kf_omrade and i.source
+    assert i.name and i.kf_inriktningsmal and i.kf_omrade and i.planned.source
 
 
 @pytest.mark.parametrize("ind_id", COUNTS)
@@ -96,7 +131,7 @@ def test_individual_based(ind):
 
 
 def test_budget_2018():
-    b = targets.budget_2018()
+    b = PLAN_2018.budget
     eb = b.row("ekonomiskt_bistand")
     assert (eb.kostnader, eb.intakter, eb.netto, eb.forandring) == (15.4, 0.7, 14.7, -0.3)
     expected = {
@@ -108,6 +143,8 @@ def test_budget_2018():
         r = b.row(row_id)
         assert (r.kostnader, r.intakter, r.netto, r.forandring) == values
     assert b.row("paraplykostnader").varav_av == "ekonomiskt_bistand"
+    # Östermalm's budget: its own recipients' bistånd; handläggning shared by the whole unit.
+    assert b.row("ekonomiskt_bistand").scope == "OST" and b.row("handlaggningskostnader").scope == "ALL"
     t = b.total
     assert (t.kostnader, t.intakter, t.netto, t.forandring) == (50.0, 22.4, 27.6, 1.1)
     # The table adds up (varav rows excluded) and netto = kostnader − intäkter on every row.
@@ -119,8 +156,9 @@ def test_budget_2018():
 
 
 def test_tolerance_from_yaml():
-    assert targets.judgement_rule().tolerance_delvis == 0.10
-    assert "delvis" in targets.judgement_rule().rule
+    judgement = settings().pipeline.judgement
+    assert judgement.tolerance_delvis == 0.10
+    assert "delvis" in judgement.rule and "10 procent" in judgement.rule
 
 
 # --- prognosis --------------------------------------------------------------------------------
@@ -200,23 +238,31 @@ GOLDEN = [
 
 @pytest.mark.parametrize(("ind_id", "scope", "months", "value", "expected"), GOLDEN)
 def test_judge_golden(ind, ind_id, scope, months, value, expected):
-    assert judge(ind[ind_id], value, months, scope) == expected
+    assert judge(ind[ind_id].entry, PLAN_2018, value, months, scope) == expected
 
 
 @pytest.mark.parametrize("value", [4, 5, 5.4, 5.5, 6, 7])
 def test_counts_pro_rated_equals_prognosis_against_annual_target(ind, value):
     # Judging a T1 count against 18 × 4/12 is the same as judging its prognosis against 18.
-    aspirants = ind["am_stockholmsjobb_aspiranter"]
-    assert judge(aspirants, value, 4) == judge(aspirants, prognosis(value, 4), 12)
+    aspirants = ind["am_stockholmsjobb_aspiranter"].entry
+    assert judge(aspirants, PLAN_2018, value, 4) == judge(aspirants, PLAN_2018, prognosis(value, 4), 12)
 
 
 def test_tolerance_override(ind):
-    aspirants = ind["am_stockholmsjobb_aspiranter"]  # T1 target 6
-    assert judge(aspirants, 5.9, 4, tolerance=0.0) == EJ_UPPFYLLT
-    assert judge(aspirants, 5, 4, tolerance=0.2) == DELVIS  # limit 4.8
-    assert judge(aspirants, 4.7, 4, tolerance=0.2) == EJ_UPPFYLLT
+    aspirants = ind["am_stockholmsjobb_aspiranter"].entry  # T1 target 6
+    assert judge(aspirants, PLAN_2018, 5.9, 4, tolerance=0.0) == EJ_UPPFYLLT
+    assert judge(aspirants, PLAN_2018, 5, 4, tolerance=0.2) == DELVIS  # limit 4.8
+    assert judge(aspirants, PLAN_2018, 4.7, 4, tolerance=0.2) == EJ_UPPFYLLT
 
 
 def test_judge_rejects_bad_months(ind):
     with pytest.raises(ValueError):
-        judge(ind["eb_andel_barn"], 0.5, 13)
+        judge(ind["eb_andel_barn"].entry, PLAN_2018, 0.5, 13)
+
+
+@pytest.mark.parametrize("year", [2017, 2019])
+def test_a_year_without_a_plan_is_not_judged_against_2018(year):
+    # 0.35 would be "uppfyllt" against 2018's 0.4; another year has no plan, so no judgement.
+    assert settings().plan(year) is None
+    entry = CATALOGUE.get("eb_andel_befolkning")
+    assert judge(entry, settings().plan(year), 0.35, 4) == EJ_BEDOMT

@@ -33,12 +33,12 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from etl.config import ALL, GenderAnalysisConfig
-from etl.indicators import BASIS, INTERNAL, PERSONS, RULE, SEXES, require_columns
 from etl.periods import Period
+from etl.settings.pipeline import GenderAnalysis as GenderAnalysisConfig
+from etl.statistics.frames import min_nonzero, ratio
+from etl.vocabulary import ALL, BASIS, PART_COLUMNS, PERSONS, RULE, SEXES, require_columns
 
-COLUMNS = [c for c in INTERNAL if c != "period"]
-"""Columns of the frame this module returns (etl.indicators.build_statistics adds ``period``)."""
+COLUMNS = PART_COLUMNS
 
 SINGLE_ADULT_TYPES = (3, 4, 5, 6)
 """Socialstyrelsen household types with one adult: single man (3) / woman (5), with children 4 / 6."""
@@ -53,8 +53,6 @@ DIFF_ID = "ja_beviljat_kr_justerad_skillnad"
 LOW_ID = f"{DIFF_ID}_ki_lag"
 HIGH_ID = f"{DIFF_ID}_ki_hog"
 
-MIN_RESAMPLES = 1000
-"""The issue asks for at least 1,000 bootstrap resamples; fewer gives unstable interval ends."""
 _BATCH_ELEMENTS = 2_000_000
 """Resampled values held in memory at once (a memory cap only: results do not depend on it)."""
 
@@ -74,19 +72,6 @@ REQUIRED = {
     "person": ("person_id", "sex"),
     "support_obstacle": ("person_id", "benefit_month", "code"),
 }
-
-
-def check_config(cfg: GenderAnalysisConfig) -> None:
-    """Reject settings that would give a meaningless interval."""
-    if int(cfg.bootstrap_resamples) < MIN_RESAMPLES:
-        raise ValueError(
-            f"gender_analysis.bootstrap_resamples är {cfg.bootstrap_resamples}; "
-            f"minst {MIN_RESAMPLES} krävs för ett stabilt konfidensintervall."
-        )
-    if not 0 < float(cfg.confidence) < 1:
-        raise ValueError(
-            f"gender_analysis.confidence är {cfg.confidence}; ange en andel mellan 0 och 1, t.ex. 0.95."
-        )
 
 
 # --------------------------------------------------------------------------- the decisions
@@ -150,12 +135,6 @@ def _persons(frame: pd.DataFrame, grid: pd.MultiIndex) -> pd.Series:
     return frame.groupby(["district_code", "sex"])["applicant_id"].nunique().reindex(grid, fill_value=0)
 
 
-def _min_nonzero(*counts: pd.Series) -> pd.Series:
-    """BASIS: the smallest non-zero person count among those a figure rests on; 0 if all zero."""
-    stacked = pd.concat(counts, axis=1)
-    return stacked.where(stacked > 0).min(axis=1).fillna(0).astype("int64")
-
-
 def _frame(indicator_id, grid, value, unit, basis, numerator=None, denominator=None) -> pd.DataFrame:
     na = pd.Series(pd.NA, index=grid, dtype="Float64")
     num = na if numerator is None else numerator.astype("Float64")
@@ -173,11 +152,6 @@ def _frame(indicator_id, grid, value, unit, basis, numerator=None, denominator=N
             RULE: PERSONS,
         }
     )
-
-
-def _ratio(num: pd.Series, den: pd.Series, scale: float = 1.0) -> pd.Series:
-    num, den = num.astype("float64"), den.astype("float64")
-    return num / den.where(den != 0) * scale
 
 
 # --------------------------------------------------------------------------- standardisation
@@ -213,7 +187,6 @@ def adjusted_difference(
     an interval far too narrow. Every scope is a union of districts, so one set of resamples
     serves the unit and each district.
     """
-    check_config(cfg)
     known = decisions.loc[decisions["sex"].isin([WOMEN, MEN])]
     districts = sorted(set(known["district_code"].unique()) | {s for s in scopes if s != ALL})
     strata = sorted(known["stratum"].unique())
@@ -309,7 +282,6 @@ def gender_statistics(
     tables: Mapping[str, pd.DataFrame], period: Period, districts: list[str], cfg: GenderAnalysisConfig
 ) -> pd.DataFrame:
     """ja_* indicators per district and for the unit (see the module docstring)."""
-    check_config(cfg)
     districts = list(dict.fromkeys(districts))
     if ALL in districts:
         raise ValueError(f"Distriktslistan får inte innehålla {ALL!r} (enheten räknas alltid ut).")
@@ -344,16 +316,16 @@ def gender_statistics(
         _frame(
             "ja_avslag_andel",
             grid,
-            _ratio(agg["avslag"], agg["decided"], 100),
+            ratio(agg["avslag"], agg["decided"], 100),
             "procent",
-            _min_nonzero(avslag_p, decided_p),
+            min_nonzero(avslag_p, decided_p),
             agg["avslag"],
             agg["decided"],
         ),
         _frame(
             "ja_beviljat_kr_medel",
             grid,
-            _ratio(agg["granted_amount"], agg["granted"]),
+            ratio(agg["granted_amount"], agg["granted"]),
             "kr",
             granted_p,
             agg["granted_amount"],
@@ -362,9 +334,9 @@ def gender_statistics(
         _frame(
             "ja_beviljat_andel_av_ansokt",
             grid,
-            _ratio(agg["granted_sek"], agg["applied_sek"], 100),
+            ratio(agg["granted_sek"], agg["applied_sek"], 100),
             "procent",
-            _min_nonzero(paid_p, decided_p),
+            min_nonzero(paid_p, decided_p),
             agg["granted_sek"],
             agg["applied_sek"],
         ),
@@ -405,9 +377,9 @@ def verdict(
             "jämförbara grupper) för att ge ett säkert resultat utan risk att enskilda kan pekas ut."
         )
     if confidence is None:
-        from etl.config import pipeline
+        from etl.settings import settings
 
-        confidence = pipeline().gender_analysis.confidence
+        confidence = settings().pipeline.gender_analysis.confidence
     level = format_number(confidence * 100, 0 if float(confidence * 100).is_integer() else 1)
     amount = round(abs(diff))
     if amount == 0:

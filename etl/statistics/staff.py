@@ -14,16 +14,15 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from etl.config import ALL
-from etl.indicators import BASIS, INTERNAL, PERSONS, RULE, SEXES, STAFF_GROUP, require_columns
 from etl.periods import Period
+from etl.settings.catalogue import AGE_BANDS as BAND_SUFFIXES
+from etl.vocabulary import ALL, BASIS, PART_COLUMNS, PERSONS, RULE, SEXES, STAFF_GROUP, require_columns
 
-COLUMNS = [c for c in INTERNAL if c != "period"]
-"""Columns of the frame this module returns (etl.indicators.build_statistics adds ``period``)."""
+COLUMNS = PART_COLUMNS
 
-AGE_BANDS: dict[str, int | None] = {"_alder_29": 29, "_alder_30_49": 49, "_alder_50": None}
+AGE_BANDS: dict[str, int | None] = dict(zip(BAND_SUFFIXES, (29, 49, None), strict=True))
 """Id suffix → inclusive upper age of the band (the annual-report bands ≤29, 30–49, ≥50).
-The bands are part of the indicator ids, so they live here rather than in configuration."""
+The bands are part of the indicator ids (the catalogue's age_band family), not configuration."""
 
 ALL_AGES = ""
 """Group key (and id suffix) for all ages together."""

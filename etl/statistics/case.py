@@ -1,10 +1,8 @@
-"""Statistics: sex-disaggregated indicators per district and for the unit.
+"""Case statistics: the eb_, am_ and ar_ indicators and the reported (indicator_input) values.
 
 Every indicator yields one row per scope (district code or ``ALL``) × sex (T, K, M), zero rows
-included, so a missing figure is never confused with a zero. :func:`case_statistics` computes
-the case indicators (docs/indicators.md gives each definition and its source);
-:func:`build_statistics` adds staff (``etl.staff``) and gender analysis (``etl.gender``) and
-writes ``statistics.parquet``.
+included, so a missing figure is never confused with a zero. config/catalogue.yml gives each
+definition and its source.
 
 Everything is vectorised. Each counted entity (person, household, household-month,
 intervention) belongs to exactly one district and one sex, so figures are first summed per
@@ -14,51 +12,26 @@ district × sex and the margins (T, ALL) are sums of those few cells.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from etl import config, source, staging, targets
-from etl.config import ALL
 from etl.periods import Period
+from etl.settings import Catalogue, settings
+from etl.settings.catalogue import HOUSEHOLD_TYPES
+from etl.statistics.frames import min_nonzero, ratio, sort_rows
+from etl.vocabulary import ALL, BASIS, NOT_INDIVIDUAL, PERSONS, RULE, SEXES, require_columns
 
-SEXES = ("T", "K", "M")
-COLUMNS = ["indicator_id", "period", "district_code", "sex", "numerator", "denominator", "value", "unit"]
-BASIS = "basis_persons"
-"""Internal column: the smallest non-zero number of persons (or employees) among the counts a
-figure rests on (numerator and, for rates, denominator); 0 when all of them are zero.
-Disclosure control reads it."""
-RULE = "disclosure_rule"
-"""Internal column: which disclosure rule applies to the row (see ``etl.disclosure``)."""
-PERSONS = "persons"        # individual-based: suppressed when resting on 1–4 persons
-STAFF_GROUP = "staff_group"  # staff sick leave: not shown for groups of ten or fewer employees
-NOT_INDIVIDUAL = "none"    # places, amounts not tied to persons, passthrough without basis
-INTERNAL = [*COLUMNS, BASIS, RULE]
-"""Columns of statistics.parquet (statistics.csv keeps only COLUMNS)."""
-
-# Definitions (issue 4, docs/indicators.md). They define the indicators, so they are not settings.
+# Definitions (config/catalogue.yml). They define the indicators, so they are not settings.
 ADULT_AGE = 18
 """Age (completed years at the end of P) from which a person counts as an adult."""
 LONG_TERM_WINDOW_MONTHS = 12
 LONG_TERM_MIN_MONTHS = 10
 """Långvarigt bistånd (Socialstyrelsen): payments for >= 10 distinct months of the last 12."""
-HOUSEHOLD_TYPES = (1, 3, 4, 5, 6, 7, 8, 9)
-"""Socialstyrelsen's hushållstyp codes (2 is not used)."""
 SELF_SUPPORT = ("egen_forsorjning", "annan_forsorjning")
 """Outcomes of an ended ar_rehab intervention that count as going to (own or other) support."""
 PLACES = {"feriejobb": "am_feriejobb_platser", "stockholmsjobb": "am_stockholmsjobb_platser"}
 """job_place.kind -> indicator id (places, not persons: sex T only)."""
-
-CASE_IDS = (
-    "eb_mottagare", "eb_andel_befolkning", "eb_andel_barn", "eb_langvarigt_vuxna", "eb_hushall",
-    "eb_utbetalt_kr", "eb_kr_per_hushallsmanad",
-    *(f"eb_hushall_typ_{n}" for n in HOUSEHOLD_TYPES), *(f"eb_mottagare_typ_{n}" for n in HOUSEHOLD_TYPES),
-    "am_stockholmsjobb_aspiranter", "am_praktik", "ar_till_forsorjning", *PLACES.values(),
-)  # fmt: skip
-"""Fixed case indicator ids (the monthly series ``eb_*_manad_YYYYMM`` depend on the period)."""
-COMPUTED_PREFIXES = ("eb_", "pe_", "ja_")
-"""Id prefixes the pipeline computes itself; indicator_input may not supply them."""
 
 REQUIRED = {
     "household": ("household_id", "district_code", "household_type"),
@@ -77,31 +50,7 @@ def population_year(period: Period) -> int:
     return period.year - 1
 
 
-def count_distinct_by_scope(df: pd.DataFrame, key: str, districts: list[str]) -> pd.DataFrame:
-    """Distinct ``key`` per district × sex, with T and ALL margins; zero where nothing.
-
-    ``df`` has columns ``district_code``, ``sex`` (K/M) and ``key``.
-    """
-    both = pd.concat([df, df.assign(sex="T")])
-    both = pd.concat([both, both.assign(district_code=ALL)])
-    counts = both.groupby(["district_code", "sex"])[key].nunique()
-    grid = pd.MultiIndex.from_product([[*districts, ALL], list(SEXES)], names=["district_code", "sex"])
-    return counts.reindex(grid, fill_value=0).rename("value").reset_index()
-
-
 # --- helpers -------------------------------------------------------------------------------
-
-
-def require_columns(tables: Mapping[str, pd.DataFrame], required: Mapping[str, tuple[str, ...]]) -> None:
-    """Fail with a clear message, not a KeyError, when a table or column is not there."""
-    for name, cols in required.items():
-        if name not in tables:
-            raise ValueError(f"Statistiken kan inte beräknas: tabellen {name} saknas.")
-        missing = [c for c in cols if c not in tables[name].columns]
-        if missing:
-            raise ValueError(
-                f"Statistiken kan inte beräknas: tabellen {name} saknar kolumnerna {', '.join(missing)}."
-            )
 
 
 def _between(dates: pd.Series, start, end_exclusive) -> pd.Series:
@@ -135,18 +84,6 @@ def _cells(
     levels = [pd.Index([*districts, ALL], dtype=object), pd.Index(SEXES, dtype=object)]
     grid = pd.MultiIndex.from_product([list(keys), *levels] if key else levels, names=by)
     return sums.reindex(grid, fill_value=0).astype("float64")
-
-
-def _ratio(numerator: pd.Series, denominator: pd.Series, scale: float = 1.0) -> pd.Series:
-    """numerator / denominator × scale; NaN (nothing to report) where the denominator is zero."""
-    return numerator / denominator.where(denominator > 0) * scale
-
-
-def _min_nonzero(*counts: pd.Series) -> pd.Series:
-    """The smallest non-zero count per row; 0 when all are zero."""
-    stacked = np.column_stack([c.to_numpy(dtype="float64") for c in counts])
-    smallest = np.min(np.where(stacked > 0, stacked, np.inf), axis=1)
-    return pd.Series(np.where(np.isfinite(smallest), smallest, 0), index=counts[0].index)
 
 
 def _indicator(
@@ -184,19 +121,8 @@ def _count(indicator_id: str, n: pd.Series, unit: str = "antal") -> pd.DataFrame
 def _population_share(indicator_id: str, n: pd.Series, population: pd.Series) -> pd.DataFrame:
     """Persons / population × 100; the population does not identify anyone: basis = numerator."""
     return _indicator(
-        indicator_id, "procent", _ratio(n, population, 100), basis=n, numerator=n, denominator=population
+        indicator_id, "procent", ratio(n, population, 100), basis=n, numerator=n, denominator=population
     )
-
-
-_TYPES = {"numerator": "Float64", "denominator": "Float64", "value": "float64", BASIS: "int64"}
-_TEXT = ("indicator_id", "period", "district_code", "sex", "unit", RULE)
-
-
-def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
-    """Sorted by indicator, scope, sex; the same dtypes as statistics.parquet reads back."""
-    types = {**_TYPES, **{c: "str" for c in _TEXT}}
-    frame = frame.astype({c: t for c, t in types.items() if c in frame.columns})
-    return frame.sort_values(["indicator_id", "district_code", "sex"], ignore_index=True, kind="stable")
 
 
 def _positions(ids: pd.Series, table: str, key: pd.Series) -> np.ndarray:
@@ -216,7 +142,12 @@ def _take(values: np.ndarray, positions: np.ndarray, missing=None) -> np.ndarray
 # --- the case indicators ---------------------------------------------------------------------
 
 
-def case_statistics(tables: Mapping[str, pd.DataFrame], period: Period, districts: list[str]) -> pd.DataFrame:
+def case_statistics(
+    tables: Mapping[str, pd.DataFrame],
+    period: Period,
+    districts: list[str],
+    catalogue: Catalogue | None = None,
+) -> pd.DataFrame:
     """Every case indicator (eb_*, am_*, ar_*, passthrough) for ``period``, without ``period``.
 
     ``tables`` are validated staging tables; person figures are split by the person's sex,
@@ -292,16 +223,16 @@ def case_statistics(tables: Mapping[str, pd.DataFrame], period: Period, district
         _count("eb_hushall", hh["n"]),
         _indicator("eb_utbetalt_kr", "kr", hh["kr"], basis=hh["n"], numerator=hh["kr"]),
         _indicator(
-            "eb_kr_per_hushallsmanad", "kr", _ratio(hh["kr"], hh["months"]),
+            "eb_kr_per_hushallsmanad", "kr", ratio(hh["kr"], hh["months"]),
             basis=hh["n"], numerator=hh["kr"], denominator=hh["months"],
         ),  # fmt: skip
         *_by_household_type(per_hh, recipients, districts),
         *_monthly(pay, (hh_district, hh_type, hh_sex), period, districts),
         *_interventions(tables["intervention"], person, members, period, districts),
         *_places(tables["job_place"], period, districts),
-        _passthrough(tables["indicator_input"], period),
+        _passthrough(tables["indicator_input"], period, catalogue or settings().catalogue),
     ]
-    return _sorted(pd.concat(parts, ignore_index=True))
+    return sort_rows(pd.concat(parts, ignore_index=True))
 
 
 def _household_columns(
@@ -392,8 +323,8 @@ def _interventions(
         _count("am_stockholmsjobb_aspiranter", n_asp),
         _indicator("am_praktik", "antal", prak["k"], basis=prak["n"], numerator=prak["k"]),
         _indicator(
-            "ar_till_forsorjning", "procent", _ratio(ar["ok"], ar["all"], 100),
-            basis=_min_nonzero(ar["n_ok"], ar["n_all"]), numerator=ar["ok"], denominator=ar["all"],
+            "ar_till_forsorjning", "procent", ratio(ar["ok"], ar["all"], 100),
+            basis=min_nonzero(ar["n_ok"], ar["n_all"]), numerator=ar["ok"], denominator=ar["all"],
         ),  # fmt: skip
     ]
 
@@ -418,7 +349,7 @@ def _places(job_place: pd.DataFrame, period: Period, districts: list[str]) -> li
     return parts
 
 
-def _passthrough(indicator_input: pd.DataFrame, period: Period) -> pd.DataFrame:
+def _passthrough(indicator_input: pd.DataFrame, period: Period, catalogue: Catalogue) -> pd.DataFrame:
     """indicator_input rows for P's tertial, and annual rows (no tertial) in T3, as they come."""
     year = indicator_input["year"].astype("float64") == period.year
     tertial = indicator_input["tertial"].astype("float64")
@@ -426,19 +357,19 @@ def _passthrough(indicator_input: pd.DataFrame, period: Period) -> pd.DataFrame:
     rows = indicator_input.loc[chosen, ["indicator_id", "district_code", "sex", "value"]]
     rows = rows.assign(district_code=rows["district_code"].fillna(ALL))
 
-    plan = targets.indicators()
+    reported = {e.id: e for e in catalogue if e.computed_by == "input"}
     ids = rows["indicator_id"].drop_duplicates()
-    computed = ids[ids.isin(CASE_IDS) | ids.str.startswith(COMPUTED_PREFIXES)]
+    computed = ids[ids.map(lambda i: (e := catalogue.entry_for(i)) is not None and e.computed_by != "input")]
     if len(computed):
         raise ValueError(
             "indicator_input: indikatorn " + ", ".join(sorted(computed)) + " beräknas av statistiken och "
             "kan inte också läsas in; ta bort raderna i källan."
         )
-    unknown = ids[~ids.isin(list(plan))]
+    unknown = ids[~ids.isin(list(reported)) & ~ids.isin(computed)]
     if len(unknown):
         raise ValueError(
             "indicator_input: okänd indikator " + ", ".join(sorted(unknown)) + " (finns inte i "
-            "config/indicators.yml); lägg till den där eller rätta källan."
+            "config/catalogue.yml som inrapporterad); lägg till den där eller rätta källan."
         )
     dup = rows.duplicated(["indicator_id", "district_code", "sex"], keep=False)
     if dup.any():
@@ -456,39 +387,8 @@ def _passthrough(indicator_input: pd.DataFrame, period: Period) -> pd.DataFrame:
             "numerator": np.full(n, np.nan),
             "denominator": np.full(n, np.nan),
             "value": rows["value"].to_numpy(dtype="float64", na_value=np.nan),
-            "unit": rows["indicator_id"].map({i: ind.unit for i, ind in plan.items()}).to_numpy(dtype=object),
+            "unit": rows["indicator_id"].map({i: e.unit for i, e in reported.items()}).to_numpy(dtype=object),
             BASIS: np.zeros(n, dtype="int64"),
             RULE: np.full(n, NOT_INDIVIDUAL, dtype=object),
         }
     )
-
-
-# --- the whole statistics ----------------------------------------------------------------------
-
-
-def build_statistics(run: Path, period: Period) -> pd.DataFrame:
-    """Compute all statistics from validated staging; write ``statistics.parquet``."""
-    from etl import gender, staff  # they import this module's names
-
-    tables = {name: staging.read_table(run, staging.VALIDATED, name) for name in source.TABLES}
-    districts = sorted(tables["district"]["district_code"].dropna().unique().tolist())
-    parts = [
-        case_statistics(tables, period, districts),
-        staff.staff_statistics(tables, period),
-        gender.gender_statistics(tables, period, districts, cfg=config.pipeline().gender_analysis),
-    ]
-    stats = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    twice = stats.duplicated(["indicator_id", "district_code", "sex"], keep=False)
-    if twice.any():
-        ids = ", ".join(sorted(stats.loc[twice, "indicator_id"].unique()))
-        raise ValueError(f"Statistiken har dubbla rader för {ids} (samma område och kön).")
-    stats["period"] = str(period)
-    stats = _sorted(stats[INTERNAL])
-    stats.to_parquet(Path(run) / "statistics.parquet", index=False)
-    return stats
-
-
-def write_statistics_csv(stats: pd.DataFrame, path: Path) -> Path:
-    """The internal, unsuppressed statistics.csv (archive only, never emailed)."""
-    stats[COLUMNS].to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
-    return path

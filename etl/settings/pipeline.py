@@ -1,0 +1,106 @@
+"""config/pipeline.yml: the unit, extraction, staging, disclosure thresholds, gender analysis,
+judgement rule and orchestration."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+
+from etl.settings.base import Frozen
+from etl.vocabulary import ALL
+
+MIN_RESAMPLES = 1000
+"""Fewer bootstrap resamples give unstable interval ends."""
+
+Code = Annotated[str, Field(pattern=r"^[A-Z]{2,5}$")]
+
+
+class Unit(Frozen):
+    name: str = Field(min_length=1)
+    districts: tuple[Code, ...] = Field(min_length=1)
+    timezone: str
+    """Tertials begin and end at this zone's midnight (the timetable and the run's interval)."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"tidszonen {value!r} finns inte (t.ex. Europe/Stockholm)") from None
+        return value
+
+    @field_validator("districts")
+    @classmethod
+    def _districts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if ALL in value or len(set(value)) != len(value):
+            raise ValueError(f"stadsdelskoderna ska vara unika och inte {ALL!r}")
+        return value
+
+
+class Extract(Frozen):
+    chunk_rows: int = Field(gt=0)
+
+
+class Staging(Frozen):
+    retention_days: int = Field(ge=1)
+
+
+class Disclosure(Frozen):
+    """Thresholds and symbols; which figures are linked or add up comes from the catalogue."""
+
+    min_persons: int = Field(ge=1)
+    min_staff_group: int = Field(ge=1)
+    suppressed_symbol: str = Field(min_length=1)
+    nothing_symbol: str = Field(min_length=1)
+
+
+class GenderAnalysis(Frozen):
+    bootstrap_resamples: int = Field(ge=MIN_RESAMPLES)
+    seed: int
+    confidence: float = Field(gt=0, lt=1)
+
+
+class Judgement(Frozen):
+    tolerance_delvis: float = Field(ge=0, lt=1)
+    """A result on the wrong side of the target but at most this far away (relative) is delvis uppfyllt."""
+    rule: str = Field(min_length=1)
+    """The rule in plain Swedish, printed on the workbook's Om statistiken sheet."""
+
+    @field_validator("rule")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return " ".join(value.split())
+
+
+class Orchestration(Frozen):
+    source_pool: str = Field(min_length=1)
+    source_pool_slots: int = Field(ge=1)
+    deadline_hours: float = Field(gt=0)
+    start_date: dt.date
+    end_date: dt.date | None = None
+    """Last day a scheduled tertial may start (None: no end); ``$EB_SCHEDULE_END`` overrides it."""
+
+    @model_validator(mode="after")
+    def _order(self) -> Orchestration:
+        if self.end_date is not None and self.end_date < self.start_date:
+            raise ValueError("end_date ligger före start_date")
+        return self
+
+
+class Pipeline(Frozen):
+    unit: Unit
+    extract: Extract
+    staging: Staging
+    disclosure: Disclosure
+    gender_analysis: GenderAnalysis
+    judgement: Judgement
+    orchestration: Orchestration
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """Recipient scopes: the whole unit and each district (one workbook each)."""
+        return (ALL, *self.unit.districts)
