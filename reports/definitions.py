@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reports.swedish import MONTHS  # noqa: F401  (re-exported: the month names live in reports.swedish)
+
 
 @dataclass(frozen=True)
 class Definition:
@@ -197,15 +199,9 @@ AGE_BANDS: dict[str, str] = {
 }
 """Suffix of a staff id → age band label (age at the end of the period)."""
 
-MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
-          "oktober", "november", "december")  # fmt: skip
-
 SEVERITIES = {"critical": "kritisk", "warning": "varning"}
 
 STATUS = {"ok": "ok", "varning": "varning", "stopp": "stopp"}
-
-UNIT_LABELS = {"antal": "antal", "procent": "procent", "kr": "kronor", "dagar": "dagar",
-               "årsarbetare": "årsarbetare", "index": "index"}  # fmt: skip
 
 
 def definition(indicator_id: str) -> Definition | None:
