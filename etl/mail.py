@@ -42,6 +42,7 @@ from etl.periods import Period
 from etl.settings import Mail, Recipient, env, settings
 from etl.settings.mail import MODES
 from etl.vocabulary import SEXES
+from reports.swedish import MONTHS, NBSP, date_text, format_number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,13 +50,6 @@ if TYPE_CHECKING:
 SMTP, OUTBOX = MODES
 XLSX_MIME = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 LEDGER_SUFFIX = ".json"
-NBSP = "\u00a0"
-MONTHS_SV = (
-    "januari", "februari", "mars", "april", "maj", "juni",
-    "juli", "augusti", "september", "oktober", "november", "december",
-)  # fmt: skip
-
-# An address is one addr-spec, nothing else: no display name, comments, lists or quoting.
 
 
 class MailDeliveryError(RuntimeError):
@@ -84,7 +78,7 @@ def _format(value: float, unit: str, decimals: int | None = None) -> str:
     """
     if decimals is None:
         decimals = 0 if unit in ("antal", "kr") else 1
-    text = f"{value:,.{decimals}f}".replace(",", NBSP).replace(".", ",")
+    text = format_number(value, decimals, space=NBSP, real_minus=False)
     suffix = {"procent": f"{NBSP}%", "kr": f"{NBSP}kr", "dagar": f"{NBSP}dagar"}.get(unit, "")
     return text + suffix
 
@@ -239,11 +233,7 @@ def _sha256_bytes(data: bytes) -> str:
 
 
 def _period_text(p: Period) -> str:
-    return f"januari–{MONTHS_SV[p.months - 1]} {p.year}"
-
-
-def _date_text(day: dt.date) -> str:
-    return f"{day.day} {MONTHS_SV[day.month - 1]} {day.year}"
+    return f"januari–{MONTHS[p.months - 1]} {p.year}"
 
 
 def _summary_line(row: dict) -> str:
@@ -263,7 +253,7 @@ def _bodies(
     report = "Verksamhetsberättelse" if p.tertial == 3 else f"Tertialuppföljning T{p.tertial}"
     intro = (
         f"Här kommer {report} {p.year} för {settings().unit_name} ({scope_name}): "
-        f"{_period_text(p)}, uppgifter till och med {_date_text(p.end)}. "
+        f"{_period_text(p)}, uppgifter till och med {date_text(p.end)}. "
         f"Arbetsboken {workbook} är bifogad."
     )
     symbols = (

@@ -25,7 +25,7 @@ from etl.extract import extract_table
 from etl.periods import Period
 from etl.settings import env, settings
 from etl.statistics import build, case
-from reports import workbook
+from reports import model, workbook
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ def workbook_step(plan: RunPlan | dict, scope: str) -> str:
     with plan.local() as run:
         districts = staging.read_table(run, staging.VALIDATED, "district")
         names = dict(zip(districts["district_code"], districts["name"], strict=True))
-        ctx = workbook.ReportContext(
+        ctx = model.ReportContext(
             published=_read_published(run / OUTPUT),
             period=plan.period,
             scope=scope,
@@ -230,7 +230,7 @@ def workbook_step(plan: RunPlan | dict, scope: str) -> str:
             source_rows=_source_rows(run),
             data_docs_location=f"validation/data_docs/index.html i arkivpaketet för {plan.period}",
             population_year=case.population_year(plan.period),
-            **workbook.rule_texts(disclosure.DisclosureConfig.from_settings(cfg)),
+            **model.rule_texts(disclosure.DisclosureConfig.from_settings(cfg)),
         )
         path = workbook.write_workbook(ctx, run / OUTPUT / WORKBOOKS)
     log.info("Arbetsbok för %s: %s", scope, path.name)

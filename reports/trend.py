@@ -12,11 +12,11 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from etl import targets
+from etl.settings import settings
 from etl.vocabulary import ALL
 from reports.formats import Formats
-from reports.sheets import PERIODICITY, Line, W, _fit_cells, _grid, _note, _put, _text, _widths, plan_format
-from reports.workbook import COMPANY, SAFE_OPTIONS, SEXES, Figures, ReportContext, safe_text
+from reports.layout import SAFE_OPTIONS, Line, Page, header_escape, plan_format, print_setup, safe_text
+from reports.model import COMPANY, PERIODICITY, SEXES, Figures
 
 STAGES = (("T1", "T1 (jan–apr)"), ("T2", "T2 (jan–aug)"), ("T3", "Helår"))
 SHEET = "Trend"
@@ -67,33 +67,15 @@ def write_trend_workbook(
         }
     )
     fmts = Formats(wb)
-    ws = wb.add_worksheet(SHEET)
-    # The sheet helpers need a context only for symbols and labels.
-    from etl.periods import Period
-
-    ctx = ReportContext(
-        published=pd.DataFrame(),
-        period=Period(year, 3),
-        scope=ALL,
-        unit_name=unit_name,
-        district_names={},
-        validation=[],
-        run_id="",
-        code_version="",
-        source_rows={},
-        data_docs_location="",
-        population_year=year,
-        disclosure_rule="",
-    )
-    w = W(wb, ws, ctx, fmts, next(iter(figures.values())), SHEET)
-    _widths(w, {0: 26, 1: 48, 2: 11, **{c: 9 for c in range(3, 3 + 3 * (len(STAGES) + 1))}})
-    _text(w, 0, 0, f"Trend {year}: {unit_name}, hela enheten", fmts.title)
-    _text(
-        w,
+    w = Page.add(wb, fmts, SHEET)
+    ws = w.ws
+    w.set_widths({0: 26, 1: 48, 2: 11, **{c: 9 for c in range(3, 3 + 3 * (len(STAGES) + 1))}})
+    w.text(0, 0, f"Trend {year}: {unit_name}, hela enheten", fmts.title)
+    w.text(
         1,
         0,
         "Utfall år till och med T1, T2 och helår, och föregående års helår. "
-        f"{ctx.suppressed_symbol} = visas inte (för få personer), {ctx.nothing_symbol} = "
+        f"{w.suppressed_symbol} = visas inte (för få personer), {w.nothing_symbol} = "
         "inget att redovisa.",
         fmts.note,
     )
@@ -107,41 +89,36 @@ def write_trend_workbook(
     headers = ["Område (KF:s inriktningsmål)", "Indikator", "Periodicitet"]
     headers += ["Totalt", "Kvinnor", "Män"] * len(stages)
     for j, h in enumerate(headers):
-        _text(w, header_row, j, h, fmts.header if j < 3 else fmts.header_right)
-    plan = list(targets.indicators().values())
-    for i, ind in enumerate(plan, start=header_row + 1):
-        _text(w, i, 0, ind.kf_inriktningsmal, fmts.text)
-        _text(w, i, 1, ind.name, fmts.text)
-        _text(w, i, 2, PERIODICITY.get(ind.periodicity, ind.periodicity), fmts.text)
-        sexes = SEXES if ind.individual_based else ("T",)
+        w.text(header_row, j, h, fmts.header if j < 3 else fmts.header_right)
+    plan = settings().plan(year)
+    goals = settings().catalogue.goals()
+    for i, ind in enumerate(goals, start=header_row + 1):
+        w.text(i, 0, ind.goal.kf_inriktningsmal, fmts.text)
+        w.text(i, 1, ind.name, fmts.text)
+        w.text(i, 2, PERIODICITY.get(ind.periodicity, ind.periodicity), fmts.text)
+        sexes = ind.sexes
         for s, (_, _, fig) in enumerate(stages):
             for j, sex in enumerate(SEXES):
                 col = 3 + 3 * s + j
                 if sex not in sexes:
-                    _put(w, i, col, None)
+                    w.put(i, col, None)
                 elif fig is None:
-                    _text(w, i, col, ctx.nothing_symbol, fmts.symbol())
+                    w.text(i, col, w.nothing_symbol, fmts.symbol())
                 else:
-                    _put(w, i, col, fig.get(ind.id, ALL, sex), num_format=plan_format(ind))
-        _fit_cells(w, i, 0, [ind.kf_inriktningsmal, ind.name])
-    last = header_row + len(plan)
-    _note(w, last + 1, "Inte individbaserade indikatorer (platser, index) redovisas bara totalt.")
+                    w.put(i, col, fig.get(ind.id, ALL, sex), num_format=plan_format(ind, plan))
+        w.fit_cells(i, 0, [ind.goal.kf_inriktningsmal, ind.name])
+    last = header_row + len(goals)
+    w.note(last + 1, "Inte individbaserade indikatorer (platser, index) redovisas bara totalt.")
     ws.freeze_panes(header_row + 1, 2)
     ws.repeat_rows(group_row, header_row)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.set_header(f"&L{unit_name.replace('&', '&&')}&C&A&RTrend {year}")
-    ws.set_footer("&CSida &P av &N")
+    print_setup(ws, f"&L{header_escape(unit_name)}&C&A&RTrend {year}", "&CSida &P av &N", margins=False)
 
-    about = wb.add_worksheet(ABOUT)
-    wa = W(wb, about, ctx, fmts, w.fig, ABOUT)
-    _text(wa, 0, 0, "Om trenden", fmts.title)
+    wa = Page.add(wb, fmts, ABOUT)
+    about = wa.ws
+    wa.text(0, 0, "Om trenden", fmts.title)
     lines = [Line((label, "finns" if fig is not None else "saknas"), ()) for _, label, fig in stages]
-    _grid(wa, 2, ["Period", "Publicerad tabell"], lines, 2)
-    _note(
-        wa, 3 + len(lines), "Värdena är de publicerade (sekretessprövade) värdena ur respektive arkivpaket."
-    )
+    wa.grid(2, ["Period", "Publicerad tabell"], lines, 2)
+    wa.note(3 + len(lines), "Värdena är de publicerade (sekretessprövade) värdena ur respektive arkivpaket.")
     about.set_column(0, 1, 20)
     about.freeze_panes(3, 0)
     about.set_landscape()

@@ -1,0 +1,201 @@
+"""The layout toolkit of the workbooks: a page (one worksheet) and the writers every sheet uses.
+
+A ``Page`` needs no ReportContext, only the two symbols, so the tertial sheets and the trend
+workbook share it. Text goes through ``safe_text`` and ``write_string``; numbers through
+``write_number`` with a real number format; suppressed cells hold the suppression symbol, right
+aligned.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+from etl.settings import Entry, Plan
+from reports.formats import Formats
+from reports.model import SUPPRESSED, VALUE, Cell
+
+SAFE_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+CHART_DATA_COL = 40
+"""First (hidden) column of chart data: numbers or blanks, so a suppressed month is a gap, not 0."""
+LINE_HEIGHT = 15.0
+CHARS_PER_WIDTH = 1.15
+"""Characters of body text per unit of column width (Calibri 11; cautious so nothing is cut)."""
+DEFAULT_WIDTH = 8.43
+A4 = 9
+
+
+def safe_text(value: str) -> str:
+    """Neutralise text Excel would read as a formula (OWASP CSV/formula injection)."""
+    return "'" + value if value.startswith(_FORMULA_LEADS) else value
+
+
+def header_escape(text: str) -> str:
+    """Text for a page header or footer, where ``&`` starts a control code."""
+    return text.replace("&", "&&")
+
+
+def print_setup(ws: Worksheet, header: str, footer: str, margins: bool = True) -> None:
+    """Landscape A4, one page wide, with the given page header and footer."""
+    ws.set_landscape()
+    ws.set_paper(A4)
+    ws.fit_to_pages(1, 0)
+    if margins:
+        ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+    ws.set_header(header)
+    ws.set_footer(footer)
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """Wrapped lines of ``text`` in a column ``width`` characters wide (a cautious estimate)."""
+    per_line = max(width * CHARS_PER_WIDTH - 1, 1)
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
+
+
+@dataclass(frozen=True)
+class Line:
+    """One table row: text labels, then figures (None = does not apply, grey and empty)."""
+
+    labels: tuple[str, ...]
+    cells: tuple[Cell | None, ...]
+    bold: bool = False
+
+
+@dataclass
+class Page:
+    """One worksheet being written: its workbook, formats, column widths and the two symbols."""
+
+    wb: xlsxwriter.Workbook
+    ws: Worksheet
+    fmts: Formats
+    name: str
+    suppressed_symbol: str = ".."
+    nothing_symbol: str = "–"
+    widths: dict[int, float] = field(default_factory=dict)
+    """Column widths set so far (characters): row heights and notes are estimated from them."""
+
+    @classmethod
+    def add(
+        cls, wb: xlsxwriter.Workbook, fmts: Formats, name: str, suppressed: str = "..", nothing: str = "–"
+    ) -> Page:
+        """A new worksheet ``name`` at the end of ``wb``."""
+        return cls(wb, wb.add_worksheet(name), fmts, name, suppressed, nothing)
+
+    # --- cells ---------------------------------------------------------------------------
+
+    def text(self, row: int, col: int, value: str, fmt=None) -> None:
+        self.ws.write_string(row, col, safe_text(str(value)), fmt)
+
+    def put(
+        self, row: int, col: int, cell: Cell | None, bold: bool = False, num_format: str | None = None
+    ) -> None:
+        """A figure: its number with the unit's format, or the suppression / nothing symbol."""
+        if cell is None:
+            self.ws.write_blank(row, col, None, self.fmts.blank())
+        elif cell.kind == VALUE:
+            fmts = self.fmts
+            fmt = fmts.num_format(num_format, bold) if num_format else fmts.number(cell.unit or "", bold)
+            self.ws.write_number(row, col, cell.value, fmt)
+        else:
+            symbol = self.suppressed_symbol if cell.kind == SUPPRESSED else self.nothing_symbol
+            self.ws.write_string(row, col, symbol, self.fmts.symbol(bold))
+
+    def derived(
+        self, row: int, col: int, source: Cell, value: float | None, unit: str, bold: bool = False
+    ) -> None:
+        """A figure computed from a published one: shown only when the source may be shown."""
+        self.put(row, col, Cell(source.kind, value, unit) if source.kind == VALUE else source, bold)
+
+    # --- sizes ---------------------------------------------------------------------------
+
+    def set_widths(self, widths: dict[int, float]) -> None:
+        """Set column widths (characters) and remember them for row heights and notes."""
+        for col, width in widths.items():
+            self.ws.set_column(col, col, width)
+        self.widths.update(widths)
+
+    def fit_row(self, row: int, texts_widths: list[tuple[str, float]]) -> None:
+        """Row height for wrapped text (xlsxwriter cannot measure text; estimate by characters)."""
+        n = max(wrapped_lines(t, wd) for t, wd in texts_widths)
+        if n > 1:
+            self.ws.set_row(row, LINE_HEIGHT * n)
+
+    def fit_cells(self, row: int, first_col: int, texts: list[str]) -> None:
+        """Row height for ``texts`` in the columns from ``first_col``, at their set widths."""
+        self.fit_row(row, [(t, self.widths.get(first_col + j, DEFAULT_WIDTH)) for j, t in enumerate(texts)])
+
+    # --- tables and notes ----------------------------------------------------------------
+
+    def headers(self, row: int, headers: list[str], left: set[int] | int, col: int = 0) -> None:
+        """A header row: ``left`` = text columns (an int: the first n), the rest right aligned."""
+        left = set(range(left)) if isinstance(left, int) else left
+        for j, h in enumerate(headers):
+            self.text(row, col + j, h, self.fmts.header if j in left else self.fmts.header_right)
+        self.fit_cells(row, col, headers)
+
+    def grid(self, row: int, headers: list[str], lines: list[Line], n_labels: int, col: int = 0) -> int:
+        """A header row and the lines below it; returns the first row after the table."""
+        self.headers(row, headers, n_labels, col)
+        for i, line in enumerate(lines, start=row + 1):
+            for j, label in enumerate(line.labels):
+                self.text(i, col + j, label, self.fmts.text_bold if line.bold else self.fmts.text)
+            for j, cell in enumerate(line.cells, start=col + len(line.labels)):
+                self.put(i, j, cell, line.bold)
+            self.fit_cells(i, col, list(line.labels))
+        return row + 1 + len(lines)
+
+    def note(self, row: int, text: str) -> int:
+        """A note under a table; a long one wraps across the sheet's columns (set widths first)."""
+        cols = sorted(c for c in self.widths if c < CHART_DATA_COL)
+        last = next((i for i, c in enumerate(cols) if i != c), len(cols)) - 1  # contiguous from A
+        total = sum(self.widths[c] for c in range(last + 1))
+        if last < 1 or len(text) <= self.widths.get(0, DEFAULT_WIDTH) * CHARS_PER_WIDTH:
+            self.text(row, 0, text, self.fmts.note)
+        else:
+            self.ws.merge_range(row, 0, row, last, safe_text(text), self.fmts.note_wrap)
+            self.fit_row(row, [(text, total)])
+        return row + 1
+
+    def subtitle(self, row: int, text: str) -> int:
+        self.text(row, 0, text, self.fmts.subtitle)
+        return row + 1
+
+    # --- chart data ----------------------------------------------------------------------
+
+    def chart_numbers(self, row: int, col: int, cells: list[Cell]) -> None:
+        """Hidden chart data: shown values only; suppressed and missing figures are left blank."""
+        for i, cell in enumerate(cells):
+            if cell.kind == VALUE:
+                self.ws.write_number(row + i, col, cell.value)
+
+    def hide_chart_data(self, width: int) -> None:
+        self.ws.set_column(CHART_DATA_COL, CHART_DATA_COL + width - 1, None, None, {"hidden": True})
+
+
+# --- number formats of the plan's targets --------------------------------------------------
+
+
+def _decimals(x: float | None) -> int:
+    if x is None:
+        return 0
+    text = f"{x:.10g}"
+    return min(2, len(text.split(".")[1])) if "." in text else 0
+
+
+def plan_format(entry: Entry, plan: Plan | None) -> str:
+    """Number format for an indicator's targets and results: as many decimals as its targets
+    in the year's plan (so a result is never rounded to look like its target)."""
+    planned = plan.indicator(entry.id) if plan else None
+    values = [*planned.arsmal.values(), planned.kf_arsmal] if planned else []
+    d = max((_decimals(v) for v in values), default=0)
+    frac = "." + "0" * d if d else ""
+    if entry.unit == "procent":
+        return f'0.{"0" * max(1, d)}" %"'
+    if entry.unit == "antal":
+        return f"#,##0{frac}"
+    return f"0{frac}"

@@ -1,0 +1,88 @@
+"""Sheet 2, Ekonomiskt bistånd: households, persons and payments per district, sex and month."""
+
+from __future__ import annotations
+
+from xlsxwriter.utility import xl_range_abs
+
+from etl.vocabulary import ALL
+from reports.labels import HOUSEHOLD_TYPES
+from reports.layout import CHART_DATA_COL, Line, Page
+from reports.model import SEXES, Figures, ReportContext
+from reports.sheets.common import SEX_COLUMNS, sex_lines
+from reports.swedish import MONTHS
+
+SHEET = "Ekonomiskt bistånd"
+
+def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
+    ws = w.ws
+    w.set_widths({0: 46, 1: 16, **{c: 13 for c in range(2, 8)}})
+    row = w.subtitle(3, "Hushåll, personer och utbetalt bistånd per stadsdel och kön")
+    row = w.grid(row, ["Indikator", "Omfattning", *SEX_COLUMNS], sex_lines(ctx, fig, SHEET, "oversikt"), 2)
+    first_table_header = 4
+    row = w.note(
+        row, "Hushåll och belopp redovisas efter registerledarens kön, personer efter sitt eget kön."
+    )
+
+    row = w.subtitle(row + 1, "Hushåll och personer efter hushållstyp")
+    headers = ["Hushållstyp", "Omfattning"] + [f"Hushåll {h.lower()}" for h in SEX_COLUMNS]
+    headers += [f"Personer {h.lower()}" for h in SEX_COLUMNS]
+    lines = [
+        Line(
+            (f"{code} {label}", ctx.scope_label(s)),
+            tuple(fig.get(f"eb_{what}_typ_{code}", s, x) for what in ("hushall", "mottagare") for x in SEXES),
+            bold=s == ALL,
+        )
+        for code, label in HOUSEHOLD_TYPES.items()
+        for s in ctx.shown_scopes
+    ]
+    row = w.grid(row, headers, lines, 2)
+    row = w.note(row, "Hushållstyp enligt Socialstyrelsens register (det finns ingen typ 2).")
+
+    row = w.subtitle(row + 1, "Utbetalt ekonomiskt bistånd per månad, i år och samma månader i fjol")
+    year = ctx.period.year
+    series_scopes = [ctx.scope] + ([ALL] if ctx.scope != ALL else [])
+    series = [(s, y) for s in series_scopes for y in (year, year - 1)]
+    headers = ["Månad"] + [f"{ctx.scope_label(s)} {y}" for s, y in series]
+    months = range(1, ctx.period.months + 1)
+    grid = {(s, y): [fig.get(f"eb_utbetalt_kr_manad_{y}{m:02d}", s, "T") for m in months] for s, y in series}
+    lines = [Line((MONTHS[m - 1],), tuple(grid[k][i] for k in series)) for i, m in enumerate(months)]
+    header = row
+    row = w.grid(row, headers, lines, 1)
+    for j, key in enumerate(series[:2]):
+        w.chart_numbers(header + 1, CHART_DATA_COL + j, grid[key])
+    w.hide_chart_data(2)
+    w.wb.define_name(
+        "Utbetalt_per_manad", f"='{w.name}'!{xl_range_abs(header, 0, row - 1, len(headers) - 1)}"
+    )
+
+    chart = w.wb.add_chart({"type": "column"})
+    first, last = header + 1, header + len(lines)
+    label = ctx.scope_label()
+    chart.add_series(
+        {
+            "name": f"{year}",
+            "categories": [w.name, first, 0, last, 0],
+            "values": [w.name, first, CHART_DATA_COL, last, CHART_DATA_COL],
+            "fill": {"color": "#2F5597"},
+        }
+    )
+    line = w.wb.add_chart({"type": "line"})
+    line.add_series(
+        {
+            "name": f"{year - 1}",
+            "categories": [w.name, first, 0, last, 0],
+            "values": [w.name, first, CHART_DATA_COL + 1, last, CHART_DATA_COL + 1],
+            "line": {"color": "#C55A11", "width": 2.25},
+            "marker": {"type": "circle"},
+        }
+    )
+    chart.combine(line)
+    chart.set_title({"name": f"Utbetalt per månad – {label}", "name_font": {"size": 11}})
+    chart.set_y_axis({"num_format": "#,##0", "name": "kr", "min": 0})
+    chart.set_legend({"position": "bottom"})
+    chart.show_hidden_data()
+    chart.show_blanks_as("gap")
+    chart.set_size({"width": 620, "height": 300})
+    ws.insert_chart(header, len(headers) + 1, chart)
+    w.note(row, "Månader som inte får visas (..) saknas i diagrammet.")
+    ws.freeze_panes(first_table_header + 1, 0)
