@@ -2,7 +2,7 @@
 
 The published table is synthetic and covers every id of the catalogue, three districts,
 suppressed cells (carrying sentinel values that must never reach a cell) and NaN cells.
-Expected figures are written by hand below, from the plan's targets in config/indicators.yml.
+Expected figures are written by hand below, from the 2018 plan's targets (config/plans/2018.yml).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from etl.config import DisclosureConfig
+from etl.disclosure import DisclosureConfig
 from etl.periods import Period
 from reports import gender_text
 from reports.model import ReportContext, rule_texts
@@ -93,6 +93,7 @@ GOLDEN = {
     ("am_stockholmsjobb_aspiranter", "ALL", "T"): 5.0,  # 18 × 4/12 = 6; 6 − 5 = 1 > 0.6 → ej uppfyllt
     ("eb_andel_befolkning", "KUN", "T"): 0.35,  # KUN target 0.3; 0.05 > 0.03 → ej uppfyllt
     ("eb_utbetalt_kr", "ALL", "T"): 4_000_000.0,
+    ("eb_utbetalt_kr", "OST", "T"): 1_500_000.0,  # the 2018 budget line is Östermalm's
     ("eb_hushall", "ALL", "T"): 1234.0,
     ("ja_beviljat_kr_justerad_skillnad", "ALL", "T"): -350.0,
     ("ja_beviljat_kr_justerad_skillnad_ki_lag", "ALL", "T"): -800.0,
@@ -253,9 +254,9 @@ def test_unit_workbook_layout_figures_and_formats(tmp_path, published, gender_ve
         assert h in head
     t, k, m = head["Totalt"], head["Kvinnor"], head["Män"]
 
-    from etl.targets import indicators  # the plan's own list (config), not the code under test
+    from etl.settings import settings  # the catalogue's plan indicators (config), not the code under test
 
-    plan = indicators()
+    plan = {e.id: e for e in settings().catalogue.goals()}
     rows = {ws.cell(r, 2).value: r for r in range(hrow + 1, hrow + 1 + len(plan))}
     assert set(rows) == {ind.name for ind in plan.values()}
     for ind in plan.values():
@@ -314,9 +315,11 @@ def test_unit_workbook_layout_figures_and_formats(tmp_path, published, gender_ve
     labels = {
         "Hushåll med ekonomiskt bistånd": "eb_hushall",
         "Personer i hushåll med ekonomiskt bistånd (inkl. barn)": "eb_mottagare",
-        "Andel av befolkningen med ekonomiskt bistånd": "eb_andel_befolkning",
-        "Andel barn i familjer med ekonomiskt bistånd": "eb_andel_barn",
-        "Andel vuxna med långvarigt ekonomiskt bistånd": "eb_langvarigt_vuxna",
+        "Andel personer som har ekonomiskt bistånd i förhållande till befolkningen": "eb_andel_befolkning",
+        "Andel barn som lever i familjer som har ekonomiskt bistånd": "eb_andel_barn",
+        "Andel vuxna med långvarigt ekonomiskt bistånd jämfört med samtliga vuxna invånare": (
+            "eb_langvarigt_vuxna"
+        ),
         "Utbetalt ekonomiskt bistånd (kr)": "eb_utbetalt_kr",
         "Utbetalt belopp per hushållsmånad (kr)": "eb_kr_per_hushallsmanad",
     }
@@ -356,32 +359,34 @@ def test_unit_workbook_layout_figures_and_formats(tmp_path, published, gender_ve
     assert len(ws._charts) == 1
 
     ws = wb["Arbetsmarknad"]
-    r = find_row(ws, 1, "Platser för feriejobb")
+    r = find_row(ws, 1, "Antal tillhandahållna platser för feriejobb")
     assert (
         isinstance(ws.cell(r, 3).value, int | float)
         and ws.cell(r, 4).value is None
         and ws.cell(r, 5).value is None
     )
-    assert ws.cell(find_row2(ws, "Aspiranter som fått Stockholmsjobb", "Östermalm"), 4).value == ".."
+    assert ws.cell(find_row2(ws, "Antal aspiranter som fått Stockholmsjobb", "Östermalm"), 4).value == ".."
 
     ws = wb["Personal"]
     assert any("tio eller färre anställda" in str(c.value) for c in cells(ws))
     assert find_row(ws, 2, "29 år och yngre")
 
-    # Ekonomi: 15.4 mnkr for the year; T1 = 15 400 000 × 4 / 12 = 5 133 333.33; paid 4 000 000.
+    # Ekonomi: Östermalm's line, 15.4 mnkr for the year; T1 = 15 400 000 × 4 / 12 = 5 133 333.33;
+    # Östermalm paid 1 500 000 (the unit's 4 000 000 is not compared with Östermalm's budget).
     ws = wb["Ekonomi"]
     amounts = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, ws.max_row + 1)}
     assert amounts["Budget helår, kostnader"] == pytest.approx(15_400_000)
     assert amounts["Budget för perioden (4 månader)"] == pytest.approx(15_400_000 * 4 / 12)
-    assert amounts["Utbetalt hittills i år"] == 4_000_000
+    assert amounts["Utbetalt hittills i år"] == 1_500_000
     assert amounts["Avvikelse mot periodens budget"] == pytest.approx(
-        1_133_333.333333, abs=0.01
-    )  # 5 133 333.33 − 4 000 000
+        3_633_333.333333, abs=0.01
+    )  # 5 133 333.33 − 1 500 000
     assert amounts["Avvikelse i procent av periodens budget"] == pytest.approx(
-        1_133_333.3333 / 5_133_333.3333 * 100
+        3_633_333.3333 / 5_133_333.3333 * 100
     )
-    assert amounts["Helårsprognos (linjär)"] == pytest.approx(12_000_000)  # 4 000 000 × 12 / 4
-    assert amounts["Prognostiserad avvikelse mot helårsbudget"] == pytest.approx(3_400_000)
+    assert amounts["Helårsprognos (linjär)"] == pytest.approx(4_500_000)  # 1 500 000 × 12 / 4
+    assert amounts["Prognostiserad avvikelse mot helårsbudget"] == pytest.approx(10_900_000)
+    assert any("Östermalm" in str(c.value) for c in cells(ws))
 
     ws = wb["Datakvalitet"]
     values = [c.value for c in cells(ws)]
@@ -523,7 +528,7 @@ def test_later_tertial_full_year_name_and_no_budget_for_other_year(tmp_path):
     assert ws.cell(r, head["Bedömning"]).value == "ej uppfyllt"
     p19 = Period(2019, 1)
     wb = openpyxl.load_workbook(write_workbook(context(published_table(p19), period=p19), tmp_path / "2019"))
-    assert any("Budget för 2019 finns inte" in str(c.value) for c in cells(wb["Ekonomi"]))
+    assert any("Ingen budget för 2019" in str(c.value) for c in cells(wb["Ekonomi"]))
 
 
 @pytest.mark.parametrize(
