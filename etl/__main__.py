@@ -1,4 +1,4 @@
-"""Command line: ``python -m etl demo-data|run|verify``.
+"""Command line: ``python -m etl demo-data|run|verify|docs``.
 
 Exit codes for ``run``: 0 success, 2 validation stopped the run, 1 any other error.
 """
@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
 
     ver = sub.add_parser("verify", help="kontrollera arkivets checksummor")
     ver.add_argument("archive_root", type=Path)
+
+    sub.add_parser("docs", help="skriv om de genererade tabellerna i docs/ från konfigurationen")
     return p
 
 
@@ -47,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
         counts = demo_data.generate(args.db, scale=args.scale, seed=args.seed)
         for table, n in counts.items():
             print(f"{table:<18}{n:>10}")
+        return EXIT_OK
+    if args.command == "docs":
+        from etl import docs
+
+        for name in docs.write():
+            print(f"Uppdaterade {name}")
         return EXIT_OK
     if args.command == "verify":
         from etl import archive

@@ -104,10 +104,11 @@ def load(config_dir: Path) -> Settings:
         plan = parse(Plan, read_yaml(path), str(path))
         if path.stem != str(plan.year):
             raise SettingsError(f"{path}: year {plan.year} stämmer inte med filnamnet (ska vara {plan.year}.yml)")
-        _cross_check(path, lambda plan=plan: plan.check_scopes(scopes))
         missing = [i.id for i in plan.indicators if i.id not in catalogue]
         if missing:
             raise SettingsError(f"{path}: indikatorerna {missing} finns inte i config/catalogue.yml")
+        _cross_check(path, lambda plan=plan: plan.check_scopes(scopes))
+        _cross_check(path, lambda plan=plan: plan.check_units(catalogue))
         plans.append(plan)
     return Settings(pipeline, validation, mail, catalogue, tuple(plans), config_dir)
 

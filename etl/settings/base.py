@@ -66,7 +66,9 @@ def explain(exc: ValidationError, source: str) -> SettingsError:
         if kind in _MESSAGES:
             text = _MESSAGES[kind]
         elif kind in _BOUNDS:
-            text = _BOUNDS[kind].format(**{k: ctx.get(k) for k in ("gt", "ge", "lt", "le", "expected", "pattern")})
+            values = {k: ctx.get(k) for k in ("gt", "ge", "lt", "le", "expected", "pattern")}
+            values["expected"] = str(values["expected"]).replace(" or ", ", ")
+            text = _BOUNDS[kind].format(**values)
         elif kind == "value_error":
             text = str(ctx.get("error", err["msg"]))
         else:

@@ -162,3 +162,28 @@ class Catalogue(Frozen):
     def _star(self, indicator_id: str) -> str:
         family = self.get(indicator_id).family
         return f"{indicator_id}_*" if family in ("household_type", "month") else indicator_id
+
+
+DOC_BEGIN = "<!-- catalogue:begin (generated from config/catalogue.yml; tests/test_catalogue.py checks it) -->"
+DOC_END = "<!-- catalogue:end -->"
+_DISCLOSURE_SV = {"persons": "1–4 personer döljs", "staff_group": "grupper ≤ 10 anställda döljs", "none": "visas alltid"}
+
+
+def markdown(catalogue: Catalogue) -> str:
+    """The catalogue as the Markdown table in docs/indicators.md (between the markers)."""
+    lines = [
+        DOC_BEGIN,
+        "",
+        "| id | namn | enhet | kön | periodicitet | bättre | blad (grupp) | röjandekontroll | tabeller |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    better = {"lower_is_better": "lägre", "higher_is_better": "högre", None: "–"}
+    for e in catalogue:
+        family = f" (+ {e.family})" if e.family else ""
+        linked = f"; med {', '.join(e.linked)}" if e.linked else ""
+        lines.append(
+            f"| `{e.id}`{family} | {e.name} | {e.unit} | {'/'.join(e.sexes)} | {e.periodicity} "
+            f"| {better[e.direction]} | {e.sheet} ({e.group}) | {_DISCLOSURE_SV[e.disclosure]}{linked} "
+            f"| {', '.join(e.tables)} |"
+        )
+    return "\n".join([*lines, "", DOC_END])

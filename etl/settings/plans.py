@@ -105,6 +105,15 @@ class Plan(Frozen):
         entry = self.indicator(indicator_id)
         return None if entry is None else entry.target(scope)
 
+    def check_units(self, catalogue) -> None:
+        """A share cannot be more than 100 % (a typed 150 is a typing error)."""
+        for ind in self.indicators:
+            if catalogue.get(ind.id).unit != "procent":
+                continue
+            for scope, target in ind.arsmal.items():
+                if target is not None and target > 100:
+                    raise ValueError(f"{ind.id}: årsmålet {target:g} för {scope} är mer än 100 procent")
+
     def check_scopes(self, scopes: tuple[str, ...]) -> None:
         for ind in self.indicators:
             if set(ind.arsmal) != set(scopes):
