@@ -117,30 +117,61 @@ CHILD = _pnr(4, False, "20000901")  # turns 18 on 1 September 2018, the day afte
 
 
 def _app(aid, hh, who, received, decided, month, applied, granted, decision) -> dict:
-    return {"application_id": aid, "household_id": hh, "applicant_id": who, "received_on": received,
-            "decided_on": decided, "benefit_month": month, "applied_sek": applied, "granted_sek": granted,
-            "decision": decision, "handler_id": "A1"}  # fmt: skip
+    return {
+        "application_id": aid,
+        "household_id": hh,
+        "applicant_id": who,
+        "received_on": received,
+        "decided_on": decided,
+        "benefit_month": month,
+        "applied_sek": applied,
+        "granted_sek": granted,
+        "decision": decision,
+        "handler_id": "A1",
+    }
 
 
 def _pay(pid, hh, month, paid_on, amount) -> dict:
-    return {"payment_id": pid, "household_id": hh, "application_id": None, "benefit_month": month,
-            "paid_on": paid_on, "amount_sek": amount}  # fmt: skip
+    return {
+        "payment_id": pid,
+        "household_id": hh,
+        "application_id": None,
+        "benefit_month": month,
+        "paid_on": paid_on,
+        "amount_sek": amount,
+    }
 
 
 def _boundary_source(url: str) -> None:
     """KUN: H1 single woman W, H2 single man M, H3 single mother W3 with a son born 1 Sep 2000."""
     d = dt.date
-    person = [(W, "H1", "registerledare", "K", d(1980, 1, 1)), (M, "H2", "registerledare", "M", d(1975, 5, 5)),
-              (W3, "H3", "registerledare", "K", d(1985, 3, 3)), (CHILD, "H3", "barn", "M", d(2000, 9, 1))]  # fmt: skip
+    person = [
+        (W, "H1", "registerledare", "K", d(1980, 1, 1)),
+        (M, "H2", "registerledare", "M", d(1975, 5, 5)),
+        (W3, "H3", "registerledare", "K", d(1985, 3, 3)),
+        (CHILD, "H3", "barn", "M", d(2000, 9, 1)),
+    ]
     load_source(
         url,
         {
             "district": [{"district_code": c, "name": c} for c in ("KUN", "NOR", "OST")],
-            "household": [{"household_id": h, "district_code": "KUN", "household_type": t,
-                           "opened_on": d(2015, 1, 1), "closed_on": None}
-                          for h, t in (("H1", 5), ("H2", 3), ("H3", 6))],  # fmt: skip
-            "person": [dict(zip(("person_id", "household_id", "role", "sex", "birth_date"), p),
-                            born_abroad=False) for p in person],  # fmt: skip
+            "household": [
+                {
+                    "household_id": h,
+                    "district_code": "KUN",
+                    "household_type": t,
+                    "opened_on": d(2015, 1, 1),
+                    "closed_on": None,
+                }
+                for h, t in (("H1", 5), ("H2", 3), ("H3", 6))
+            ],
+            "person": [
+                dict(
+                    zip(("person_id", "household_id", "role", "sex", "birth_date"), p, strict=True),
+                    born_abroad=False,
+                )
+                for p in person
+            ],
             "application": [
                 # decided in T2 for September: in T2's ja_ figures, not T3's
                 _app("A1", "H1", W, d(2018, 8, 20), d(2018, 8, 28), d(2018, 9, 1), 10000, 8000, "bifall"),
@@ -152,17 +183,31 @@ def _boundary_source(url: str) -> None:
                 _pay("PC", "H3", d(2018, 2, 1), d(2018, 2, 1), 5000),
             ],
             "intervention": [  # started before any extraction window, ended in P: counts
-                {"intervention_id": "I1", "person_id": W, "kind": "ar_rehab", "started_on": d(2015, 3, 1),
-                 "ended_on": d(2018, 6, 30), "outcome": "egen_forsorjning"},
-                {"intervention_id": "I2", "person_id": M, "kind": "ar_rehab", "started_on": d(2016, 1, 1),
-                 "ended_on": d(2018, 12, 1), "outcome": "avbrott"},  # ended after P: not in T2
-            ],  # fmt: skip
+                {
+                    "intervention_id": "I1",
+                    "person_id": W,
+                    "kind": "ar_rehab",
+                    "started_on": d(2015, 3, 1),
+                    "ended_on": d(2018, 6, 30),
+                    "outcome": "egen_forsorjning",
+                },
+                {
+                    "intervention_id": "I2",
+                    "person_id": M,
+                    "kind": "ar_rehab",
+                    "started_on": d(2016, 1, 1),
+                    "ended_on": d(2018, 12, 1),
+                    "outcome": "avbrott",
+                },  # ended after P: not in T2
+            ],
         },
     )
 
 
 def _cell(stats: pd.DataFrame, indicator_id: str, sex: str = "T", column: str = "value") -> float:
-    row = stats[(stats["indicator_id"] == indicator_id) & (stats["district_code"] == "ALL") & (stats["sex"] == sex)]
+    row = stats[
+        (stats["indicator_id"] == indicator_id) & (stats["district_code"] == "ALL") & (stats["sex"] == sex)
+    ]
     return float(row[column].iloc[0])
 
 
@@ -215,11 +260,29 @@ def test_the_next_period_does_not_count_a_decision_of_the_previous(boundary, tmp
 def test_null_filter_columns_are_read_unless_null_means_outside(empty_db_url, tmp_path):
     """started_on NULL is read (validation quarantines it); ended_on NULL (running) is not."""
     d = dt.date
-    rows = [("I1", d(2010, 1, 1), None), ("I2", None, None), ("I3", d(2010, 1, 1), d(2018, 2, 1)),
-            ("I4", d(2018, 5, 1), None), ("I5", d(2010, 1, 1), d(2017, 6, 1))]  # fmt: skip
-    load_source(empty_db_url, {"intervention": [
-        {"intervention_id": i, "person_id": W, "kind": "praktik", "started_on": s, "ended_on": e, "outcome": None}
-        for i, s, e in rows]})  # fmt: skip
+    rows = [
+        ("I1", d(2010, 1, 1), None),
+        ("I2", None, None),
+        ("I3", d(2010, 1, 1), d(2018, 2, 1)),
+        ("I4", d(2018, 5, 1), None),
+        ("I5", d(2010, 1, 1), d(2017, 6, 1)),
+    ]
+    load_source(
+        empty_db_url,
+        {
+            "intervention": [
+                {
+                    "intervention_id": i,
+                    "person_id": W,
+                    "kind": "praktik",
+                    "started_on": s,
+                    "ended_on": e,
+                    "outcome": None,
+                }
+                for i, s, e in rows
+            ]
+        },
+    )
     extract_table(empty_db_url, "intervention", T2, tmp_path, KEY)
     got = staging.read_table(tmp_path, staging.RAW, "intervention")["intervention_id"]
     assert sorted(got) == ["I2", "I3", "I4"]
@@ -245,4 +308,6 @@ def test_every_window_names_a_known_table_column_and_definition():
 
 def test_source_contract_shows_the_windows():
     text = (REPO / "docs" / "source-contract.md").read_text(encoding="utf-8")
-    assert windows.markdown() in text, "docs/source-contract.md: paste etl.windows.markdown() between the markers"
+    assert windows.markdown() in text, (
+        "docs/source-contract.md: paste etl.windows.markdown() between the markers"
+    )
