@@ -18,26 +18,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from etl import source, staging
+from etl import source, staging, windows
 from etl.periods import Period
 from etl.pseudonym import luhn_valid, pseudonymise
 
 DEFAULT_CHUNK_ROWS = 50_000
 TYPE_ERRORS = "_type_errors"
 LUHN_SUFFIX = "_luhn_ok"
-
-# Which rows a period needs: (column, kind). Dimension tables are read whole.
-PERIOD_FILTERS: dict[str, tuple[str, str]] = {
-    "application": ("benefit_month", "date"),
-    "payment": ("benefit_month", "date"),
-    "support_obstacle": ("benefit_month", "date"),
-    "staff_month": ("month", "date"),
-    "job_place": ("offered_on", "date"),
-    "intervention": ("started_on", "date_until"),
-    "population": ("year", "year"),
-    "indicator_input": ("year", "year"),
-}
-
 
 class ExtractError(RuntimeError):
     """The source table could not be read at all."""
@@ -132,20 +119,6 @@ def transform_chunk(
     return out[schema.names]
 
 
-def _period_clause(table: sa.TableClause, name: str, period: Period, present: set[str]):
-    rule = PERIOD_FILTERS.get(name)
-    if rule is None or rule[0] not in present:
-        return None  # read whole; a missing filter column is schema drift for validation to report
-    column, kind = rule
-    c = table.c[column]
-    if kind == "year":
-        return sa.and_(c >= period.year - 2, c <= period.year)
-    start, end = period.extract_start, period.end_exclusive
-    if kind == "date_until":  # started before the period ended (still running ones included)
-        return c < end
-    return sa.and_(c >= start, c < end)
-
-
 def extract_table(
     source_url: str,
     name: str,
@@ -168,11 +141,17 @@ def extract_table(
             staging.write_json(staging.meta_path(run, staging.RAW, name), result.to_dict())
             return result
         present = [c["name"] for c in inspector.get_columns(name)]
+
+        def columns(table: str) -> set[str] | None:
+            if table == name:
+                return set(present)
+            return {c["name"] for c in inspector.get_columns(table)} if inspector.has_table(table) else None
+
         wanted = [c.name for c in contract.columns]
         # Untyped columns: the driver's raw values, so a bad value cannot crash the read.
         tbl = sa.table(name, *[sa.column(c) for c in present])
         stmt = sa.select(*[tbl.c[c] for c in present])
-        clause = _period_clause(tbl, name, period, set(present))
+        clause = windows.clause(name, period, columns, tbl)  # the definitions' windows (etl/windows.py)
         if clause is not None:
             stmt = stmt.where(clause)
         order = [c for c in wanted if c in present]
