@@ -10,8 +10,9 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from etl.settings import settings
+from etl import windows
 from etl.settings import catalogue as catalogue_docs
+from etl.settings import settings
 from etl.settings.environment import REPO
 
 
@@ -21,6 +22,7 @@ def _catalogue() -> str:
 
 BLOCKS: tuple[tuple[str, str, str, Callable[[], str]], ...] = (
     ("docs/indicators.md", catalogue_docs.DOC_BEGIN, catalogue_docs.DOC_END, _catalogue),
+    ("docs/source-contract.md", windows.DOC_BEGIN, windows.DOC_END, windows.markdown),
 )
 """(file, begin marker, end marker, generator returning the block with its markers)."""
 

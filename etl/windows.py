@@ -1,12 +1,13 @@
 """Extraction windows: per source table, the dates each definition and validation rule reads.
 
-One entry per (table, column, window) says which rows a definition (docs/indicators.md) or a
-validation rule (expectations/*.json) needs for a period, and names what needs it. Extraction
-reads the union of a table's entries (``clause``); a table without entries is read whole.
+Each indicator's catalogue entry (config/catalogue.yml, ``reads``) says which rows of which
+table it needs for a period; ``RULE_READS`` says the same for validation rules
+(expectations/*.json). Extraction reads the union of a table's reads (``clause``); a table
+without reads is read whole.
 A table is never cut by one convenient column: a statistic computed from the windowed extract
 must equal the one computed from the whole source (tests/test_windows.py guards this), so an
 application decided in P for a benefit month after P is read, and so is an intervention that
-started years ago and ended in P. This table will move into the indicator catalogue.
+started years ago and ended in P.
 
 Windows are either a date span relative to the period (``SPANS``) or ``Follow``: the values of a
 column in another table's (or this table's) rows, so a row referred to by a row that is read,
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from etl.periods import Period
+from etl.settings import settings
 
 
 def _months_before(day: dt.date, months: int) -> dt.date:
@@ -82,43 +84,48 @@ class Read:
         return self.window.describe() if isinstance(self.window, Follow) else SPANS[self.window][0]
 
 
-BISTAND_IN_P = (
-    "eb_mottagare", "eb_andel_befolkning", "eb_andel_barn", "eb_hushall", "eb_utbetalt_kr",
-    "eb_kr_per_hushallsmanad", "eb_hushall_typ_N", "eb_mottagare_typ_N",
-    "eb_utbetalt_kr_manad_YYYYMM", "eb_hushall_manad_YYYYMM",
-)  # fmt: skip
-GENDER = (
-    "ja_avslag_andel", "ja_beviljat_kr_medel", "ja_beviljat_andel_av_ansokt", "ja_handlaggningstid_median",
-    "ja_beviljat_kr_justerad_skillnad", "ja_beviljat_kr_justerad_skillnad_ki_lag",
-    "ja_beviljat_kr_justerad_skillnad_ki_hog",
-)  # fmt: skip
-STRATA = GENDER[4:]
-SICK_LEAVE = ("pe_sjukfranvaro*", "pe_sjukfranvaro_dag_1_14*", "pe_langtidssjuk_andel*")
-
-READS: tuple[Read, ...] = (
-    Read("payment", "benefit_month", "P", BISTAND_IN_P),
-    Read("payment", "benefit_month", "P_previous_year",
-         ("eb_utbetalt_kr_manad_YYYYMM", "eb_hushall_manad_YYYYMM")),
-    Read("payment", "benefit_month", "12_months_to_P_end", ("eb_langvarigt_vuxna",)),
-    Read("application", "decided_on", "P", GENDER, null_read=False),
+RULE_READS: tuple[Read, ...] = (
     Read("application", "application_id", Follow("payment", "application_id"),
          ("rule payment: ansökan finns inte",)),
     Read("application", "benefit_month", Follow("application", "benefit_month"),
          ("rule application: flera ansökningar för samma hushåll och månad",
           "rule application: sökande i flera hushåll samma månad")),
-    Read("support_obstacle", "benefit_month", Follow("application", "benefit_month", ("decided_on", "P")),
-         STRATA),
-    Read("intervention", "started_on", "P", ("am_stockholmsjobb_aspiranter", "am_praktik")),
-    Read("intervention", "ended_on", "P", ("ar_till_forsorjning",), null_read=False),
-    Read("job_place", "offered_on", "P", ("am_feriejobb_platser", "am_stockholmsjobb_platser")),
-    Read("staff_month", "month", "P", SICK_LEAVE),
-    Read("staff_month", "month", "P_last_month", ("pe_arsarbetare*",)),
-    Read("population", "year", "year_before_P",
-         ("eb_andel_befolkning", "eb_andel_barn", "eb_langvarigt_vuxna")),
-    Read("indicator_input", "year", "year_P", ("passthrough of indicator_input",)),
 )  # fmt: skip
-"""Every windowed read. Group rules need no entry of their own where the group's key contains the
-window column (support_obstacle, staff_month, population, indicator_input are cut by month/year)."""
+"""What validation rules read beyond the indicators' windows. Group rules need no entry of their
+own where the group's key contains the window column (support_obstacle, staff_month, population,
+indicator_input are cut by month/year)."""
+
+
+def _window(spec) -> str | Follow:
+    if isinstance(spec, str):
+        if spec not in SPANS:
+            raise ValueError(f"config/catalogue.yml: okänt fönster {spec!r}; välj bland {sorted(SPANS)}.")
+        return spec
+    if spec.where and spec.where[1] not in SPANS:
+        raise ValueError(
+            f"config/catalogue.yml: okänt fönster {spec.where[1]!r} ({spec.table}.{spec.column})."
+        )
+    return Follow(spec.table, spec.column, spec.where)
+
+
+def all_reads() -> tuple[Read, ...]:
+    """Every windowed read: the catalogue entries' ``reads`` (one Read per distinct table,
+    column, window; needed by the entries that declare it) and the validation rules'."""
+    needed: dict[tuple, list[str]] = {}
+    for entry in settings().catalogue:
+        label = f"{entry.id}*" if entry.family else entry.id
+        for spec in entry.reads:
+            key = (spec.table, spec.column, _window(spec.window), spec.null_read)
+            needed.setdefault(key, []).append(label)
+    from_catalogue = tuple(
+        sorted(
+            (Read(table, column, window, tuple(ids), null_read) for (table, column, window, null_read), ids
+             in needed.items()),
+            key=lambda r: (r.table, r.column),
+        )
+    )  # fmt: skip
+    return from_catalogue + RULE_READS
+
 
 WHOLE: dict[str, str] = {
     "district": "the districts of the grid",
@@ -130,7 +137,7 @@ WHOLE: dict[str, str] = {
 
 
 def reads(table: str) -> list[Read]:
-    return [r for r in READS if r.table == table]
+    return [r for r in all_reads() if r.table == table]
 
 
 def _ranges(entries: list[Read], period: Period) -> list[tuple]:
@@ -204,14 +211,14 @@ def _follow(r: Read, period: Period, columns: Columns, skip: frozenset):
 
 # --------------------------------------------------------------------------- documentation
 
-DOC_BEGIN = "<!-- windows:begin (generated by etl.windows.markdown; tests/test_windows.py checks it) -->"
+DOC_BEGIN = "<!-- windows:begin (generated from config/catalogue.yml by python -m etl docs) -->"
 DOC_END = "<!-- windows:end -->"
 
 
 def markdown() -> str:
     """The per-table windows as docs/source-contract.md shows them."""
     lines = [DOC_BEGIN, "", "| table | column | window | needed by |", "|---|---|---|---|"]
-    for r in READS:
+    for r in all_reads():
         null = "" if r.null_read else " (NULL: not in the window)"
         lines.append(f"| `{r.table}` | `{r.column}` | {r.describe()}{null} | {', '.join(r.needed_by)} |")
     for table, why in WHOLE.items():

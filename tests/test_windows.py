@@ -2,7 +2,6 @@
 the whole source, hand-computed boundary cases, and the documented windows."""
 
 import contextlib
-import dataclasses
 import datetime as dt
 import math
 import shutil
@@ -13,10 +12,12 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from etl import indicators, source, staging, validate, windows
+from etl import source, staging, validate, windows
 from etl.extract import extract_table
 from etl.periods import Period
 from etl.pseudonym import luhn_check_digit
+from etl.settings import settings
+from etl.statistics import build
 from tests.conftest import REPO, _new_postgres_database, load_source, require_postgres
 
 KEY = b"windows-test-key" * 2
@@ -32,7 +33,9 @@ def generate_demo(url: str) -> None:
 
 
 def _cfg(stop: bool = True) -> validate.ValidationConfig:
-    return dataclasses.replace(validate.settings(), data_docs=False, quarantine_stop=stop)
+    cfg = settings().validation
+    quarantine = cfg.quarantine.model_copy(update={"stop_enabled": stop})
+    return cfg.model_copy(update={"data_docs": False, "quarantine": quarantine})
 
 
 def _extract(url: str, run: Path, period: Period, whole: bool = False) -> dict[str, int]:
@@ -43,7 +46,7 @@ def _extract(url: str, run: Path, period: Period, whole: bool = False) -> dict[s
 
 def _statistics(run: Path, period: Period, cfg: validate.ValidationConfig) -> pd.DataFrame:
     validate.validate_run(run, period=period, cfg=cfg)
-    return indicators.build_statistics(run, period)
+    return build.build_statistics(run, period)
 
 
 def _full_statistics(full_raw: Path, run: Path, period: Period) -> pd.DataFrame:
@@ -297,13 +300,13 @@ def test_a_missing_followed_table_refers_to_nothing(empty_db_url, tmp_path):
 
 
 def test_every_window_names_a_known_table_column_and_definition():
-    for r in windows.READS:
+    for r in windows.all_reads():
         assert r.column in source.TABLES[r.table].c and r.needed_by
         if isinstance(r.window, windows.Follow):
             assert r.window.column in source.TABLES[r.window.table].c
         else:
             assert r.window in windows.SPANS
-    assert set(windows.WHOLE) | {r.table for r in windows.READS} == set(source.TABLES)
+    assert set(windows.WHOLE) | {r.table for r in windows.all_reads()} == set(source.TABLES)
 
 
 def test_source_contract_shows_the_windows():

@@ -103,7 +103,9 @@ def load(config_dir: Path) -> Settings:
             continue
         plan = parse(Plan, read_yaml(path), str(path))
         if path.stem != str(plan.year):
-            raise SettingsError(f"{path}: year {plan.year} stämmer inte med filnamnet (ska vara {plan.year}.yml)")
+            raise SettingsError(
+                f"{path}: year {plan.year} stämmer inte med filnamnet (ska vara {plan.year}.yml)"
+            )
         missing = [i.id for i in plan.indicators if i.id not in catalogue]
         if missing:
             raise SettingsError(f"{path}: indikatorerna {missing} finns inte i config/catalogue.yml")

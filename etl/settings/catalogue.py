@@ -33,6 +33,27 @@ FAMILIES = {
 month (YYYYMM) or per age band (the entry's own id is all ages)."""
 
 
+class FollowSpec(Frozen):
+    """The values of ``table.column`` in the rows where ``where`` = (column, window) holds;
+    without ``where``, in the rows that ``table``'s own extract reads."""
+
+    table: str
+    column: str
+    where: tuple[str, str] | None = None
+
+
+class ReadSpec(Frozen):
+    """A source column the indicator reads and the window of the period it needs
+    (etl.windows names the windows: P, P_previous_year, 12_months_to_P_end, ...)."""
+
+    table: str
+    column: str
+    window: str | FollowSpec
+    null_read: bool = True
+    """False where NULL means the row is outside the window (a pending decision, a running
+    intervention)."""
+
+
 class Goal(Frozen):
     kf_inriktningsmal: str
     kf_omrade: str
@@ -68,6 +89,8 @@ class Entry(Frozen):
     """An entry whose figure this entry's family adds up to (a hidden part must not be recoverable)."""
     family: Literal["household_type", "month", "age_band"] | None = None
     email_summary: bool = False
+    reads: tuple[ReadSpec, ...] = ()
+    """Date-windowed columns it reads; extraction reads the union of every entry's windows."""
     goal: Goal | None = None
     """The city's goal the indicator follows up: it is then a plan indicator (Sammanfattning)."""
     note: str | None = None
@@ -164,9 +187,13 @@ class Catalogue(Frozen):
         return f"{indicator_id}_*" if family in ("household_type", "month") else indicator_id
 
 
-DOC_BEGIN = "<!-- catalogue:begin (generated from config/catalogue.yml; tests/test_catalogue.py checks it) -->"
+DOC_BEGIN = "<!-- catalogue:begin (generated from config/catalogue.yml by python -m etl docs) -->"
 DOC_END = "<!-- catalogue:end -->"
-_DISCLOSURE_SV = {"persons": "1–4 personer döljs", "staff_group": "grupper ≤ 10 anställda döljs", "none": "visas alltid"}
+_DISCLOSURE_SV = {
+    "persons": "1–4 personer döljs",
+    "staff_group": "grupper ≤ 10 anställda döljs",
+    "none": "visas alltid",
+}
 
 
 def markdown(catalogue: Catalogue) -> str:

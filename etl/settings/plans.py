@@ -56,7 +56,9 @@ class BudgetRow(Frozen):
     @model_validator(mode="after")
     def _net(self) -> BudgetRow:
         if abs(self.kostnader - self.intakter - self.netto) > 0.051:
-            raise ValueError(f"{self.name}: netto {self.netto} ≠ kostnader {self.kostnader} − intäkter {self.intakter}")
+            raise ValueError(
+                f"{self.name}: netto {self.netto} ≠ kostnader {self.kostnader} − intäkter {self.intakter}"
+            )
         return self
 
 
@@ -121,4 +123,6 @@ class Plan(Frozen):
         rows = [*(self.budget.rows if self.budget else ()), *((self.budget.total,) if self.budget else ())]
         for row in rows:
             if row.scope not in scopes:
-                raise ValueError(f"budget: {row.name} har omfattningen {row.scope!r}; tillåtna: {list(scopes)}")
+                raise ValueError(
+                    f"budget: {row.name} har omfattningen {row.scope!r}; tillåtna: {list(scopes)}"
+                )

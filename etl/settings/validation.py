@@ -41,5 +41,5 @@ class Validation(Frozen):
     def _ages(self) -> Validation:
         low, high = self.staff_age
         if not 0 <= low < high:
-            raise ValueError(f"staff_age {list(self.staff_age)} ska vara [lägsta, högsta] med lägsta < högsta")
+            raise ValueError(f"staff_age {list(self.staff_age)} ska vara [lägsta, högsta], lägsta < högsta")
         return self
