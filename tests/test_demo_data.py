@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from demo import SCALES, generate
 from etl import source
-from etl.demo_data import SCALES, generate
 from etl.pseudonym import luhn_valid
 from tests.conftest import _new_postgres_database, require_postgres
 
