@@ -9,8 +9,8 @@ import subprocess
 import pytest
 
 from etl import archive, mail, source
-from tests.conftest import REPO
-from tests.pii_scan import scan
+from tests.support.db import REPO
+from tests.support.pii_scan import scan
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from demo import SCALES, generate
 from etl import source
 from etl.pseudonym import luhn_valid
-from tests.conftest import _new_postgres_database, require_postgres
+from tests.support.db import new_postgres_database, require_postgres
 
 SEED = 2018
 YEARS = (2017, 2018, 2019)
@@ -42,7 +42,7 @@ def unit_db(request, tmp_path_factory):
         url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'unit.db'}"
     else:
         require_postgres()
-        url, drop = _new_postgres_database()
+        url, drop = new_postgres_database()
     engine = None
     try:
         counts = generate(url, scale="unit", seed=SEED, years=YEARS)

@@ -30,7 +30,7 @@ from etl.extract import extract_table
 from etl.indicators import BASIS, INTERNAL, NOT_INDIVIDUAL, PERSONS, RULE, case_statistics
 from etl.periods import Period
 from etl.pseudonym import luhn_check_digit
-from tests.conftest import load_source
+from tests.support.db import load_source
 
 NAN = math.nan
 DISTRICTS = ["KUN", "NOR", "OST"]

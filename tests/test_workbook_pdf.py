@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from reports.workbook import write_workbook
-from tests.test_workbook import context, published_table
+from tests.support.reports import context, published_table
 
 OFFICE = shutil.which("libreoffice") or shutil.which("soffice")
 TIMEOUT_S = 180
