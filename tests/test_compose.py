@@ -21,6 +21,8 @@ import yaml
 
 from tests.support.db import REPO
 
+pytestmark = pytest.mark.slow
+
 COMPOSE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
 ENV_EXAMPLE = REPO / ".env.example"

@@ -31,6 +31,8 @@ from etl import source, validate
 from etl.__main__ import main
 from etl.pseudonym import luhn_check_digit
 
+pytestmark = pytest.mark.slow
+
 D = dt.date
 JAN, FEB = D(2018, 1, 1), D(2018, 2, 1)
 
