@@ -467,6 +467,7 @@ def test_scales_are_typed_and_sized() -> None:
         SCALES["unit"].reference_year = 2020  # frozen
 
 
+@pytest.mark.slow  # city scale
 def test_city_scale_one_year_on_sqlite(tmp_path) -> None:
     """Smoke test: the city (14 districts) for 2018; big enough to see the planted gender gap."""
     url = f"sqlite:///{tmp_path / 'city.db'}"

@@ -453,6 +453,7 @@ def _extract_and_validate(url: str, data: Path, period: str) -> Path:
     return Path(plan.run_dir)
 
 
+@pytest.mark.slow  # two full runs through the CLI
 def test_a_registerledare_whose_sex_code_changes_between_extracts_is_rejected(tmp_path):
     """H1's registerledare (KUN, woman no. 1) is M in the source after 2018-T1: 2018-T2 rejects
     the person and the household, so H1 counts nowhere; the next period compares with the

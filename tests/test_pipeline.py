@@ -75,6 +75,7 @@ def test_run_produces_hand_computed_statistics_suppressed_workbooks_and_archive(
     assert f"Arkivpaket: {package}" in printed and str(package / "workbooks" / books[1]) in printed
 
 
+@pytest.mark.slow  # three full runs
 def test_rerun_with_same_data_does_not_duplicate_the_archive_or_the_emails(tmp_path, key_env, monkeypatch):
     from etl import mail
 

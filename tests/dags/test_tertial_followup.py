@@ -89,6 +89,7 @@ def test_operator_facing_settings(dagbag):
     assert deadline.callback.path.endswith("SmtpNotifier")
 
 
+@pytest.mark.slow  # a Python subprocess that imports Airflow
 def test_schedule_starts_and_ends_as_configured():
     """start_date/end_date come from config/pipeline.yml; $EB_SCHEDULE_END (the demo's Airflow:
     its data ends with 2019) sets the end. Parsed in a fresh process: the config is cached."""
