@@ -23,10 +23,11 @@ RUN python -m pip install "pip==25.3" \
  && rm /tmp/requirements.lock
 
 # The project. .dockerignore admits only the project's own files (pyproject.toml, etl/,
-# reports/, dags/, plugins/, config/, expectations/ when present), so this copies exactly those.
-# The project is installed (so `etl` and `reports` are packages with metadata) and its tree is
-# kept at /opt/eb: PYTHONPATH puts /opt/eb first, so etl/config.py finds config/ (and anything
-# else next to the packages) exactly as in a checkout.
+# reports/, demo/ (source-seed's generator), dags/, plugins/, config/, expectations/ when
+# present), so this copies exactly those. The project is installed (so `etl`, `reports` and
+# `demo` are packages with metadata) and its tree is kept at /opt/eb: PYTHONPATH puts /opt/eb
+# first, so etl/config.py finds config/ (and anything else next to the packages) exactly as in
+# a checkout.
 WORKDIR /opt/eb
 COPY . ./
 RUN python -m pip install --no-deps . \

@@ -1,4 +1,5 @@
-# Two commands for a new machine with Python 3.11: `make demo` and `make test`.
+# Two commands for a new machine with Python 3.11: `make demo` and `make test` (`make test-fast`
+# while developing).
 # Both create .venv and install the pinned dependencies (requirements.lock) first.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -6,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench standalone clean
+.PHONY: install demo test test-fast bench standalone clean
 
 install: $(STAMP)
 
@@ -23,6 +24,11 @@ demo: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# The developer's inner loop: everything but the tests marked slow (end to end, Airflow, corpus).
+test-fast: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest -m "not slow"
 
 standalone: install
 	bash scripts/standalone.sh

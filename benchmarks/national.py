@@ -6,7 +6,7 @@
 1. Creates a fresh PostgreSQL database ``eb_bench_<hex>`` next to the test database
    ($EB_BENCH_POSTGRES_URL, else $EB_TEST_POSTGRES_URL, else
    ``postgresql+psycopg://postgres@127.0.0.1:5432/test`` as the admin connection) and fills it
-   with the ``national`` demo data (:func:`etl.demo_data.generate`), timed. With ``--db`` that
+   with the ``national`` demo data (:func:`demo.generate`), timed. With ``--db`` that
    database is used instead: generated into if its source tables are empty, else reused as is.
 2. Runs each stage in its own freshly *spawned* process, so every stage's peak memory (the
    process's RSS high-water mark, ``VmHWM``) is its own: generation, one process per table
@@ -124,10 +124,10 @@ class _Timers:
 
 
 def _stage_generate(args: dict) -> dict:
-    from etl import demo_data
+    import demo
 
     t0, c0 = time.perf_counter(), _cpu_s()
-    counts = demo_data.generate(args["url"], scale=args["scale"], seed=SEED, years=tuple(args["years"]))
+    counts = demo.generate(args["url"], scale=args["scale"], seed=SEED, years=tuple(args["years"]))
     return {
         "seconds": time.perf_counter() - t0,
         "cpu_seconds": _cpu_s() - c0,

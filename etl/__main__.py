@@ -1,4 +1,4 @@
-"""Command line: ``python -m etl demo-data|run|verify|docs``.
+"""Command line: ``python -m etl run|verify|docs`` (demo data: ``python -m demo``).
 
 Exit codes for ``run``: 0 success, 2 validation stopped the run, 1 any other error.
 """
@@ -19,11 +19,6 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m etl", description="Tertialuppföljning ekonomiskt bistånd")
     sub = p.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo-data", help="skapa syntetisk demodata i en databas")
-    demo.add_argument("--db", required=True, help="SQLAlchemy-URL, t.ex. sqlite:///var/demo/source.db")
-    demo.add_argument("--scale", default="unit", choices=["unit", "city", "national"])
-    demo.add_argument("--seed", type=int, default=2018)
-
     run = sub.add_parser("run", help="kör hela kedjan för en period utan Airflow")
     run.add_argument("--source", required=True, help="källdatabasens SQLAlchemy-URL")
     run.add_argument("--period", required=True, help="t.ex. 2018-T1")
@@ -43,13 +38,6 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     args = _parser().parse_args(argv)
-    if args.command == "demo-data":
-        from etl import demo_data
-
-        counts = demo_data.generate(args.db, scale=args.scale, seed=args.seed)
-        for table, n in counts.items():
-            print(f"{table:<18}{n:>10}")
-        return EXIT_OK
     if args.command == "docs":
         from etl import docs
 

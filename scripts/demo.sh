@@ -7,7 +7,7 @@ mkdir -p "$(dirname "$EB_DEMO_DB")" "$AIRFLOW_HOME" "$EB_DATA_DIR"
 
 if [ ! -f "$EB_DEMO_DB" ]; then
   echo "== Skapar demodatabasen $EB_DEMO_DB (syntetiska data 2017–2019)"
-  python -m etl demo-data --db "sqlite:///$EB_DEMO_DB" --scale unit --seed 2018
+  python -m demo --db "sqlite:///$EB_DEMO_DB" --scale unit --seed 2018
 fi
 python -c "from pathlib import Path; from etl.pseudonym import new_key_file; new_key_file(Path('$EB_PSEUDONYM_KEY_FILE'))"
 source "$REPO/scripts/airflow-env.sh"   # again: picks up the key file just created

@@ -25,7 +25,8 @@ def computed_ids() -> set[str]:
     tables = dict(demo_tables())
     reported = [e.id for e in CATALOGUE if e.computed_by == "input"]
     rows = pd.DataFrame(
-        {"indicator_id": reported, "year": 2018, "tertial": None, "district_code": None, "sex": "T", "value": 1.0}
+        {"indicator_id": reported, "year": 2018, "tertial": None, "district_code": None, "sex": "T"}
+    ).assign(value=1.0
     )
     frame = tables["indicator_input"]
     tables["indicator_input"] = pd.concat(

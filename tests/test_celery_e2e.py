@@ -2,7 +2,7 @@
 
 Real processes on loopback, as in docker-compose.yml but without containers: CeleryExecutor with
 Redis as broker, a fresh PostgreSQL database as metadata DB and Celery result backend, a fresh
-PostgreSQL source database with the small demo data (``tests.test_pipeline._small_db``), the
+PostgreSQL source database with the small demo data (``tests.support.source_data.small_db``), the
 repository's dags/ and plugins/, and a temporary AIRFLOW_HOME and EB_DATA_DIR.
 
 The DAG has ``catchup=True`` from 2018: unpausing it would normally make the scheduler create a
@@ -35,8 +35,10 @@ import pytest
 import sqlalchemy as sa
 
 from etl import archive
-from tests.conftest import _new_postgres_database, require_postgres
-from tests.pii_scan import scan
+from tests.support.airflow import airflow_env
+from tests.support.db import new_postgres_database, require_postgres
+from tests.support.pii_scan import scan
+from tests.support.source_data import small_db
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -203,8 +205,8 @@ def databases():
     """(metadata URL, source URL): two fresh PostgreSQL databases, dropped afterwards."""
     require_postgres()
     require_redis()
-    meta_url, drop_meta = _new_postgres_database()
-    source_url, drop_source = _new_postgres_database()
+    meta_url, drop_meta = new_postgres_database()
+    source_url, drop_source = new_postgres_database()
     try:
         yield meta_url, source_url
     finally:
@@ -213,12 +215,11 @@ def databases():
 
 
 def _env(home: Path, data: Path, meta_url: str, source_url: str, port: int, queue: str) -> dict:
-    from tests.dags.test_tertial_followup import _airflow_env
 
     src = sa.make_url(source_url)
     source_conn = {"conn_type": "postgres", "host": src.host, "port": src.port, "login": src.username,
                    "schema": src.database}  # fmt: skip
-    env = _airflow_env(home, meta_url, source_conn, data)
+    env = airflow_env(home, meta_url, source_conn, data)
     result_backend = sa.make_url(meta_url).set(drivername="postgresql+psycopg")
     env.update(
         AIRFLOW__CORE__EXECUTOR="CeleryExecutor",
@@ -247,11 +248,10 @@ def _env(home: Path, data: Path, meta_url: str, source_url: str, port: int, queu
 
 
 def test_celery_topology_runs_2018_t1(tmp_path, databases):
-    from tests.test_pipeline import _small_db
 
     started = time.monotonic()
     meta_url, source_url = databases
-    _small_db(source_url)
+    small_db(source_url)
     home, data, logs = tmp_path / "airflow", tmp_path / "data", tmp_path / "proc-logs"
     for d in (home, data, logs):
         d.mkdir()

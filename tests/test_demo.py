@@ -9,11 +9,12 @@ import subprocess
 import pytest
 
 from etl import archive, mail, source
-from tests.conftest import REPO
-from tests.pii_scan import scan
+from tests.support.db import REPO
+from tests.support.pii_scan import scan
+
+pytestmark = pytest.mark.slow
 
 
-@pytest.mark.slow
 def test_demo_runs_the_dag_prints_its_outputs_and_is_safe_to_rerun(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "EB_"))}
     env.update(

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from demo import SCALES, generate
 from etl import source
-from etl.demo_data import SCALES, generate
 from etl.pseudonym import luhn_valid
-from tests.conftest import _new_postgres_database, require_postgres
+from tests.support.db import new_postgres_database, require_postgres
 
 SEED = 2018
 YEARS = (2017, 2018, 2019)
@@ -42,7 +42,7 @@ def unit_db(request, tmp_path_factory):
         url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'unit.db'}"
     else:
         require_postgres()
-        url, drop = _new_postgres_database()
+        url, drop = new_postgres_database()
     engine = None
     try:
         counts = generate(url, scale="unit", seed=SEED, years=YEARS)
@@ -467,6 +467,7 @@ def test_scales_are_typed_and_sized() -> None:
         SCALES["unit"].reference_year = 2020  # frozen
 
 
+@pytest.mark.slow  # city scale
 def test_city_scale_one_year_on_sqlite(tmp_path) -> None:
     """Smoke test: the city (14 districts) for 2018; big enough to see the planted gender gap."""
     url = f"sqlite:///{tmp_path / 'city.db'}"

@@ -11,7 +11,7 @@ from etl import source, staging
 from etl.extract import extract_table
 from etl.periods import Period
 from etl.pseudonym import pseudonymise
-from tests.conftest import load_source
+from tests.support.db import load_source
 
 KEY = b"test-key-" * 4
 T1 = Period.parse("2018-T1")

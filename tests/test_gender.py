@@ -377,15 +377,15 @@ def test_decisions_frame_strata():
 
 
 def test_demo_planted_gap_is_found():
-    """etl.demo_data plants women's granted = 0.965 × men's in the same stratum (−3.5 %).
+    """demo plants women's granted = 0.965 × men's in the same stratum (−3.5 %).
 
     The unit scale is too small for an applicant-level interval to exclude zero (≈ ±450 kr around
     a ≈ −300 kr effect for one year), so this uses the city scale, which builds in about a second.
     """
-    from etl import demo_data
+    import demo
     from etl.settings import settings
 
-    tables = demo_data.build("city", seed=2018, years=(2017, 2018, 2019))
+    tables = demo.build("city", seed=2018, years=(2017, 2018, 2019))
     districts = sorted(tables["district"]["district_code"])
     stats = gender_statistics(tables, Period(2018, 3), districts, settings().pipeline.gender_analysis)
     diff, low, high = (_row(stats, i, ALL, "T")["value"] for i in (DIFF_ID, LOW_ID, HIGH_ID))

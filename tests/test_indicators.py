@@ -32,7 +32,7 @@ from etl.settings import settings
 from etl.statistics import build
 from etl.statistics.case import case_statistics
 from etl.vocabulary import BASIS, INTERNAL, NOT_INDIVIDUAL, PERSONS, RULE
-from tests.conftest import load_source
+from tests.support.db import load_source
 
 HOUSEHOLD_TYPES = (1, 3, 4, 5, 6, 7, 8, 9)
 CASE_IDS = (
@@ -465,6 +465,7 @@ def _extract_and_validate(url: str, data: Path, period: str) -> Path:
     return Path(plan.run_dir)
 
 
+@pytest.mark.slow  # two full runs through the CLI
 def test_a_registerledare_whose_sex_code_changes_between_extracts_is_rejected(tmp_path):
     """H1's registerledare (KUN, woman no. 1) is M in the source after 2018-T1: 2018-T2 rejects
     the person and the household, so H1 counts nowhere; the next period compares with the

@@ -3,7 +3,7 @@
 import pandas as pd
 import xlsxwriter
 
-from tests.pii_scan import find_in_text, scan
+from tests.support.pii_scan import find_in_text, scan
 
 PNR = "198112189876"  # valid check digit; 198112189875 is not
 

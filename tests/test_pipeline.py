@@ -10,41 +10,8 @@ import sqlalchemy as sa
 
 from etl import archive
 from etl.__main__ import main
-from etl.pseudonym import luhn_check_digit
-from tests.conftest import load_source
-from tests.pii_scan import scan
-
-
-def _pnr(n: int, female: bool) -> str:
-    serial = f"{n:02d}" + ("2" if female else "3")  # 11th digit even for women, odd for men
-    body = "800101" + serial
-    return "19" + body + str(luhn_check_digit(body))
-
-
-def _small_db(url: str) -> None:
-    """KUN: 6 single women paid in Feb 2018 (+1 paid only in 2017); NOR: 2 single men paid in March 2018."""
-    households, people, payments = [], [], []
-    spec = [("KUN", True, dt.date(2018, 2, 1))] * 6 + [("KUN", True, dt.date(2017, 6, 1))]
-    spec += [("NOR", False, dt.date(2018, 3, 1))] * 2
-    for i, (district, female, month) in enumerate(spec):
-        hid = f"H{i}"
-        households.append(
-            {"household_id": hid, "district_code": district, "household_type": 5 if female else 3,
-             "opened_on": dt.date(2016, 1, 1), "closed_on": None}
-        )  # fmt: skip
-        people.append(
-            {"person_id": _pnr(i, female), "household_id": hid, "role": "registerledare",
-             "sex": "K" if female else "M", "birth_date": dt.date(1980, 1, 1), "born_abroad": False}
-        )  # fmt: skip
-        payments.append(
-            {"payment_id": f"P{i}", "household_id": hid, "application_id": None, "benefit_month": month,
-             "paid_on": month, "amount_sek": 9000}
-        )  # fmt: skip
-    districts = [
-        {"district_code": c, "name": n}
-        for c, n in [("KUN", "Kungsholmen"), ("NOR", "Norrmalm"), ("OST", "Östermalm")]
-    ]
-    load_source(url, {"district": districts, "household": households, "person": people, "payment": payments})
+from tests.support.pii_scan import scan
+from tests.support.source_data import small_db
 
 
 @pytest.fixture
@@ -55,7 +22,7 @@ def key_env(monkeypatch):
 def test_run_produces_hand_computed_statistics_suppressed_workbooks_and_archive(
     empty_db_url, tmp_path, key_env, capsys
 ):
-    _small_db(empty_db_url)
+    small_db(empty_db_url)
     out_dir = tmp_path / "out"
     assert (
         main(["run", "--source", empty_db_url, "--period", "2018-T1", "--out", str(out_dir), "--no-email"])
@@ -108,12 +75,13 @@ def test_run_produces_hand_computed_statistics_suppressed_workbooks_and_archive(
     assert f"Arkivpaket: {package}" in printed and str(package / "workbooks" / books[1]) in printed
 
 
+@pytest.mark.slow  # three full runs
 def test_rerun_with_same_data_does_not_duplicate_the_archive_or_the_emails(tmp_path, key_env, monkeypatch):
     from etl import mail
 
     monkeypatch.setenv("EB_MAIL_MODE", "outbox")
     url = f"sqlite:///{tmp_path / 'src.db'}"
-    _small_db(url)
+    small_db(url)
     args = ["run", "--source", url, "--period", "2018-T1", "--out", str(tmp_path / "out")]
     assert main(args) == 0
     ledger = tmp_path / "out" / "archive" / "2018" / "T1" / "email_ledger"
@@ -150,7 +118,7 @@ def test_rerun_with_same_data_does_not_duplicate_the_archive_or_the_emails(tmp_p
 
 def test_missing_table_stops_with_exit_2_and_no_outputs(tmp_path, key_env, capsys):
     url = f"sqlite:///{tmp_path / 'src.db'}"
-    _small_db(url)
+    small_db(url)
     with sa.create_engine(url).begin() as conn:
         conn.execute(sa.text("DROP TABLE payment"))
     assert main(["run", "--source", url, "--period", "2018-T1", "--out", str(tmp_path / "out")]) == 2
@@ -169,7 +137,6 @@ def test_bad_period_and_missing_key_exit_1(tmp_path, monkeypatch, capsys):
 
 
 def test_plan_resolves_the_period_from_override_interval_or_run_after(tmp_path):
-    import datetime as dt
 
     from etl.pipeline import plan_run
 

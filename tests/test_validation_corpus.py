@@ -7,7 +7,7 @@ what the stop message names. Always: rows read = rows accepted + rows quarantine
 run leaves no archive.
 
 The base database is built here (all twelve tables, a handful of rows each) rather than by
-``etl.demo_data``: small and hand-checkable, and fast enough to run 30 cases on two backends.
+``demo``: small and hand-checkable, and fast enough to run 30 cases on two backends.
 Its tables have no primary-key constraints, like a source we do not control, so duplicated and
 missing keys can be loaded. GX Data Docs are switched off for the corpus (the rendering is not
 what it tests, and costs a second per run); ``test_data_docs_and_gx_results_are_written`` keeps
@@ -30,6 +30,8 @@ import sqlalchemy as sa
 from etl import source, validate
 from etl.__main__ import main
 from etl.pseudonym import luhn_check_digit
+
+pytestmark = pytest.mark.slow
 
 D = dt.date
 JAN, FEB = D(2018, 1, 1), D(2018, 2, 1)

@@ -18,7 +18,7 @@ from etl.periods import Period
 from etl.pseudonym import luhn_check_digit
 from etl.settings import settings
 from etl.statistics import build
-from tests.conftest import REPO, _new_postgres_database, load_source, require_postgres
+from tests.support.db import REPO, load_source, new_postgres_database, require_postgres
 
 KEY = b"windows-test-key" * 2
 T2 = Period(2018, 2)
@@ -27,7 +27,7 @@ DEMO_PERIODS = [Period(y, t) for y in (2017, 2018, 2019) for t in (1, 2, 3)]
 
 def generate_demo(url: str) -> None:
     """The demo source (one line to change when the generator moves to ``demo/``)."""
-    from etl.demo_data import generate
+    from demo import generate
 
     generate(url, scale="unit", seed=2018)
 
@@ -95,7 +95,7 @@ def test_windowed_statistics_on_postgres_equal_whole_source_statistics(demo, tmp
     """The same windows in PostgreSQL's SQL (date literals, IN subqueries) for every demo period."""
     require_postgres()
     url, root = demo
-    pg_url, drop = _new_postgres_database()
+    pg_url, drop = new_postgres_database()
     try:
         generate_demo(pg_url)
         for period in DEMO_PERIODS:

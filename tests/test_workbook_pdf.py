@@ -13,13 +13,14 @@ import subprocess
 import pytest
 
 from reports.workbook import write_workbook
-from tests.test_workbook import context, published_table
+from tests.support.reports import context, published_table
+
+pytestmark = pytest.mark.slow
 
 OFFICE = shutil.which("libreoffice") or shutil.which("soffice")
 TIMEOUT_S = 180
 
 
-@pytest.mark.slow
 def test_workbook_converts_to_pdf_and_renders(tmp_path):
     if OFFICE is None:
         pytest.skip(

@@ -13,8 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 from etl import archive
-from tests.conftest import REPO, _new_postgres_database, require_postgres
-from tests.pii_scan import scan
+from tests.support.airflow import airflow_env
+from tests.support.db import REPO, new_postgres_database, require_postgres
+from tests.support.pii_scan import scan
+from tests.support.source_data import small_db
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 DAG_ID = "tertial_followup"
@@ -87,6 +89,7 @@ def test_operator_facing_settings(dagbag):
     assert deadline.callback.path.endswith("SmtpNotifier")
 
 
+@pytest.mark.slow  # a Python subprocess that imports Airflow
 def test_schedule_starts_and_ends_as_configured():
     """start_date/end_date come from config/pipeline.yml; $EB_SCHEDULE_END (the demo's Airflow:
     its data ends with 2019) sets the end. Parsed in a fresh process: the config is cached."""
@@ -107,24 +110,6 @@ def test_schedule_starts_and_ends_as_configured():
     ]
 
 
-def _airflow_env(home: Path, metadata_url: str, source_conn: dict, data_dir: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "EB_"))}
-    env.update(
-        AIRFLOW_HOME=str(home),
-        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=metadata_url,
-        AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
-        AIRFLOW__CORE__PLUGINS_FOLDER=str(REPO / "plugins"),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW_CONN_EB_SOURCE=json.dumps(source_conn),
-        AIRFLOW_CONN_EB_PSEUDONYM_KEY=json.dumps({"conn_type": "generic", "password": "k" * 40}),
-        EB_DATA_DIR=str(data_dir),
-        EB_MAIL_MODE="outbox",
-        EB_DEADLINE_ALERTS="off",  # dag.test() cannot run deadline alerts (Airflow 3.3.2; see the DAG)
-        GX_ANALYTICS_ENABLED="false",
-    )
-    return env
-
-
 def _run(args: list[str], env: dict, log: Path) -> None:
     proc = subprocess.run([AIRFLOW, *args], env=env, capture_output=True, text=True, timeout=600)
     log.write_text(proc.stdout + proc.stderr)
@@ -132,12 +117,10 @@ def _run(args: list[str], env: dict, log: Path) -> None:
 
 
 def _dag_test_2018_t1(tmp_path: Path, metadata_url: str, source_url: str, source_conn: dict) -> None:
-    from tests.test_pipeline import _small_db
-
-    _small_db(source_url)
+    small_db(source_url)
     home, data = tmp_path / "airflow", tmp_path / "data"
     home.mkdir()
-    env = _airflow_env(home, metadata_url, source_conn, data)
+    env = airflow_env(home, metadata_url, source_conn, data)
     _run(["db", "migrate"], env, tmp_path / "migrate.log")
     _run(["dags", "test", DAG_ID, "2018-05-16"], env, tmp_path / "run.log")
 
@@ -169,8 +152,8 @@ def test_dag_runs_2018_t1_on_sqlite(tmp_path):
 @pytest.mark.postgres
 def test_dag_runs_2018_t1_on_postgres_metadata_and_source(tmp_path):
     require_postgres()
-    meta_url, drop_meta = _new_postgres_database()
-    source_url, drop_source = _new_postgres_database()
+    meta_url, drop_meta = new_postgres_database()
+    source_url, drop_source = new_postgres_database()
     try:
         src = sa.make_url(source_url)
         conn = {"conn_type": "postgres", "host": src.host, "port": src.port, "login": src.username,

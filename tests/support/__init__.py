@@ -1,0 +1,1 @@
+"""Shared test builders: imported by test modules, which never import each other."""

@@ -10,6 +10,6 @@ import pandas as pd
 @cache
 def demo_tables(years: tuple[int, ...] = (2017, 2018)) -> dict[str, pd.DataFrame]:
     """The calibrated demo data as source tables (person ids in clear: tests only)."""
-    from etl import demo_data
+    import demo
 
-    return demo_data.build("unit", seed=2018, years=years)
+    return demo.build("unit", seed=2018, years=years)
