@@ -137,12 +137,12 @@ def _stage_generate(args: dict) -> dict:
 
 
 def _stage_extract(args: dict) -> dict:
-    from etl import config
     from etl.extract import extract_table
+    from etl.settings import settings
 
     period, run = Period.parse(args["period"]), Path(args["run"])
     key = args["key"]
-    chunk_rows = config.pipeline().chunk_rows
+    chunk_rows = settings().pipeline.extract.chunk_rows
     t0, c0 = time.perf_counter(), _cpu_s()
     result = extract_table(args["url"], args["table"], period, run, key, chunk_rows=chunk_rows)
     return {
@@ -207,15 +207,16 @@ def _stage_validate(args: dict) -> dict:
 def _stage_statistics(args: dict) -> dict:
     import pyarrow.parquet as pq
 
-    from etl import config, disclosure, indicators, source, staging
+    from etl import disclosure, source, staging
+    from etl.statistics import build
 
     run, period = Path(args["run"]), Period.parse(args["period"])
     read = tuple(source.TABLES)  # build_statistics reads every validated table once
     rows = sum(pq.read_metadata(staging.table_path(run, staging.VALIDATED, t)).num_rows for t in read)
     t0, c0 = time.perf_counter(), _cpu_s()
-    stats = indicators.build_statistics(run, period)
+    stats = build.build_statistics(run, period)
     t1 = time.perf_counter()
-    published = disclosure.publish(stats, config.pipeline().disclosure)
+    published = disclosure.publish(stats, disclosure.DisclosureConfig.from_settings())
     t2 = time.perf_counter()
     return {
         "seconds": t2 - t0,

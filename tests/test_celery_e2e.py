@@ -266,9 +266,9 @@ def test_celery_topology_runs_2018_t1(tmp_path, databases):
     _cli(env, logs, "db-migrate", "db", "migrate")
     # The pool the extract tasks use (docker-compose's airflow-init creates it the same way);
     # without it the scheduler never schedules them.
-    from etl.config import pipeline
+    from etl.settings import settings
 
-    orchestration = pipeline().orchestration
+    orchestration = settings().pipeline.orchestration
     _cli(env, logs, "pools", "pools", "set", orchestration.source_pool, str(orchestration.source_pool_slots),
          "Samtidiga frågor mot källdatabasen")  # fmt: skip
     topology = Topology(env, logs)

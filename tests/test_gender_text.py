@@ -38,7 +38,7 @@ def test_verdict_without_numbers():
 
 
 def test_verdict_reads_confidence_from_config():
-    from etl.config import pipeline
+    from etl.settings import settings
 
-    level = format_number(pipeline().gender_analysis.confidence * 100)
+    level = format_number(settings().pipeline.gender_analysis.confidence * 100)
     assert f"{level} % konfidensintervall" in verdict(-10.0, -20.0, 5.0)

@@ -7,9 +7,6 @@ Expected figures are written by hand below, from the 2018 plan's targets (config
 
 from __future__ import annotations
 
-import importlib
-import sys
-import types
 import zipfile
 
 import numpy as np
@@ -19,8 +16,10 @@ import pytest
 
 from etl.disclosure import DisclosureConfig
 from etl.periods import Period
+from reports import gender_text
+from reports.model import rule_texts
 from reports.trend import write_trend_workbook
-from reports.workbook import rule_texts, write_workbook
+from reports.workbook import write_workbook
 from tests.support.reports import (
     SENTINELS,
     SHEETS,
@@ -32,18 +31,14 @@ from tests.support.reports import (
 
 @pytest.fixture(autouse=True)
 def gender_verdict(monkeypatch):
-    """etl.gender.verdict stub recording its arguments (the real one is another module's test)."""
+    """reports.gender_text.verdict stub recording its arguments (the real one: test_gender_text.py)."""
     calls = []
 
     def verdict(diff, low, high, confidence=None):
         calls.append((diff, low, high))
         return "=TOLKNING kan inte visas" if diff is None else f"Tolkning {diff:g} [{low:g}, {high:g}]"
 
-    try:
-        module = importlib.import_module("etl.gender")
-        monkeypatch.setattr(module, "verdict", verdict)
-    except ImportError:
-        monkeypatch.setitem(sys.modules, "etl.gender", types.SimpleNamespace(verdict=verdict))
+    monkeypatch.setattr(gender_text, "verdict", verdict)
     return calls
 
 

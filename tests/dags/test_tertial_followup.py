@@ -69,10 +69,10 @@ def test_task_graph_flows_one_way(dagbag):
 
 
 def test_operator_facing_settings(dagbag):
-    from etl import config, mail
+    from etl.settings import settings
 
     dag = dagbag.dags[DAG_ID]
-    orchestration = config.pipeline().orchestration
+    orchestration = settings().pipeline.orchestration
     assert dag.get_task("extract").pool == orchestration.source_pool
     assert set(dag.params.keys()) == {"period", "send_emails", "resend"}
     assert dag.params.get_param("send_emails").value is True and dag.params.get_param("resend").value is False
@@ -82,7 +82,7 @@ def test_operator_facing_settings(dagbag):
         dag.on_failure_callback[0] if isinstance(dag.on_failure_callback, list) else dag.on_failure_callback
     )
     assert type(notifier).__name__ == "SmtpNotifier" and list(notifier.to) == list(
-        mail.mail_config().operators
+        settings().mail.operators
     )
     deadline = dag.deadline[0] if isinstance(dag.deadline, list) else dag.deadline
     assert deadline.interval.total_seconds() == orchestration.deadline_hours * 3600
