@@ -26,7 +26,7 @@ RUN python -m pip install "pip==25.3" \
 # reports/, demo/ (source-seed's generator), dags/, plugins/, config/, expectations/ when
 # present), so this copies exactly those. The project is installed (so `etl`, `reports` and
 # `demo` are packages with metadata) and its tree is kept at /opt/eb: PYTHONPATH puts /opt/eb
-# first, so etl/config.py finds config/ (and anything else next to the packages) exactly as in
+# first, so etl/settings finds config/ (and anything else next to the packages) exactly as in
 # a checkout.
 WORKDIR /opt/eb
 COPY . ./

@@ -11,7 +11,6 @@ different machines see one another's files. Nothing large ever goes through XCom
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import shutil
 import tempfile
@@ -19,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from etl.archive import sha256
 from etl.settings import env
 
 if TYPE_CHECKING:
@@ -53,13 +53,8 @@ def local_path(url: str) -> Path:
     return Path(remote(url).path if "://" in url else url)
 
 
-def _digest(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
 def _local_files(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): _digest(p) for p in folder.rglob("*") if p.is_file()}
+    return {p.relative_to(folder).as_posix(): sha256(p) for p in folder.rglob("*") if p.is_file()}
 
 
 @contextlib.contextmanager

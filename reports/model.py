@@ -16,7 +16,6 @@ from etl.periods import Period
 from etl.vocabulary import ALL
 
 SEX_HEADERS = {"T": "Totalt", "K": "Kvinnor", "M": "Män"}
-SEXES = ("T", "K", "M")
 UNIT_LABEL = "Hela enheten"
 COMPANY = "Stockholms stad"
 PERIODICITY = {"tertial": "Tertial", "år": "År"}

@@ -13,10 +13,10 @@ import pandas as pd
 import xlsxwriter
 
 from etl.settings import settings
-from etl.vocabulary import ALL
+from etl.vocabulary import ALL, SEXES
 from reports.formats import Formats
 from reports.layout import SAFE_OPTIONS, Line, Page, header_escape, plan_format, print_setup, safe_text
-from reports.model import COMPANY, PERIODICITY, SEXES, Figures
+from reports.model import COMPANY, PERIODICITY, Figures
 
 STAGES = (("T1", "T1 (jan–apr)"), ("T2", "T2 (jan–aug)"), ("T3", "Helår"))
 SHEET = "Trend"

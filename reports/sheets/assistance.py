@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from xlsxwriter.utility import xl_range_abs
 
-from etl.vocabulary import ALL
+from etl.vocabulary import ALL, SEXES
 from reports.labels import HOUSEHOLD_TYPES
 from reports.layout import CHART_DATA_COL, Line, Page
-from reports.model import SEXES, Figures, ReportContext
+from reports.model import Figures, ReportContext
 from reports.sheets.common import SEX_COLUMNS, sex_lines
 from reports.swedish import MONTHS
 

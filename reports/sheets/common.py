@@ -5,10 +5,10 @@ from __future__ import annotations
 import xlsxwriter
 
 from etl.settings import settings
-from etl.vocabulary import ALL
+from etl.vocabulary import ALL, SEXES
 from reports.formats import Formats
 from reports.layout import Line, Page, header_escape, print_setup
-from reports.model import SEXES, Figures, ReportContext
+from reports.model import Figures, ReportContext
 from reports.swedish import date_text
 
 SEX_COLUMNS = ["Totalt", "Kvinnor", "Män"]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from etl.vocabulary import ALL
+from etl.vocabulary import ALL, SEXES
 from reports.labels import AGE_BANDS
 from reports.layout import Line, Page
-from reports.model import SEXES, Figures, ReportContext
+from reports.model import Figures, ReportContext
 from reports.sheets.common import SEX_COLUMNS, ids, name_of
 
 SHEET = "Personal"

@@ -6,9 +6,9 @@ from xlsxwriter.utility import xl_range_abs
 
 from etl import targets
 from etl.settings import Entry, Plan, settings
-from etl.vocabulary import ALL
+from etl.vocabulary import ALL, SEXES
 from reports.layout import Page, plan_format, safe_text
-from reports.model import NOTHING, PERIODICITY, SEXES, SUPPRESSED, VALUE, Cell, Figures, ReportContext
+from reports.model import NOTHING, PERIODICITY, SUPPRESSED, VALUE, Cell, Figures, ReportContext
 from reports.sheets.common import SEX_COLUMNS
 
 ICONS = {targets.UPPFYLLT: 3, targets.DELVIS: 2, targets.EJ_UPPFYLLT: 1}
