@@ -66,7 +66,10 @@ def explain(exc: ValidationError, source: str) -> SettingsError:
         if kind in _MESSAGES:
             text = _MESSAGES[kind]
         elif kind in _BOUNDS:
-            text = _BOUNDS[kind].format(**{k: ctx.get(k) for k in ("gt", "ge", "lt", "le", "expected", "pattern")})
+            bounds = {k: ctx.get(k) for k in ("gt", "ge", "lt", "le", "expected", "pattern")}
+            if isinstance(bounds["expected"], str):  # pydantic lists choices in English: "'a' or 'b'"
+                bounds["expected"] = bounds["expected"].replace(" or ", ", ")
+            text = _BOUNDS[kind].format(**bounds)
         elif kind == "value_error":
             text = str(ctx.get("error", err["msg"]))
         else:

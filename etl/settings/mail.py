@@ -89,7 +89,9 @@ class Mail(Frozen):
             raise ValueError(f"scope_names ska ha nycklarna {list(scopes)}, har {list(self.scope_names)}")
         for r in self.recipients:
             if r.scope not in scopes:
-                raise ValueError(f"recipients: {r.email} har omfattningen {r.scope!r}; tillåtna: {list(scopes)}")
+                raise ValueError(
+                    f"recipients: {r.email} har omfattningen {r.scope!r}; tillåtna: {list(scopes)}"
+                )
 
     def scope_name(self, scope: str) -> str:
         if scope not in self.scope_names:
