@@ -67,10 +67,10 @@ def test_task_graph_flows_one_way(dagbag):
 
 
 def test_operator_facing_settings(dagbag):
-    from etl import config, mail
+    from etl.settings import settings
 
     dag = dagbag.dags[DAG_ID]
-    orchestration = config.pipeline().orchestration
+    orchestration = settings().pipeline.orchestration
     assert dag.get_task("extract").pool == orchestration.source_pool
     assert set(dag.params.keys()) == {"period", "send_emails", "resend"}
     assert dag.params.get_param("send_emails").value is True and dag.params.get_param("resend").value is False
@@ -80,7 +80,7 @@ def test_operator_facing_settings(dagbag):
         dag.on_failure_callback[0] if isinstance(dag.on_failure_callback, list) else dag.on_failure_callback
     )
     assert type(notifier).__name__ == "SmtpNotifier" and list(notifier.to) == list(
-        mail.mail_config().operators
+        settings().mail.operators
     )
     deadline = dag.deadline[0] if isinstance(dag.deadline, list) else dag.deadline
     assert deadline.interval.total_seconds() == orchestration.deadline_hours * 3600
@@ -146,10 +146,10 @@ def _dag_test_2018_t1(tmp_path: Path, metadata_url: str, source_url: str, source
     assert len(list((package / "workbooks").glob("*.xlsx"))) == 4
     run_log = (tmp_path / "run.log").read_text()
     assert "Validering:" in run_log and "lästa" in run_log and f"Arkiverade: {package}" in run_log
-    from etl import mail
+    from etl.mail import recipients
 
     sent = json.loads((package / "email_ledger.json").read_text())
-    assert sorted(e["to"] for e in sent) == sorted(mail.recipient_addresses())
+    assert sorted(e["to"] for e in sent) == sorted(recipients.recipient_addresses())
     assert len(list((data / "outbox" / "2018-T1").glob("*.eml"))) == len(sent)
     assert scan(data) == {} and scan(home) == {} and scan(tmp_path / "run.log") == {}
 
