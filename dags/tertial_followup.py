@@ -23,7 +23,7 @@ import pendulum
 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference, Param, dag, task
 
-from etl import mail
+from etl.mail import operators, recipients
 from etl.settings import env, schedule_end, settings
 from etl.source import TABLES
 from tertial_timetable import TertialTimetable
@@ -82,7 +82,8 @@ Sends one recipient their workbook and a summary (published figures only) throug
 records every message: a retried or cleared task, or a re-run of the tertial with the same
 workbook, sends nothing again unless the run is triggered with `resend`.
 **If it fails:** the log says why (SMTP server down, address outside the allowed domains).
-Fix the connection or `config/recipients.yml` and clear the task; it retries by itself first.
+Fix the connection or `config/recipients.yml` and clear the task. Each try sends once (no
+retries inside); the task's own retries are the only ones, and the ledger keeps them safe.
 """,
     "archive": """\
 #### Arkivera
@@ -115,13 +116,13 @@ quarantined rows). Never touches the archive.
     default_args=DEFAULT_ARGS,
     tags=["ekonomiskt-bistand", "tertial", "rapport"],
     doc_md=__doc__,
-    on_failure_callback=SmtpNotifier(**mail.operator_alert("failure")),
+    on_failure_callback=SmtpNotifier(**operators.operator_alert("failure")),
     # EB_DEADLINE_ALERTS=off only for `airflow dags test` (the demo, tests): Airflow 3.3.2's
     # dag.test() hands the unserialized alert to DeadlineAlertModel.get_by_id and crashes.
     deadline=DeadlineAlert(
         reference=DeadlineReference.DAGRUN_QUEUED_AT,
         interval=dt.timedelta(hours=ORCHESTRATION.deadline_hours),
-        callback=AsyncCallback(SmtpNotifier, kwargs=mail.operator_alert("deadline")),
+        callback=AsyncCallback(SmtpNotifier, kwargs=operators.operator_alert("deadline")),
     )
     if env().deadline_alerts
     else None,
@@ -219,7 +220,7 @@ def tertial_followup():
     p = plan()
     stats = statistics(validate(extract.partial(plan=p).expand(table=list(TABLES)), p), p)
     books = workbook.partial(plan=p, stats=stats).expand(scope=list(SETTINGS.scopes))
-    sent = email.partial(plan=p, books=books).expand(recipient=mail.recipient_addresses())
+    sent = email.partial(plan=p, books=books).expand(recipient=recipients.recipient_addresses())
     verksamhetsberattelse(archive(sent, p), p)
     purge_staging(p)
 

@@ -28,7 +28,7 @@ from etl.periods import Period
 
 MANIFEST = "manifest.json"
 EMAIL_LEDGER_DIR = "email_ledger"
-"""Beside a period's versions: the append-only e-mail ledger (etl.mail); each package holds the
+"""Beside a period's versions: the append-only e-mail ledger (etl.mail.ledger); each package holds the
 entries of its own run in email_ledger.json."""
 MANIFEST_SUM = "manifest.sha256"
 REFERENCES = "references.json"

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from etl import archive, disclosure, sex_history, source, staging, storage, validate
 from etl.extract import extract_table
 from etl.periods import Period
+from etl.published import PUBLISHED, read_published
 from etl.settings import env, settings
 from etl.statistics import build, case
 from reports import model, workbook
@@ -30,7 +31,6 @@ from reports import model, workbook
 log = logging.getLogger(__name__)
 
 OUTPUT = "output"
-PUBLISHED = "published.csv"
 STATISTICS = "statistics.csv"
 EMAIL_LEDGER = "email_ledger.json"
 WORKBOOKS = "workbooks"
@@ -199,12 +199,6 @@ def statistics_step(plan: RunPlan | dict) -> dict:
     return {"rows": len(stats), "suppressed": suppressed}
 
 
-def _read_published(output: Path) -> pd.DataFrame:
-    published = pd.read_csv(output / PUBLISHED, dtype={"published": "string"}, keep_default_na=False)
-    published["value"] = pd.to_numeric(published["value"], errors="coerce")
-    return published
-
-
 def _source_rows(run: Path) -> dict[str, int]:
     return {
         name: staging.read_json(staging.meta_path(run, staging.RAW, name))["rows"] for name in source.TABLES
@@ -219,7 +213,7 @@ def workbook_step(plan: RunPlan | dict, scope: str) -> str:
         districts = staging.read_table(run, staging.VALIDATED, "district")
         names = dict(zip(districts["district_code"], districts["name"], strict=True))
         ctx = model.ReportContext(
-            published=_read_published(run / OUTPUT),
+            published=read_published(run / OUTPUT / PUBLISHED),
             period=plan.period,
             scope=scope,
             unit_name=cfg.unit_name,
@@ -239,12 +233,12 @@ def workbook_step(plan: RunPlan | dict, scope: str) -> str:
 
 def email_step(plan: RunPlan | dict, recipient: str, *, resend: bool = False) -> dict:
     """Send one recipient their workbook once (the ledger in the archive remembers)."""
-    from etl import mail
+    from etl.mail import sending
 
     plan = RunPlan.of(plan)
     with plan.local() as run:
         output = run / OUTPUT
-        result = mail.deliver(
+        result = sending.deliver(
             recipient,
             period=plan.period,
             published=output / PUBLISHED,
@@ -266,14 +260,14 @@ def outbox_dir(plan: RunPlan) -> Path:
 
 def archive_step(plan: RunPlan | dict) -> dict:
     """Archive the run's outputs as a new (or the identical existing) package version."""
-    from etl import mail
+    from etl.mail import ledger as mail_ledger
 
     plan = RunPlan.of(plan)
     period = plan.period
     with plan.local() as run:
         output = run / OUTPUT
-        ledger = mail.ledger_entries(
-            mail.ledger_dir(Path(plan.archive_root), period), [archive.sha256(output / PUBLISHED)]
+        ledger = mail_ledger.ledger_entries(
+            mail_ledger.ledger_dir(Path(plan.archive_root), period), [archive.sha256(output / PUBLISHED)]
         )
         staging.write_json(output / EMAIL_LEDGER, ledger)
         files = {
@@ -316,7 +310,7 @@ def vb_step(plan: RunPlan | dict) -> dict | None:
 
     def latest_published(year: int, tertial: int) -> pd.DataFrame | None:
         found = archive.versions(root, Period(year, tertial))
-        return _read_published(found[-1]) if found else None
+        return read_published(found[-1] / PUBLISHED) if found else None
 
     packages = {f"T{t}": latest_published(period.year, t) for t in (1, 2, 3)}
     previous = latest_published(period.year - 1, 3)
@@ -368,9 +362,9 @@ def run_period(
     for scope in settings().scopes:
         workbook_step(plan, scope)
     if send_emails:
-        from etl import mail
+        from etl.mail import recipients
 
-        for address in mail.recipient_addresses():
+        for address in recipients.recipient_addresses():
             email_step(plan, address, resend=resend)
     archived = archive_step(plan)
     try:

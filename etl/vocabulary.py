@@ -8,8 +8,10 @@ another stage to name a column.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # annotations only: the settings (read at DAG parse) import this module
+    import pandas as pd
 
 ALL = "ALL"
 """Scope code for the whole unit (all districts together)."""

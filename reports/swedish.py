@@ -1,7 +1,6 @@
 """Swedish month names, dates and numbers: one place for the text the workbooks and mails print.
 
-Pure Python (no pandas, no xlsxwriter): etl/mail.py imports it, and the DAG file imports mail at
-parse time.
+Pure Python (no pandas, no xlsxwriter): etl.mail.message imports it and stays cheap to import.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from etl import archive, mail, source
+from etl import archive, source
+from etl.mail import recipients
 from tests.support.db import REPO
 from tests.support.pii_scan import scan
 
@@ -40,9 +41,9 @@ def test_demo_runs_the_dag_prints_its_outputs_and_is_safe_to_rerun(tmp_path):
         assert len(books) == 4 and all(os.path.exists(b) for b in books)
     assert sorted(p.name for p in package.parent.iterdir()) == ["email_ledger", "v1", "v2"]
     ledger = package.parent / "email_ledger"
-    assert len(list(ledger.glob("*.json"))) == len(mail.recipient_addresses())  # once per recipient
+    assert len(list(ledger.glob("*.json"))) == len(recipients.recipient_addresses())  # once per recipient
     assert len(list((tmp_path / "data" / "outbox" / "2018-T1").glob("*.eml"))) == len(
-        mail.recipient_addresses()
+        recipients.recipient_addresses()
     )
     assert archive.verify(tmp_path / "data" / "archive") == []
     # Data Docs list every suite and result without scripts or network (GX's own list needs CDNs).

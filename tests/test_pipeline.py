@@ -77,7 +77,7 @@ def test_run_produces_hand_computed_statistics_suppressed_workbooks_and_archive(
 
 @pytest.mark.slow  # three full runs
 def test_rerun_with_same_data_does_not_duplicate_the_archive_or_the_emails(tmp_path, key_env, monkeypatch):
-    from etl import mail
+    from etl.mail import recipients
 
     monkeypatch.setenv("EB_MAIL_MODE", "outbox")
     url = f"sqlite:///{tmp_path / 'src.db'}"
@@ -86,7 +86,7 @@ def test_rerun_with_same_data_does_not_duplicate_the_archive_or_the_emails(tmp_p
     assert main(args) == 0
     ledger = tmp_path / "out" / "archive" / "2018" / "T1" / "email_ledger"
     first = sorted(p.name for p in ledger.iterdir())
-    assert len(first) == len(mail.recipient_addresses()) > 0  # one entry per recipient
+    assert len(first) == len(recipients.recipient_addresses()) > 0  # one entry per recipient
     outbox = tmp_path / "out" / "outbox" / "2018-T1"
     eml = {p.name: p.stat().st_mtime_ns for p in outbox.iterdir()}
     assert main(args) == 0
@@ -113,7 +113,7 @@ def test_rerun_with_same_data_does_not_duplicate_the_archive_or_the_emails(tmp_p
     packaged = json.loads(
         (tmp_path / "out" / "archive" / "2018" / "T1" / "v1" / "email_ledger.json").read_text()
     )
-    assert sorted(e["to"] for e in packaged) == sorted(mail.recipient_addresses())
+    assert sorted(e["to"] for e in packaged) == sorted(recipients.recipient_addresses())
 
 
 def test_missing_table_stops_with_exit_2_and_no_outputs(tmp_path, key_env, capsys):

@@ -66,16 +66,19 @@ def explain(exc: ValidationError, source: str) -> SettingsError:
         if kind in _MESSAGES:
             text = _MESSAGES[kind]
         elif kind in _BOUNDS:
-            values = {k: ctx.get(k) for k in ("gt", "ge", "lt", "le", "expected", "pattern")}
-            values["expected"] = str(values["expected"]).replace(" or ", ", ")
-            text = _BOUNDS[kind].format(**values)
+            bounds = {k: ctx.get(k) for k in ("gt", "ge", "lt", "le", "expected", "pattern")}
+            if isinstance(bounds["expected"], str):  # pydantic lists choices in English: "'a' or 'b'"
+                bounds["expected"] = bounds["expected"].replace(" or ", ", ")
+            text = _BOUNDS[kind].format(**bounds)
         elif kind == "value_error":
             text = str(ctx.get("error", err["msg"]))
         else:
             text = err["msg"]
-        value = "" if kind in ("missing",) else f"värdet {err.get('input')!r} "
-        if kind == "extra_forbidden":
-            value = ""
+        given = err.get("input")
+        # A missing or unknown key has no value to show; a check of a whole section names its
+        # own culprit in its message (showing the whole section would bury it).
+        plain = kind not in ("missing", "extra_forbidden") and not isinstance(given, dict | list | tuple)
+        value = f"värdet {given!r} " if plain else ""
         lines.append(f"{source}: {_where(loc)}: {value}{text}")
     return SettingsError("\n".join(lines))
 

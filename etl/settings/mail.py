@@ -24,8 +24,6 @@ def _plain(value: str) -> str:
 class Smtp(Frozen):
     conn_id: str = Field(min_length=1)
     timeout_seconds: int = Field(gt=0)
-    retry_limit: int = Field(ge=0)
-    retry_delay_seconds: float = Field(ge=0)
 
 
 class Delivery(Frozen):

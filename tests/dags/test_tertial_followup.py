@@ -129,10 +129,10 @@ def _dag_test_2018_t1(tmp_path: Path, metadata_url: str, source_url: str, source
     assert len(list((package / "workbooks").glob("*.xlsx"))) == 4
     run_log = (tmp_path / "run.log").read_text()
     assert "Validering:" in run_log and "lästa" in run_log and f"Arkiverade: {package}" in run_log
-    from etl import mail
+    from etl.mail import recipients
 
     sent = json.loads((package / "email_ledger.json").read_text())
-    assert sorted(e["to"] for e in sent) == sorted(mail.recipient_addresses())
+    assert sorted(e["to"] for e in sent) == sorted(recipients.recipient_addresses())
     assert len(list((data / "outbox" / "2018-T1").glob("*.eml"))) == len(sent)
     assert scan(data) == {} and scan(home) == {} and scan(tmp_path / "run.log") == {}
 
