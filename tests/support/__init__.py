@@ -1,0 +1,1 @@
+"""Builders shared by several test modules (never import one test module from another)."""
