@@ -464,10 +464,7 @@ def test_stopped_run_names_rule_rows_and_pseudonymised_keys(
     err = capsys.readouterr().err
     assert "person.person_id: nyckeln är inte unik: 2 rader, t.ex. p" in err
     assert src.rows["person"][0]["person_id"] not in err
-    report = {
-        r["table"]: r
-        for r in staging.read_json(out / "staging" / "cli__2018-T1" / "validation.json")
-    }
+    report = {r["table"]: r for r in staging.read_json(out / "staging" / "cli__2018-T1" / "validation.json")}
     rule = next(r for r in report["person"]["rules"] if r["rule"] == "person_id: nyckeln är inte unik")
     assert rule["severity"] == "critical" and rule["level"] == "rad" and rule["rows"] == 2
     assert len(rule["examples"]) == 2 and all(e.startswith("p") and len(e) == 27 for e in rule["examples"])
