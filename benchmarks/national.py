@@ -156,7 +156,11 @@ def _stage_extract(args: dict) -> dict:
 def _stage_validate(args: dict) -> dict:
     import dataclasses
 
-    from etl import staging, validate
+    from etl import staging
+    from etl.settings import settings
+    from etl.validation import gx_runner
+    from etl.validation import run as validation_run
+    from etl.validation.report import ValidationStop
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     t_imp = time.perf_counter()
@@ -164,27 +168,29 @@ def _stage_validate(args: dict) -> dict:
 
     gx_import = time.perf_counter() - t_imp
     run = Path(args["run"])
-    cfg = validate.settings()
+    cfg = settings().validation
     if args["no_data_docs"]:
-        cfg = dataclasses.replace(cfg, data_docs=False)
+        cfg = cfg.model_copy(update={"data_docs": False})
 
     timers = _Timers()  # where the time goes; private helpers, so only if they still exist
-    timers.wrap(validate, "_read_staged", lambda run, name: "read staging")
-    timers.wrap(validate, "_validate_table", lambda staged, *a, **k: f"table {staged.name}")
-    timers.wrap(validate, "validation_frame", lambda name, *a, **k: f"  frame+derived {name}")
-    timers.wrap(getattr(validate, "_Outcome", None), "write", lambda out, run: "write validated/quarantine")
-    timers.wrap(getattr(validate, "_GxRun", None), "build_data_docs", lambda gx_run: "data docs")
+    timers.wrap(validation_run, "_read_staged", lambda run, name: "read staging")
+    timers.wrap(validation_run, "_validate_table", lambda staged, *a, **k: f"table {staged.name}")
+    timers.wrap(validation_run, "validation_frame", lambda name, *a, **k: f"  frame+derived {name}")
+    timers.wrap(
+        getattr(validation_run, "_Outcome", None), "write", lambda out, run: "write validated/quarantine"
+    )
+    timers.wrap(getattr(gx_runner, "GxRun", None), "build_data_docs", lambda gx_run: "data docs")
 
     detail: dict[str, Any] = {"gx_import_seconds": gx_import, "data_docs": cfg.data_docs}
     t0, c0 = time.perf_counter(), _cpu_s()
     try:
-        reports = validate.validate_run(run, period=args["period"], cfg=cfg)
+        reports = validation_run.validate_run(run, period=args["period"], cfg=cfg)
         detail["status"] = "ok"
         saved = [dataclasses.asdict(r) for r in reports]
-    except validate.ValidationStop as exc:
+    except ValidationStop as exc:
         detail["status"] = "stopp"
         detail["message"] = str(exc)
-        saved = staging.read_json(run / validate.REPORT)
+        saved = staging.read_json(run / validation_run.REPORT)
     seconds, cpu = time.perf_counter() - t0, _cpu_s() - c0
     timers.restore()
     detail["breakdown_seconds"] = dict(sorted(timers.seconds.items(), key=lambda kv: -kv[1]))

@@ -165,11 +165,12 @@ def tertial_followup():
     def validate(extracted: list[dict], plan: dict) -> list[dict]:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from etl import pipeline, validate
+        from etl import pipeline
+        from etl.validation.report import ValidationStop
 
         try:
             return pipeline.validate_step(plan)
-        except validate.ValidationStop as stop:  # bad data does not get better by retrying
+        except ValidationStop as stop:  # bad data does not get better by retrying
             raise AirflowFailException(str(stop)) from stop
 
     @task(doc_md=DOCS["statistics"])

@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from etl import pipeline, pseudonym, validate
+    from etl import pipeline, pseudonym
+    from etl.validation.report import ValidationStop
 
     try:
         period = Period.parse(args.period)
@@ -64,7 +65,7 @@ def _run(args: argparse.Namespace) -> int:
         result = pipeline.run_period(
             args.source, period, args.out, key, send_emails=not args.no_email, resend=args.resend
         )
-    except validate.ValidationStop as exc:
+    except ValidationStop as exc:
         print(f"STOPP: {exc}", file=sys.stderr)
         return EXIT_VALIDATION
     except (PeriodError, pseudonym.PseudonymKeyError) as exc:

@@ -20,12 +20,14 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import sqlalchemy as sa
 
-from etl import archive, disclosure, sex_history, source, staging, storage, validate
+from etl import archive, disclosure, sex_history, source, staging, storage
 from etl.extract import extract_table
 from etl.periods import Period
 from etl.published import PUBLISHED, read_published
 from etl.settings import env, settings
 from etl.statistics import build, case
+from etl.validation.report import TableReport, ValidationStop, summary_table
+from etl.validation.run import REPORT, validate_run
 from reports import model, workbook
 
 log = logging.getLogger(__name__)
@@ -168,17 +170,17 @@ def validate_step(plan: RunPlan | dict) -> list[dict]:
     cfg = settings().validation
     with plan.local() as run:
         try:
-            reports = validate.validate_run(
+            reports = validate_run(
                 run, period=plan.period, cfg=cfg, sex_before=sex_history.previous(history, plan.period)
             )
-        except validate.ValidationStop:
-            saved = staging.read_json(run / "validation.json")
-            log.error("Validering:\n%s", validate.summary_table([validate.TableReport(**r) for r in saved]))
+        except ValidationStop:
+            saved = staging.read_json(run / REPORT)
+            log.error("Validering:\n%s", summary_table([TableReport(**r) for r in saved]))
             raise
         person = staging.read_table(run, staging.RAW, "person")
     sex_history.record(history, plan.period, person)
     sex_history.prune(history, cfg.sex_history_years)
-    log.info("Validering:\n%s", validate.summary_table(reports))
+    log.info("Validering:\n%s", summary_table(reports))
     return [
         {"table": r.table, "rows_read": r.rows_read, "rows_quarantined": r.rows_quarantined} for r in reports
     ]

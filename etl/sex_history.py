@@ -3,7 +3,7 @@
 Household figures are split by the registerledare's sex, so a person whose legal sex code
 changes between two extracts (in Sweden a change of legal sex gives a new personnummer) is a
 source error that would move a household from one column to the other. Validation compares
-each extract with the history as it stood after the previous period (etl.validate) and
+each extract with the history as it stood after the previous period (etl.validation) and
 rejects such persons and their households; this module keeps that history.
 
 One Parquet file per period under ``<data_dir>/reference/person_sex/``: pseudonymised person

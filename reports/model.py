@@ -56,7 +56,7 @@ class ReportContext:
     district_names: dict[str, str]
     """District code → name, in report order (e.g. KUN → Kungsholmen)."""
     validation: list[dict]
-    """The run's validation.json: etl.validate.TableReport fields per table."""
+    """The run's validation.json: etl.validation.report.TableReport fields per table."""
     run_id: str
     code_version: str
     source_rows: dict[str, int]

@@ -24,13 +24,14 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from etl import pipeline, source, staging, validate
+from etl import pipeline, source, staging
 from etl.extract import extract_table
 from etl.periods import Period
 from etl.pseudonym import luhn_check_digit
 from etl.settings import settings
 from etl.statistics import build
 from etl.statistics.case import case_statistics
+from etl.validation.run import validate_run
 from etl.vocabulary import BASIS, INTERNAL, NOT_INDIVIDUAL, PERSONS, RULE
 from tests.support.db import load_source
 
@@ -432,7 +433,7 @@ def test_build_statistics_end_to_end_from_sqlite(tmp_path):
     run = tmp_path / "cli__2018-T1"
     for name in source.TABLES:
         extract_table(url, name, T1, run, KEY)
-    validate.validate_run(run, period=T1, cfg=settings().validation.model_copy(update={"data_docs": False}))
+    validate_run(run, period=T1, cfg=settings().validation.model_copy(update={"data_docs": False}))
 
     stats = build.build_statistics(run, T1)
     assert list(stats.columns) == INTERNAL and set(stats["period"]) == {"2018-T1"}

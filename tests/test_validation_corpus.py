@@ -27,9 +27,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from etl import source, validate
+from etl import pipeline, source, staging
 from etl.__main__ import main
 from etl.pseudonym import luhn_check_digit
+from etl.validation.report import TableReport
+from etl.validation.run import RULE_COLUMN
 
 pytestmark = pytest.mark.slow
 
@@ -396,10 +398,14 @@ def key_env(monkeypatch):
 
 @pytest.fixture
 def no_data_docs(monkeypatch):
-    real = validate.settings
-    monkeypatch.setattr(
-        validate, "settings", lambda path=None: dataclasses.replace(real(path), data_docs=False)
-    )
+    real = pipeline.settings
+
+    def without_data_docs():
+        configured = real()
+        validation = configured.validation.model_copy(update={"data_docs": False})
+        return dataclasses.replace(configured, validation=validation)
+
+    monkeypatch.setattr(pipeline, "settings", without_data_docs)
 
 
 def run_case(case: Case, url: str, out: Path) -> tuple[int, list[dict], Path]:
@@ -408,7 +414,7 @@ def run_case(case: Case, url: str, out: Path) -> tuple[int, list[dict], Path]:
     src.create(url)
     code = main(["run", "--source", url, "--period", case.period, "--out", str(out), "--no-email"])
     run = out / "staging" / f"cli__{case.period}"
-    return code, validate.staging.read_json(run / "validation.json"), run
+    return code, staging.read_json(run / "validation.json"), run
 
 
 def test_the_corpus_has_enough_distinct_cases():
@@ -422,7 +428,7 @@ def test_bad_input(case, empty_db_url, tmp_path, key_env, no_data_docs, capsys):
     err = capsys.readouterr().err
     assert code == case.exit_code, err
 
-    reports = {r["table"]: validate.TableReport(**r) for r in saved}
+    reports = {r["table"]: TableReport(**r) for r in saved}
     assert list(reports) == list(source.TABLES)
     assert {t: r.failed_rules for t, r in reports.items() if r.failed_rules} == case.rules
     assert {t: r.rows_quarantined for t, r in reports.items() if r.rows_quarantined} == case.quarantined
@@ -432,7 +438,7 @@ def test_bad_input(case, empty_db_url, tmp_path, key_env, no_data_docs, capsys):
         quarantine = pd.read_parquet(run / "quarantine" / f"{name}.parquet")
         accepted = pd.read_parquet(run / "validated" / f"{name}.parquet")
         assert (len(accepted), len(quarantine)) == (report.rows_accepted, report.rows_quarantined)
-        for labels in quarantine[validate.RULE_COLUMN]:
+        for labels in quarantine[RULE_COLUMN]:
             assert set(labels.split("; ")) <= set(report.failed_rules)
 
     if case.exit_code == 2:
@@ -460,10 +466,7 @@ def test_stopped_run_names_rule_rows_and_pseudonymised_keys(
     err = capsys.readouterr().err
     assert "person.person_id: nyckeln är inte unik: 2 rader, t.ex. p" in err
     assert src.rows["person"][0]["person_id"] not in err
-    report = {
-        r["table"]: r
-        for r in validate.staging.read_json(out / "staging" / "cli__2018-T1" / "validation.json")
-    }
+    report = {r["table"]: r for r in staging.read_json(out / "staging" / "cli__2018-T1" / "validation.json")}
     rule = next(r for r in report["person"]["rules"] if r["rule"] == "person_id: nyckeln är inte unik")
     assert rule["severity"] == "critical" and rule["level"] == "rad" and rule["rows"] == 2
     assert len(rule["examples"]) == 2 and all(e.startswith("p") and len(e) == 27 for e in rule["examples"])
@@ -483,7 +486,7 @@ def test_data_docs_and_gx_results_are_written(empty_db_url, tmp_path, key_env):
     assert index.exists()
     pages = list((run / "data_docs" / "validations").rglob("*.html"))
     assert {p.stem for p in pages} == set(source.TABLES)
-    gx = validate.staging.read_json(run / "gx" / "payment.json")
+    gx = staging.read_json(run / "gx" / "payment.json")
     failed = [r for r in gx["results"] if not r["success"]]
     assert [r["expectation_config"]["meta"]["rule"] for r in failed] == ["negativt belopp"]
     assert failed[0]["result"]["unexpected_list"] == [-1.0]

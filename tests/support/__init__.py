@@ -1,1 +1,1 @@
-"""Shared test builders: imported by test modules, which never import each other."""
+"""Builders shared by several test modules (never import one test module from another)."""

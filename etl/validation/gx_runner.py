@@ -1,0 +1,261 @@
+"""The Great Expectations run: one ephemeral context per validation run.
+
+GX is imported lazily (slow; the DAG file must stay light). Its results are trimmed to be
+deterministic (no ids, wall-clock times or long lists) and rendered as Data Docs in
+``<run>/data_docs/``, made reproducible (no build stamps, UUIDs renumbered) and given a static
+index that needs no script or network.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from etl.validation.suites import Rule, load_suite, rule_column
+
+GX_DIR = "gx"
+DATA_DOCS_DIR = "data_docs"
+_PARTIAL = 20  # unexpected values/indices kept per rule in GX's stored results and Data Docs
+
+
+@cache
+def _gx():
+    """Import GX lazily (slow; the DAG file must stay light), analytics off."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # its import logs at INFO
+    import great_expectations as gx
+
+    return gx
+
+
+@cache
+def _custom_expectations() -> tuple[type, ...]:
+    """Register our own expectations with GX (once per process).
+
+    ``expect_table_column_types_to_match``: every listed column that exists has exactly this
+    pandas dtype (``str(dtype)``: Int64, float64, boolean, string, datetime64[ns]). One metric
+    per table instead of one ``expect_column_values_to_be_of_type`` per column (each of which
+    resolves the column types again), and exact: GX's ``type_="str"`` also accepts ``object``.
+    Missing columns are left to ``expect_table_columns_to_match_set``.
+    """
+    _gx()
+    from typing import ClassVar
+
+    from great_expectations.expectations.expectation import BatchExpectation
+
+    class ExpectTableColumnTypesToMatch(BatchExpectation):
+        column_types: dict[str, str]
+
+        metric_dependencies: ClassVar[tuple[str, ...]] = ("table.column_types",)
+        success_keys: ClassVar[tuple[str, ...]] = ("column_types",)
+        args_keys: ClassVar[tuple[str, ...]] = ("column_types",)
+
+        def _validate(self, metrics: dict, runtime_configuration=None, execution_engine=None):
+            actual = {c["name"]: str(c["type"]) for c in metrics["table.column_types"]}
+            wrong = {
+                col: {"expected": dtype, "observed": actual[col]}
+                for col, dtype in self.column_types.items()
+                if col in actual and actual[col] != dtype
+            }
+            observed = {col: actual[col] for col in self.column_types if col in actual}
+            return {
+                "success": not wrong,
+                "result": {"observed_value": observed, "details": {"mismatched": wrong}},
+            }
+
+    return (ExpectTableColumnTypesToMatch,)
+
+
+def _key(type_: str, kwargs: dict, meta: dict) -> tuple[str, str, str]:
+    """Identifies an expectation within a suite (labels are unique per suite)."""
+    return type_, meta.get("rule", type_), rule_column({"kwargs": kwargs, "meta": meta})
+
+
+def result_key(result) -> tuple[str, str, str]:
+    """The key of the expectation a GX result belongs to (matches ``Rule``'s type, rule, column)."""
+    config = result.expectation_config
+    return _key(config.type, config.kwargs, config.meta)
+
+
+class GxRun:
+    """One ephemeral GX context per validation run."""
+
+    def __init__(self, run: Path, suites_dir: Path | None, data_docs: bool):
+        gx = _gx()
+        from great_expectations.core.run_identifier import RunIdentifier
+        from great_expectations.data_context.types.base import (
+            DataContextConfig,
+            InMemoryStoreBackendDefaults,
+            ProgressBarsConfig,
+        )
+
+        self.run = Path(run)
+        self.suites_dir = suites_dir
+        self.data_docs = data_docs
+        # In memory, and without GX's default docs site in a temporary folder: ours goes in the run.
+        config = DataContextConfig(
+            store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False)
+        )
+        self.context = gx.get_context(mode="ephemeral", project_config=config)
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        # One asset and batch definition for every table: each add_* call re-serialises the
+        # context's whole configuration, which would cost more than validating a small table.
+        self.batches = (
+            self.context.data_sources.add_pandas("staging")
+            .add_dataframe_asset("staged_table")
+            .add_batch_definition_whole_dataframe("whole_table")
+        )
+        # Fixed name and time: the archived Data Docs must not change with the Airflow run id or
+        # the clock, or an identical re-run could not be recognised as identical.
+        self.run_id = RunIdentifier(run_name="validering", run_time=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+        self.stored: list = []
+
+    def validate(self, name: str, frame: pd.DataFrame, rules: list[Rule], params: dict):
+        """Validate ``frame`` against the suite's ``rules``; returns GX's suite result.
+
+        Two passes: every expectation with BOOLEAN_ONLY (a third of the cost of COMPLETE on
+        small tables), then only the failed ones again with COMPLETE for their row indices (the
+        quarantine) and observed values. No ``unexpected_index_column_names``: with them GX looks
+        each failing row up one by one (minutes on a national table); the validation frame's
+        index is the row position, and keys are looked up here instead.
+        """
+        from great_expectations.core import ExpectationSuite
+
+        _custom_expectations()
+        suite_json = load_suite(name, self.suites_dir)
+        expectations = [{**suite_json["expectations"][r.index], "severity": r.severity} for r in rules]
+        suite = ExpectationSuite(name=name, expectations=expectations, meta=suite_json.get("meta", {}))
+        if self.data_docs:  # the suite's own page in Data Docs; validating does not need it stored
+            suite = self.context.suites.add(suite)
+        batch = self.batches.get_batch(batch_parameters={"dataframe": frame})
+        result = batch.validate(
+            suite, result_format={"result_format": "BOOLEAN_ONLY"}, expectation_parameters=params
+        )
+        failed = {result_key(r) for r in result.results if not r.success}
+        if failed:
+            again = ExpectationSuite(
+                name=name,
+                expectations=[
+                    e for e in expectations if _key(e["type"], e["kwargs"], e.get("meta", {})) in failed
+                ],
+            )
+            detail = batch.validate(
+                again, result_format={"result_format": "COMPLETE"}, expectation_parameters=params
+            )
+            by_key = {result_key(r): r for r in detail.results}
+            result.results = [by_key.get(result_key(r), r) for r in result.results]
+        order = {(r.type, r.rule, r.column): r.index for r in rules}  # GX orders by its metric graph
+        result.results.sort(key=lambda r: order[result_key(r)])
+        return result
+
+    def store(self, name: str, result) -> dict:
+        """Trim the result (ids, wall-clock, long lists) for the JSON file and Data Docs."""
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+            ValidationResultIdentifier,
+        )
+
+        for r in result.results:
+            for key in ("unexpected_list", "unexpected_index_list"):
+                if isinstance(r.result.get(key), list):
+                    r.result[key] = r.result[key][:_PARTIAL]
+            r.result.pop("unexpected_index_query", None)
+        result.meta.get("batch_markers", {}).pop("ge_load_time", None)
+        result.meta["run_id"] = self.run_id
+        if self.data_docs:
+            key = ValidationResultIdentifier(
+                expectation_suite_identifier=ExpectationSuiteIdentifier(name=name),
+                run_id=self.run_id,
+                batch_identifier=name,
+            )
+            self.context.validation_results_store.set(key, result)
+            self.stored.append(key)
+        return _strip_ids(result.to_json_dict())
+
+    def build_data_docs(self) -> Path:
+        site = self.run / DATA_DOCS_DIR
+        self.context.add_data_docs_site(
+            "run",
+            {
+                "class_name": "SiteBuilder",
+                "show_how_to_buttons": False,
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site)},
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+        self.context.build_data_docs(site_names=["run"])
+        _strip_build_time(site)
+        _add_static_index(site)
+        return site / "index.html"
+
+
+_BUILD_STAMP = re.compile(r"\?d=\d{8}T\d{6}\.\d+Z")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _add_static_index(site: Path) -> None:
+    """Add a plain list of every suite and validation page to the index.
+
+    GX's index builds its tables with scripts from public CDNs, so on a closed network, or when
+    the archive is opened years later, it lists nothing; this list needs no script or network.
+    """
+    index = site / "index.html"
+
+    def links(folder: str) -> str:
+        pages = sorted(p.relative_to(site).as_posix() for p in (site / folder).rglob("*.html"))
+        return "".join(f'<li><a href="{page}">{Path(page).stem}</a></li>' for page in pages)
+
+    section = (
+        '<section id="eb-static-index" style="margin:1em">'
+        "<h2>Valideringsresultat</h2><ul>" + links("validations") + "</ul>"
+        "<h2>Förväntningssviter (expectation suites)</h2><ul>" + links("expectations") + "</ul></section>"
+    )
+    page = index.read_text(encoding="utf-8")
+    index.write_text(
+        re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + section, page, count=1), encoding="utf-8"
+    )
+
+
+def _renumber_uuids(text: str) -> str:
+    numbers: dict[str, str] = {}
+    return _UUID.sub(lambda m: numbers.setdefault(m.group(0), f"block-{len(numbers) + 1}"), text)
+
+
+def _strip_build_time(site: Path) -> None:
+    """Make Data Docs reproducible so an identical re-run is recognised by the archive.
+
+    GX stamps the build's wall-clock time into every page (a cache-busting ``?d=``) and gives
+    collapsible blocks random UUIDs; the stamp is removed and the UUIDs are renumbered per page
+    in order of appearance, which keeps each link pointing at its block.
+    """
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        cleaned = _renumber_uuids(_BUILD_STAMP.sub("", text))
+        if cleaned != text:
+            page.write_text(cleaned, encoding="utf-8")
+
+
+def _strip_ids(obj: Any) -> Any:
+    """GX results without uuids (expectation ids, validation ids): same input, same bytes."""
+    if isinstance(obj, dict):
+        return {k: _strip_ids(v) for k, v in obj.items() if k not in ("id", "validation_id", "checkpoint_id")}
+    if isinstance(obj, list):
+        return [_strip_ids(v) for v in obj]
+    return obj
+
+
+def raised(result) -> str | None:
+    info = result.exception_info or {}
+    if info.get("raised_exception"):
+        return info.get("exception_message") or "okänt fel"
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            return value.get("exception_message") or "okänt fel"
+    return None

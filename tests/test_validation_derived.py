@@ -1,0 +1,75 @@
+"""Derived row checks (etl.validation.derived): references, one registerledare, sex-code history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from etl.pseudonym import pseudonymise
+from etl.validation import derived
+from etl.validation.run import validate_run
+from tests.support.validation import KEY, cfg, households, pnr, quarantine, report_of, stage
+
+D = dt.date
+
+
+@pytest.fixture
+def run(tmp_path) -> Path:
+    return tmp_path / "cli__2018-T1"  # the period comes from the run folder, like a CLI run
+
+
+def test_exists_passes_nulls_and_uses_every_key():
+    values = pd.Series(["a", None, "b", "x"], dtype="string")
+    keys = pd.Series(["b", None, "a", "a"], dtype="string")
+    assert derived._exists(values, keys).tolist() == [True, True, True, False]
+    assert derived._exists(values, keys.iloc[:0]).tolist() == [False, True, False, False]
+
+
+def test_one_registerledare_per_household(run):
+    stage(run, "household", households("H1", "H2", "H3"))
+    base = {"sex": "K", "birth_date": D(1985, 5, 5), "born_abroad": False}
+    stage(run, "person", [
+        {"person_id": pnr(1), "household_id": "H1", "role": "registerledare", **base},
+        {"person_id": pnr(2), "household_id": "H2", "role": "registerledare", **base},
+        {"person_id": pnr(3), "household_id": "H2", "role": "registerledare", **base},
+        {"person_id": pnr(4), "household_id": "H3", "role": "barn", **base},
+    ])  # fmt: skip
+    report = report_of(run, "household", cfg(quarantine_stop=False))
+    assert report.failed_rules == {"household_id: inte exakt en registerledare": 2}
+    assert sorted(quarantine(run, "household")["household_id"]) == ["H2", "H3"]
+
+
+def test_sex_code_changed_since_the_previous_extract(run):
+    """p1 (registerledare H1) and p4 (a child in H2) changed code since the history; p2 is new;
+    p3 keeps K; p5's code is missing now (the not-null rule reports that, not this one)."""
+    stage(run, "household", households("H1", "H2", "H3"))
+    base = {"birth_date": D(1985, 5, 5), "born_abroad": False}
+    stage(run, "person", [
+        {"person_id": pnr(1), "household_id": "H1", "role": "registerledare", "sex": "M", **base},
+        {"person_id": pnr(2), "household_id": "H2", "role": "registerledare", "sex": "K", **base},
+        {"person_id": pnr(3), "household_id": "H3", "role": "registerledare", "sex": "K", **base},
+        {"person_id": pnr(4), "household_id": "H2", "role": "barn", "sex": "K", **base},
+        {"person_id": pnr(5), "household_id": "H3", "role": "barn", "sex": None, **base},
+    ])  # fmt: skip
+    ids = pseudonymise(pd.Series([pnr(1), pnr(3), pnr(4), pnr(5)]), KEY)
+    before = pd.DataFrame({"person_id": ids, "sex": ["K", "K", "M", "M"]})
+    reports = validate_run(run, ["person", "household"], cfg=cfg(), sex_before=before)
+    by_table = {r.table: r for r in reports}
+    assert by_table["person"].failed_rules == {
+        "sex: värde saknas": 1,
+        "sex: könskoden har ändrats sedan förra uttaget": 2,
+    }
+    assert by_table["household"].failed_rules == {
+        "household_id: registerledarens könskod har ändrats sedan förra uttaget": 1
+    }
+    assert list(quarantine(run, "household")["household_id"]) == ["H1"]
+    changed = quarantine(run, "person")
+    expected = set(pseudonymise(pd.Series([pnr(1), pnr(4), pnr(5)]), KEY))
+    assert set(changed["person_id"]) == expected
+
+    # Without a history (the first extract) nothing is compared.
+    reports = validate_run(run, ["person", "household"], cfg=cfg())
+    assert {r.table: r.rows_quarantined for r in reports} == {"person": 1, "household": 0}
