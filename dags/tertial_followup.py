@@ -146,84 +146,93 @@ def tertial_followup():
     def plan(params=None, data_interval_end=None, run_id=None, dag_run=None) -> dict:
         from etl import pipeline
 
-        plan = pipeline.plan_run(
+        planned = pipeline.plan_run(
             run_id, period=params.get("period"), interval_end=data_interval_end, run_after=dag_run.run_after
         )
-        return plan.to_dict()
+        return planned.to_dict()
 
     @task(map_index_template="{{ table }}", retries=3, pool=ORCHESTRATION.source_pool, doc_md=DOCS["extract"])
-    def extract(table: str, plan: dict) -> dict:
+    def extract(table: str, run: dict) -> dict:
         from airflow.sdk import BaseHook
 
         from etl import pipeline, pseudonym
 
         source_url = pipeline.source_url_from_connection(BaseHook.get_connection("eb_source"))
         key = pseudonym.load_key(BaseHook.get_connection("eb_pseudonym_key").password or "")
-        return pipeline.extract_step(plan, table, source_url, key)
+        return pipeline.extract_step(run, table, source_url, key)
 
     @task(doc_md=DOCS["validate"])
-    def validate(extracted: list[dict], plan: dict) -> list[dict]:
+    def validate(run: dict) -> list[dict]:
         from airflow.sdk.exceptions import AirflowFailException
 
         from etl import pipeline
         from etl.validation.report import ValidationStop
 
         try:
-            return pipeline.validate_step(plan)
+            return pipeline.validate_step(run)
         except ValidationStop as stop:  # bad data does not get better by retrying
             raise AirflowFailException(str(stop)) from stop
 
     @task(doc_md=DOCS["statistics"])
-    def statistics(validated: list[dict], plan: dict) -> dict:
+    def statistics(run: dict) -> dict:
         from etl import pipeline
 
-        return pipeline.statistics_step(plan)
+        return pipeline.statistics_step(run)
 
     @task(map_index_template="{{ scope }}", doc_md=DOCS["workbook"])
-    def workbook(scope: str, plan: dict, stats: dict) -> str:
+    def workbook(scope: str, run: dict) -> str:
         from etl import pipeline
 
-        return pipeline.workbook_step(plan, scope)
+        return pipeline.workbook_step(run, scope)
 
     @task(map_index_template="{{ recipient }}", retries=3, doc_md=DOCS["email"])
-    def email(recipient: str, plan: dict, books: list[str], params=None) -> dict:
+    def email(recipient: str, run: dict, params=None) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
         from etl import pipeline
 
         if not params.get("send_emails", True):
             raise AirflowSkipException("E-post avstängd för körningen (send_emails = false).")
-        return pipeline.email_step(plan, recipient, resend=bool(params.get("resend")))
+        return pipeline.email_step(run, recipient, resend=bool(params.get("resend")))
 
     @task(trigger_rule="none_failed", doc_md=DOCS["archive"])
-    def archive(sent: list[dict], plan: dict) -> dict:
+    def archive(run: dict) -> dict:
         from etl import pipeline
 
-        return pipeline.archive_step(plan)
+        return pipeline.archive_step(run)
 
     @task(doc_md=DOCS["verksamhetsberattelse"])
-    def verksamhetsberattelse(archived: dict, plan: dict) -> dict:
+    def verksamhetsberattelse(run: dict) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
         from etl import pipeline
 
-        result = pipeline.vb_step(plan)
+        result = pipeline.vb_step(run)
         if result is None:
             raise AirflowSkipException("Inte helår (T3): verksamhetsberättelsen byggs bara i T3-körningen.")
         return result
 
     @task(doc_md=DOCS["purge_staging"])
-    def purge_staging(plan: dict) -> list[str]:
+    def purge_staging(run: dict) -> list[str]:
         from etl import pipeline
 
-        return pipeline.purge_step(plan)
+        return pipeline.purge_step(run)
 
-    p = plan()
-    stats = statistics(validate(extract.partial(plan=p).expand(table=list(TABLES)), p), p)
-    books = workbook.partial(plan=p, stats=stats).expand(scope=list(SETTINGS.scopes))
-    sent = email.partial(plan=p, books=books).expand(recipient=recipients.recipient_addresses())
-    verksamhetsberattelse(archive(sent, p), p)
-    purge_staging(p)
+    # Data passes through the run's staging folder; the edges below only order the tasks.
+    run = plan()
+    extracted = extract.partial(run=run).expand(table=list(TABLES))
+    books = workbook.partial(run=run).expand(scope=list(SETTINGS.scopes))
+    sent = email.partial(run=run).expand(recipient=recipients.recipient_addresses())
+    (
+        extracted
+        >> validate(run)
+        >> statistics(run)
+        >> books
+        >> sent
+        >> archive(run)
+        >> verksamhetsberattelse(run)
+    )
+    purge_staging(run)
 
 
 tertial_followup()

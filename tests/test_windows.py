@@ -12,12 +12,13 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from etl import source, staging, validate, windows
+from etl import source, staging, windows
 from etl.extract import extract_table
 from etl.periods import Period
 from etl.pseudonym import luhn_check_digit
-from etl.settings import settings
+from etl.settings import Validation, settings
 from etl.statistics import build
+from etl.validation import run as run_validation
 from tests.support.db import REPO, load_source, new_postgres_database, require_postgres
 
 KEY = b"windows-test-key" * 2
@@ -32,7 +33,7 @@ def generate_demo(url: str) -> None:
     generate(url, scale="unit", seed=2018)
 
 
-def _cfg(stop: bool = True) -> validate.ValidationConfig:
+def _cfg(stop: bool = True) -> Validation:
     cfg = settings().validation
     quarantine = cfg.quarantine.model_copy(update={"stop_enabled": stop})
     return cfg.model_copy(update={"data_docs": False, "quarantine": quarantine})
@@ -44,8 +45,8 @@ def _extract(url: str, run: Path, period: Period, whole: bool = False) -> dict[s
         return {name: extract_table(url, name, period, run, KEY).rows for name in source.TABLES}
 
 
-def _statistics(run: Path, period: Period, cfg: validate.ValidationConfig) -> pd.DataFrame:
-    validate.validate_run(run, period=period, cfg=cfg)
+def _statistics(run: Path, period: Period, cfg: Validation) -> pd.DataFrame:
+    run_validation.validate_run(run, period=period, cfg=cfg)
     return build.build_statistics(run, period)
 
 
