@@ -685,3 +685,15 @@ def test_hook_takes_timeout_from_config_unless_the_connection_sets_it_and_never_
     hook = sending._smtp_hook("smtp_default", settings().mail.delivery.smtp)
     hook.smtp_connection = hook.get_connection("smtp_default")
     assert (hook.timeout, hook.smtp_retry_limit) == (5, 0)
+
+
+@pytest.mark.parametrize("year", [2017, 2019])
+def test_a_year_without_a_plan_mails_no_targets(year):
+    from etl.mail.message import goal_rows, summary_rows
+    from etl.periods import Period
+    from tests.support.reports import published_table
+
+    published = published_table(Period(year, 1))
+    assert goal_rows(published, "ALL") == []  # no 2018 årsmål in a 2017 or 2019 e-mail
+    judged = {r["indicator_id"]: r["judgement"] for r in summary_rows(published, "ALL")}
+    assert judged["eb_andel_befolkning"] == "ej bedömt" and judged["eb_hushall"] is None

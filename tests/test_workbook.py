@@ -432,3 +432,25 @@ def test_fixture_covers_the_whole_catalogue(published):
         "pe_langtidssjuk_andel_alder_50",
         "am_stockholmsjobb_platser",
     } <= ids
+
+
+@pytest.mark.parametrize("period", [Period(2017, 3), Period(2019, 1)])
+def test_a_year_without_a_plan_shows_no_2018_targets_or_budget(tmp_path, period):
+    """Only 2018 has a plan: a 2017 or 2019 workbook shows no årsmål, judges nothing and
+    compares the payouts with no budget (never 2018's)."""
+    wb = openpyxl.load_workbook(write_workbook(context(published_table(period), period=period), tmp_path))
+    ws = wb["Sammanfattning"]
+    hrow = find_row(ws, 1, "Område (KF:s inriktningsmål)")
+    head = header_map(ws, hrow)
+    rows = range(hrow + 1, hrow + 17)  # the catalogue's 16 plan indicators, with their outcome
+    assert all(ws.cell(r, head["Indikator"]).value for r in rows)
+    for r in rows:
+        assert ws.cell(r, head["Årsmål Hela enheten"]).value in (None, "–")
+        assert ws.cell(r, head["KF:s årsmål"]).value in (None, "–")
+        assert ws.cell(r, head["Bedömning"]).value == "ej bedömt"
+        assert f"Inget årsmål för {period.year} i planen" in ws.cell(r, head["Kommentar"]).value
+    texts = [str(c.value) for c in cells(wb["Ekonomi"]) if c.value is not None]
+    assert any(f"Ingen budget för {period.year}" in t for t in texts)
+    assert not any("Budget helår" in t for t in texts)
+    numbers = [c.value for c in cells(wb["Ekonomi"]) if isinstance(c.value, int | float)]
+    assert 15_400_000 not in numbers and all(abs(n - 15.4e6 * period.months / 12) > 1 for n in numbers)

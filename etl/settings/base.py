@@ -53,6 +53,13 @@ _BOUNDS = {
 }
 
 
+def refuse_twice(ids: list[str]) -> None:
+    """An indicator may be listed only once (in the catalogue, in a plan)."""
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise ValueError(f"indikatorn {', '.join(twice)} står två gånger")
+
+
 def _where(loc: tuple) -> str:
     return ".".join(str(part) for part in loc) or "(hela filen)"
 

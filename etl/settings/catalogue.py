@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from etl.settings.base import Frozen
+from etl.settings.base import Frozen, refuse_twice
 from etl.vocabulary import DISCLOSURE_RULES, SEXES
 
 UNITS = ("antal", "procent", "kr", "dagar", "index", "årsarbetare")
@@ -124,9 +124,7 @@ class Catalogue(Frozen):
     @model_validator(mode="after")
     def _references(self) -> Catalogue:
         ids = [e.id for e in self.indicators]
-        twice = sorted({i for i in ids if ids.count(i) > 1})
-        if twice:
-            raise ValueError(f"indikatorn {', '.join(twice)} står två gånger")
+        refuse_twice(ids)
         for e in self.indicators:
             unknown = [i for i in (*e.linked, *([e.part_of] if e.part_of else [])) if i not in ids]
             if unknown:

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from etl.settings.base import Frozen
+from etl.settings.base import Frozen, refuse_twice
 from etl.vocabulary import ALL
 
 MAX_TARGET = 1e9
@@ -94,10 +94,7 @@ class Plan(Frozen):
 
     @model_validator(mode="after")
     def _unique(self) -> Plan:
-        ids = [i.id for i in self.indicators]
-        twice = sorted({i for i in ids if ids.count(i) > 1})
-        if twice:
-            raise ValueError(f"indikatorn {', '.join(twice)} står två gånger")
+        refuse_twice([i.id for i in self.indicators])
         return self
 
     def indicator(self, indicator_id: str) -> PlanIndicator | None:
