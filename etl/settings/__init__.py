@@ -23,7 +23,7 @@ from etl.settings.validation import Validation
 
 __all__ = [
     "Budget", "BudgetRow", "Catalogue", "Entry", "Environment", "Mail", "Pipeline", "Plan",
-    "Recipient", "Settings", "SettingsError", "Validation", "env", "reload", "settings",
+    "Recipient", "Settings", "SettingsError", "Validation", "env", "settings",
 ]  # fmt: skip
 
 PLANS = "plans"
@@ -63,11 +63,6 @@ class Settings:
 def settings() -> Settings:
     """The configuration in ``$EB_CONFIG_DIR`` (default: the repository's config/), read once."""
     return load(env().config_dir)
-
-
-def reload() -> None:
-    """Forget what was read (tests that write their own config folder)."""
-    load.cache_clear()
 
 
 def _file(config_dir: Path, name: str, model):
