@@ -29,3 +29,33 @@ AGE_BANDS: dict[str, str] = {
 SEVERITIES = {"critical": "kritisk", "warning": "varning"}
 
 STATUS = {"ok": "ok", "varning": "varning", "stopp": "stopp"}
+
+TABLES: dict[str, str] = {
+    "district": "Stadsdelar",
+    "household": "Hushåll",
+    "person": "Personer",
+    "application": "Ansökningar och beslut",
+    "payment": "Utbetalningar",
+    "support_obstacle": "Försörjningshinder",
+    "intervention": "Arbetsmarknadsinsatser",
+    "job_place": "Feriejobb- och Stockholmsjobbsplatser",
+    "population": "Befolkning",
+    "staff": "Personal",
+    "staff_month": "Personal per månad (tid och sjukfrånvaro)",
+    "indicator_input": "Inrapporterade värden (enkät, index, inköp)",
+}
+"""Source tables as managers know them (Datakvalitet, Om statistiken)."""
+
+MEANING = {
+    "ok": "Inga anmärkningar: alla rader räknas med.",
+    "varning": (
+        "Rader i karantän räknas inte med: uppgifter som bygger på tabellen kan vara något lägre "
+        "än i verksamhetssystemet tills felen är rättade."
+    ),
+    "stopp": "För många fel: ingen statistik har tagits fram (körningen stoppades).",
+}
+"""What a table's validation status means for the figures."""
+
+
+def table_label(name: str) -> str:
+    return TABLES.get(name, name)

@@ -226,25 +226,23 @@ def test_unit_workbook_layout_figures_and_formats(tmp_path, published, gender_ve
 
     ws = wb["Datakvalitet"]
     values = [c.value for c in cells(ws)]
-    assert {"household", "person", 600, 598, 2, 1200, "varning"} <= set(values)
+    assert {"Hushåll", "Personer", 600, 598, 2, 1200, "varning"} <= set(values)
+    r = find_row(ws, 1, "Hushåll")
+    assert "räknas inte med" in ws.cell(r, 6).value  # what the warning means for the figures
     r = find_row(ws, 6, "'=SUM(A1:A9)")
-    assert [ws.cell(r, c).value for c in range(1, 8)] == [
-        "household",
-        "varning",
-        "rad",
-        2,
-        "district_code",
-        "'=SUM(A1:A9)",
-        "'@cmd|' /C calc'!A0",
-    ]
+    row = [ws.cell(r, c).value for c in range(1, 7)]
+    assert row == ["Hushåll", "varning", "rad", 2, None, "'=SUM(A1:A9)"]
     assert not any("SECRETKEY" in str(v) for v in values)  # example keys stay in the Data Docs
+    assert not any("calc" in str(v) or "district_code" in str(v) for v in values)  # no technical detail
+    # The run id and the report's place are for the systemförvaltare: the printed footer only.
+    assert "scheduled__2018-05-16" in ws.oddFooter.right.text
+    assert not any("scheduled__" in str(v) for v in values)
 
     ws = wb["Om statistiken"]
     values = [str(c.value) for c in cells(ws)]
+    assert not any("scheduled__" in v or "abc123def456" in v for v in values)  # in the properties
     for needle in (
         "2017",
-        "scheduled__2018-05-16",
-        "abc123def456",
         "2018-01-01 – 2018-04-30",
         "Uppgifter som vilar på 1–4 personer visas inte (..).",
         "Andel avslag",
@@ -252,9 +250,9 @@ def test_unit_workbook_layout_figures_and_formats(tmp_path, published, gender_ve
         assert any(needle in v for v in values), needle
     r = find_row(ws, 1, "Tabell")
     assert {ws.cell(r + i, 1).value: ws.cell(r + i, 2).value for i in (1, 2, 3)} == {
-        "household": 600,
-        "payment": 5400,
-        "person": 1200,
+        "Hushåll": 600,
+        "Utbetalningar": 5400,
+        "Personer": 1200,
     }
 
     for ws in wb.worksheets:

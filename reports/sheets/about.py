@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from etl.settings import settings
 from etl.targets import no_plan_text
+from reports.labels import table_label
 from reports.layout import Page, safe_text
 from reports.model import Figures, ReportContext
 from reports.sheets.common import period_text
@@ -13,7 +14,7 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
     p = ctx.period
     plan = settings().plan(p.year)
     s, n = ctx.suppressed_symbol, ctx.nothing_symbol
-    w.set_widths({0: 30, 1: 60, 2: 44, 3: 30})
+    w.set_widths({0: 30, 1: 60, 2: 44, 3: 30})  # the facts' values span B:D
     facts = [
         ("Enhet", ctx.unit_name),
         ("Stadsdelar", ", ".join(f"{name} ({code})" for code, name in ctx.district_names.items())),
@@ -33,9 +34,10 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
         ("Måluppfyllelse", settings().pipeline.judgement.rule),
         ("Mål och budget", plan.title if plan else f"{no_plan_text(p.year)}: ingen bedömning."),
         ("Helårsprognos", "Linjär: utfall × 12 / periodens månader (antal med årsmål)."),
-        ("Körnings-id", ctx.run_id),
-        ("Kodversion", ctx.code_version),
-        ("Valideringsrapport", ctx.data_docs_location),
+        (
+            "Datakvalitet",
+            "Uppgifterna kontrolleras innan statistiken tas fram; bladet Datakvalitet visar resultatet.",
+        ),
     ]
     table_header = 3
     w.headers(table_header, ["Uppgift", "Värde"], 2)
@@ -47,16 +49,17 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
         w.fit_row(i, [(value, value_width)])
     r = w.subtitle(table_header + len(facts) + 2, "Rader i källan")
     w.headers(r, ["Tabell", "Rader"], 1)
-    for i, (table, count) in enumerate(sorted(ctx.source_rows.items()), start=r + 1):
-        w.text(i, 0, table, w.fmts.text)
+    rows = sorted((table_label(table), count) for table, count in ctx.source_rows.items())
+    for i, (label, count) in enumerate(rows, start=r + 1):
+        w.text(i, 0, label, w.fmts.text)
         w.ws.write_number(i, 1, int(count), w.fmts.number("antal"))
     r = w.subtitle(r + len(ctx.source_rows) + 2, "Indikatorer: definition och källa")
-    w.headers(r, ["Indikator", "Definition", "Källa", "Id"], 4)
+    w.headers(r, ["Indikator", "Definition", "Källa"], 3)
     for i, entry in enumerate(settings().catalogue, start=r + 1):
         src = entry.source
         if plan is not None and plan.indicator(entry.id) is not None:
             src += f". Mål: {plan.title}"
-        values = [entry.name, entry.definition, src, entry.id]
+        values = [entry.name, entry.definition, src]
         for j, value in enumerate(values):
             w.text(i, j, value, w.fmts.wrap)
         w.fit_cells(i, 0, values)
