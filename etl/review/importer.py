@@ -158,10 +158,9 @@ def validation_frame(frame: pd.DataFrame, cases: pd.DataFrame, round_id: str, ch
     }
     for key in SAMPLED:
         if key != "nr":
-            expected = [
-                _expected_text(key, by_nr[n][key]) if n in by_nr else "(finns inte i urvalet)"
-                for n in df["nr"]
-            ]
+            # a row not in the sample is reported once, by its number, not once per column
+            pairs = zip(df["nr"], df[key], strict=True)
+            expected = [_expected_text(key, by_nr[n][key]) if n in by_nr else own for n, own in pairs]
             df[f"expected_{key}"] = pd.Series(expected, index=df.index, dtype="string")
     for key in (*ANSWERS, "comment"):
         df[key] = df[key].mask(df[key] == "")
@@ -184,12 +183,14 @@ def _parameters(record: dict, cases: pd.DataFrame) -> dict:
     }
 
 
+ROUND_COLUMNS = ("round", "sample_hash")
+"""Frame columns that carry the Omgång sheet's cells (one value for every row)."""
+
+
 def _place(column: str, excel_row: int) -> str:
-    if column == "round":
-        return f"{ROUND_SHEET} cell {excel_column(ROUND_CELLS['round'][1])}{ROUND_CELLS['round'][0] + 1}"
-    if column == "sample_hash":
-        r, c = ROUND_CELLS["sample_hash"]
-        return f"{ROUND_SHEET} cell {excel_column(c)}{r + 1} (gäller rad {excel_row})"
+    if column in ROUND_COLUMNS:
+        r, c = ROUND_CELLS[column]
+        return f"{ROUND_SHEET} cell {excel_column(c)}{r + 1}"
     return f"{CASES_SHEET} rad {excel_row}, {where(column)}"
 
 
@@ -199,18 +200,25 @@ def check(frame: pd.DataFrame, record: dict, cases: pd.DataFrame) -> list[str]:
     from etl.validation.suites import suite_rules
 
     rules = suite_rules(SUITE)
-    with (
-        tempfile.TemporaryDirectory() as tmp
-    ):  # GX writes nothing without Data Docs; still, never in the data
+    # GX writes nothing without Data Docs; the folder is only what GxRun asks for, never in the data
+    with tempfile.TemporaryDirectory() as tmp:
         result = GxRun(Path(tmp), None, data_docs=False).validate(
             SUITE, frame, rules, _parameters(record, cases)
         )
     by_key = {(r.type, r.rule, r.column): r for r in rules}
-    problems = []
+    problems, foreign = [], False
     for res in result.results:
         if res.success:
             continue
         rule = by_key[result_key(res)]
+        if rule.column in ROUND_COLUMNS:  # one cell, not one line per row; rows of another round not compared
+            value = str(frame[rule.column].iloc[0])
+            shown = value[:12] + "…" if len(value) > 12 else value
+            problems.append(
+                f"{_place(rule.column, 0)}: {rule.rule} (värde {shown!r}, omgång {record['round']})."
+            )
+            foreign = True
+            continue
         error = raised(res)
         if error:
             problems.append(f"Regeln {rule.label!r} kunde inte prövas: {error}")
@@ -224,6 +232,10 @@ def check(frame: pd.DataFrame, record: dict, cases: pd.DataFrame) -> list[str]:
         else:
             observed = res.result.get("observed_value")
             problems.append(f"{CASES_SHEET}: {rule.rule} ({observed} rader, urvalet har {len(cases)}).")
+    if foreign:
+        return [p for p in problems if p.startswith(ROUND_SHEET)] + [
+            f"Arbetsboken hör inte till omgång {record['round']}; raderna har inte jämförts med urvalet."
+        ]
     missing = sorted(set(_parameters(record, cases)["numbers"]) - set(frame["nr"].dropna()), key=int)
     for nr in missing:
         problems.append(

@@ -27,18 +27,41 @@ def make_source(path: Path, per_sex: int = 30, year: int = 2018) -> str:
         sex = "K" if i % 2 == 0 else "M"
         htype = (5 if sex == "K" else 3) + (i // 2) % 2
         hid, pid = f"H{i:04d}", f"19800101{i:04d}"
-        households.append({"household_id": hid, "district_code": "A", "household_type": htype,
-                           "opened_on": dt.date(2015, 1, 1), "closed_on": None})  # fmt: skip
-        persons.append({"person_id": pid, "household_id": hid, "role": "registerledare", "sex": sex,
-                        "birth_date": dt.date(1980, 1, 1), "born_abroad": False})  # fmt: skip
+        households.append(
+            {
+                "household_id": hid,
+                "district_code": "A",
+                "household_type": htype,
+                "opened_on": dt.date(2015, 1, 1),
+                "closed_on": None,
+            }
+        )
+        persons.append(
+            {
+                "person_id": pid,
+                "household_id": hid,
+                "role": "registerledare",
+                "sex": sex,
+                "birth_date": dt.date(1980, 1, 1),
+                "born_abroad": False,
+            }
+        )
         k = i - 1 if i % 5 == 4 else i  # a copy of the previous application's data
         month = dt.date(year, 1 + k % 12, 1)
-        apps.append({
-            "application_id": f"A{i:05d}", "household_id": hid, "applicant_id": pid,
-            "received_on": month, "decided_on": month + dt.timedelta(days=5), "benefit_month": month,
-            "applied_sek": 5000.0 + 100 * k, "granted_sek": 4000.0 + 100 * k if k % 7 else 0.0,
-            "decision": "avslag" if k % 7 == 0 else "bifall", "handler_id": "S1",
-        })  # fmt: skip
+        apps.append(
+            {
+                "application_id": f"A{i:05d}",
+                "household_id": hid,
+                "applicant_id": pid,
+                "received_on": month,
+                "decided_on": month + dt.timedelta(days=5),
+                "benefit_month": month,
+                "applied_sek": 5000.0 + 100 * k,
+                "granted_sek": 4000.0 + 100 * k if k % 7 else 0.0,
+                "decision": "avslag" if k % 7 == 0 else "bifall",
+                "handler_id": "S1",
+            }
+        )
     extra = dict(apps[0], application_id="A99998", decided_on=dt.date(year - 1, 12, 20))
     undecided = dict(apps[1], application_id="A99999", decided_on=None, decision=None)
     with engine.begin() as conn:
