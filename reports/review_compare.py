@@ -49,7 +49,7 @@ def write_comparison(
     unit_name: str,
     symbols: tuple[str, str] = ("..", "–"),
 ) -> Path:
-    """Write the workbook; ``registered``: indicator, label, year, sex, published (text)."""
+    """Write the workbook; ``registered``: indicator, label, year, sex, value, unit, suppressed, period."""
     wb = xlsxwriter.Workbook(str(path), SAFE_OPTIONS)
     wb.set_properties(
         {"title": f"Ärendegranskning: jämförelse {comp.before} och {comp.after}", "company": unit_name}
@@ -159,12 +159,19 @@ def _registered_sheet(page: Page, registered: pd.DataFrame, years: tuple[int, in
             "för årets sista tertial så visas registerdata här.",
         )
         return
-    table = registered.set_index(["indicator", "year", "sex"])["published"]
+    table = registered.set_index(["indicator", "year", "sex"])
     labels = registered.drop_duplicates("indicator").set_index("indicator")["label"]
     for i, indicator in enumerate(labels.index, start=3):
         page.text(i, 0, labels[indicator], fmts.text)
         for j, (y, s) in enumerate(((y, s) for y in years for s in sexes), start=1):
-            page.text(i, j, str(table.get((indicator, y, s), page.nothing_symbol)), fmts.symbol())
+            hit = table.loc[(indicator, y, s)] if (indicator, y, s) in table.index else None
+            page.put(
+                i,
+                j,
+                _cell(hit["value"], hit["suppressed"], hit["unit"])
+                if hit is not None
+                else Cell(NOTHING, None, None),
+            )
         page.fit_cells(i, 0, [labels[indicator]])
     periods = registered.drop_duplicates("year").set_index("year")["period"]
     page.note(

@@ -49,12 +49,16 @@ def registered(archive_root: Path, years: tuple[int, ...]) -> pd.DataFrame:
                             "label": REGISTERED[r.indicator_id],
                             "year": year,
                             "sex": r.sex,
-                            "published": r.published,
+                            "value": r.value,
+                            "unit": r.unit,
+                            "suppressed": bool(r.suppressed),
                             "period": f"{year}-T{tertial}",
                         }
                     )
                 break
-    frame = pd.DataFrame(rows, columns=["indicator", "label", "year", "sex", "published", "period"])
+    frame = pd.DataFrame(
+        rows, columns=["indicator", "label", "year", "sex", "value", "unit", "suppressed", "period"]
+    )
     order = {k: i for i, k in enumerate(REGISTERED)}
     return frame.sort_values(
         ["indicator", "year", "sex"], key=lambda s: s.map(order) if s.name == "indicator" else s
