@@ -11,19 +11,50 @@ Thin wiring: each task calls one function in ``etl.review``; XCom carries no ids
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pendulum
 from airflow.sdk import Param, dag, task
 
 START = pendulum.datetime(2018, 1, 1, tz="Europe/Stockholm")
+DEFAULT_ARGS = {
+    "owner": "forsorjningsstod",
+    "retries": 1,  # a retry redraws the same round (same seed and data; its folder is reused)
+    "retry_delay": dt.timedelta(minutes=2),
+    "max_retry_delay": dt.timedelta(minutes=10),
+}
+COMMON = {
+    "schedule": None,  # manual only; catchup has nothing to catch up without a schedule
+    "start_date": START,
+    "catchup": True,
+    "max_active_runs": 1,
+    "default_args": DEFAULT_ARGS,
+    "tags": ["ekonomiskt bistånd", "ärendegranskning"],
+    "doc_md": __doc__,
+}
+
+DRAW_DOC = """\
+Draws a review round from the source (`eb_source`) with the trigger form's parameters and writes
+the case list and the reviewer workbook to the restricted folder `$EB_DATA_DIR/review/` (0700).
+Returns the round record (no ids). The workbook is never e-mailed: fetch it from the folder.
+
+**If it fails:** a Swedish message says why (no decided applications that year, an unknown round
+to exclude, a review folder others can read: `chmod 700`). Check the `eb_source` and
+`eb_pseudonym_key` connections; a retry draws the same round again.
+"""
+IMPORT_DOC = """\
+Imports every filled-in reviewer workbook in `$EB_DATA_DIR/review/inbox/`: checked with the
+Great Expectations suite `expectations/review.json`, stored under its round as a new version.
+
+**If it fails:** the log (and a `.fel.txt` beside each refused file) names sheet, row and column
+of every problem; nothing of that file was stored. Correct the workbook (or ask the reviewer to)
+and trigger again; files already imported are not imported twice.
+"""
 
 
 @dag(
     dag_id="case_review_sample",
-    schedule=None,
-    start_date=START,
-    catchup=False,
-    tags=["ekonomiskt bistånd", "ärendegranskning"],
-    doc_md=__doc__,
+    **COMMON,
     params={
         "year": Param(
             2018, type="integer", minimum=2000, maximum=2100, description="År då ansökningarna beslutades."
@@ -51,7 +82,7 @@ START = pendulum.datetime(2018, 1, 1, tz="Europe/Stockholm")
     },
 )
 def case_review_sample():
-    @task
+    @task(doc_md=DRAW_DOC)
     def draw(params=None) -> dict:
         from airflow.sdk import BaseHook
 
@@ -76,14 +107,10 @@ def case_review_sample():
 
 @dag(
     dag_id="case_review_import",
-    schedule=None,
-    start_date=START,
-    catchup=False,
-    tags=["ekonomiskt bistånd", "ärendegranskning"],
-    doc_md=__doc__,
+    **COMMON,
 )
 def case_review_import():
-    @task
+    @task(doc_md=IMPORT_DOC)
     def import_inbox() -> dict:
         from airflow.sdk.exceptions import AirflowFailException
 
