@@ -64,7 +64,7 @@ def write_comparison(
 
 def _review_sheet(page: Page, comp: Comparison, years: tuple[int, int]) -> None:
     ws, fmts = page.ws, page.fmts
-    page.set_widths({0: 46, **{c: 11 for c in range(1, 7)}, 7: 16, 8: 13, 9: 13, 10: 16})
+    page.set_widths({0: 46, **{c: 11 for c in range(1, 5)}, **{c: 16 for c in range(5, 11)}})
     page.text(
         0,
         0,

@@ -177,3 +177,10 @@ def test_the_inbox_imports_good_files_and_leaves_bad_ones_with_the_reason(rounds
     assert len(done["imported"]) == 1 and len(done["refused"]) == 1
     assert (inbox / "imported" / "bra.xlsx").exists() and (inbox / "dålig.xlsx").exists()
     assert "kolumn M" in (inbox / "dålig.fel.txt").read_text(encoding="utf-8")
+
+
+def test_an_unfilled_workbook_is_refused_with_a_readable_message(rounds, data):
+    with pytest.raises(ImportRefused) as refused:
+        import_workbook(rounds[1].workbook, data)
+    assert len(refused.value.problems) == 6 * 4  # every case, every required answer
+    assert f"rad {FIRST}, kolumn J (Vad ansökan avsåg): svaret saknas" in str(refused.value)

@@ -27,7 +27,7 @@ COLUMNS = (
     Column("sex", "Sökandes kön", 9),
     Column("household_type", "Hushållstyp", 10),
     Column("benefit_month", "Månad", 9),
-    Column("decision", "Beslut", 13),
+    Column("decision", "Beslut", 15),
     Column("applied_sek", "Ansökt kr", 11),
     Column("granted_sek", "Beviljat kr", 11),
     Column("concerned", "Vad ansökan avsåg", 24, reviewer=True),

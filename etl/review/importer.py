@@ -56,12 +56,19 @@ STORED = [
 """What a stored result keeps: pseudonyms, never the case system's ids."""
 
 
+MAX_SHOWN = 40
+"""Problems listed in the message (an unfilled workbook would otherwise list every empty cell)."""
+
+
 class ImportRefused(ReviewError):
     """The workbook was refused; ``problems`` holds one Swedish line per problem."""
 
     def __init__(self, path: Path, problems: list[str]):
         self.problems = problems
-        super().__init__(f"{Path(path).name} importerades inte:\n" + "\n".join(f"- {p}" for p in problems))
+        shown = [f"- {p}" for p in problems[:MAX_SHOWN]]
+        if len(problems) > MAX_SHOWN:
+            shown.append(f"- … och {len(problems) - MAX_SHOWN} problem till av samma slag.")
+        super().__init__(f"{Path(path).name} importerades inte:\n" + "\n".join(shown))
 
 
 @dataclass(frozen=True)
