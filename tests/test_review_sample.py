@@ -160,3 +160,11 @@ def test_the_case_system_ids_stay_in_the_restricted_folder(tmp_path, source_url)
     outside = [p for p in data.rglob("*") if p.is_file() and paths.REVIEW not in p.relative_to(data).parts]
     assert not any(i in p.read_text(errors="ignore") for p in outside for i in ids)
     assert not any(i in json.dumps(done.record) for i in ids)  # the record (XCom) holds no ids
+
+
+def test_the_data_folder_keeps_its_own_permissions(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    data.chmod(0o755)
+    assert _mode(paths.root(data)) == 0o700
+    assert _mode(data) == 0o755

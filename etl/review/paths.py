@@ -36,12 +36,14 @@ class ReviewError(RuntimeError):
 
 def root(data_dir: Path | None = None) -> Path:
     """``<data_dir>/review`` (default ``$EB_DATA_DIR``), created 0700 and checked."""
-    return restricted(Path(data_dir or env().data_dir) / REVIEW)
+    base = Path(data_dir or env().data_dir)
+    base.mkdir(parents=True, exist_ok=True)  # the data folder keeps its own permissions
+    return restricted(base / REVIEW)
 
 
 def restricted(folder: Path) -> Path:
     """``folder`` (and missing parents inside it) with mode 0700; refuses a folder others can read."""
-    if not folder.parent.exists() and folder.parent.name != REVIEW:
+    if not folder.parent.exists():  # a new folder between it and the review root: closed too
         restricted(folder.parent)
     folder.mkdir(parents=True, exist_ok=True, mode=MODE)
     folder.chmod(MODE)  # mkdir's mode is masked by umask, and an existing folder keeps its own
