@@ -204,7 +204,7 @@ def _place(column: str, excel_row: int) -> str:
 def check(frame: pd.DataFrame, record: dict, cases: pd.DataFrame) -> list[str]:
     """Run the suite; one Swedish line per failing row and rule (empty: the file is good)."""
     from etl.validation.gx_runner import GxRun, raised, result_key
-    from etl.validation.suites import suite_rules
+    from etl.validation.suites import ROW, suite_rules
 
     rules = suite_rules(SUITE)
     # GX writes nothing without Data Docs; the folder is only what GxRun asks for, never in the data
@@ -229,7 +229,7 @@ def check(frame: pd.DataFrame, record: dict, cases: pd.DataFrame) -> list[str]:
         error = raised(res)
         if error:
             problems.append(f"Regeln {rule.label!r} kunde inte prövas: {error}")
-        elif rule.level == "rad":
+        elif rule.level == ROW:
             column = rule.column.split(",")[0].strip() if rule.column else rule.kwargs.get("column", "")
             for index in res.result.get("unexpected_index_list") or []:
                 row = frame.loc[int(index)]
