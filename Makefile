@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-fast bench standalone clean
+.PHONY: install demo review-demo test test-fast bench standalone clean
 
 install: $(STAMP)
 
@@ -20,6 +20,11 @@ $(STAMP): pyproject.toml requirements.lock
 
 demo: install
 	bash scripts/demo.sh
+
+# The case review end to end on the demo data: sample, simulated review, import, comparison
+# (docs/review.md). Writes var/review-demo/.
+review-demo: install
+	bash scripts/review-demo.sh
 
 test: install
 	$(BIN)/ruff check .

@@ -1,4 +1,4 @@
-"""Command line: ``python -m etl run|verify|docs`` (demo data: ``python -m demo``).
+"""Command line: ``python -m etl run|verify|docs|review`` (demo data: ``python -m demo``).
 
 Exit codes for ``run``: 0 success, 2 validation stopped the run, 1 any other error.
 """
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from etl.periods import Period, PeriodError
+from etl.review import cli as review_cli
 
 EXIT_OK, EXIT_ERROR, EXIT_VALIDATION = 0, 1, 2
 
@@ -32,12 +33,15 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("archive_root", type=Path)
 
     sub.add_parser("docs", help="skriv om de genererade tabellerna i docs/ från konfigurationen")
+    review_cli.add_parser(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     args = _parser().parse_args(argv)
+    if args.command == "review":
+        return review_cli.main(args)
     if args.command == "docs":
         from etl import docs
 

@@ -19,11 +19,12 @@ from etl.settings.environment import Environment, env
 from etl.settings.mail import Mail, Recipient
 from etl.settings.pipeline import Pipeline
 from etl.settings.plans import Budget, BudgetRow, Plan
+from etl.settings.review import Review
 from etl.settings.validation import Validation
 
 __all__ = [
     "Budget", "BudgetRow", "Catalogue", "Entry", "Environment", "Mail", "Pipeline", "Plan",
-    "Recipient", "Settings", "SettingsError", "Validation", "env", "settings",
+    "Recipient", "Review", "Settings", "SettingsError", "Validation", "env", "settings",
 ]  # fmt: skip
 
 PLANS = "plans"
@@ -38,6 +39,8 @@ class Settings:
     catalogue: Catalogue
     plans: tuple[Plan, ...]
     config_dir: Path
+    review: Review = Review()
+    """config/review.yml (the case review, docs/review.md); defaults when the file is absent."""
 
     def plan(self, year: int) -> Plan | None:
         """The verksamhetsplan of ``year``; None when there is none (never another year's)."""
@@ -107,7 +110,9 @@ def load(config_dir: Path) -> Settings:
         _cross_check(path, lambda plan=plan: plan.check_scopes(scopes))
         _cross_check(path, lambda plan=plan: plan.check_units(catalogue))
         plans.append(plan)
-    return Settings(pipeline, validation, mail, catalogue, tuple(plans), config_dir)
+    review_file = config_dir / "review.yml"
+    review = _file(config_dir, "review.yml", Review) if review_file.exists() else Review()
+    return Settings(pipeline, validation, mail, catalogue, tuple(plans), config_dir, review)
 
 
 def schedule_end() -> dt.date | None:
