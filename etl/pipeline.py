@@ -24,6 +24,7 @@ from etl import archive, disclosure, sex_history, source, staging, storage
 from etl.extract import extract_table
 from etl.periods import Period
 from etl.published import PUBLISHED, read_published
+from etl.review.steps import latest_comparison
 from etl.settings import env, settings
 from etl.statistics import build, case
 from etl.validation.report import TableReport, ValidationStop, summary_table
@@ -316,6 +317,8 @@ def vb_step(plan: RunPlan | dict) -> dict | None:
 
     packages = {f"T{t}": latest_published(period.year, t) for t in (1, 2, 3)}
     previous = latest_published(period.year - 1, 3)
+    comparison = latest_comparison(root.parent)  # the case review's, when the project has one
+    files = {f"granskning/{comparison.name}": comparison} if comparison else {}
     with plan.local() as run:
         book = trend.write_trend_workbook(
             period.year,
@@ -323,8 +326,10 @@ def vb_step(plan: RunPlan | dict) -> dict | None:
             {"T3": previous} if previous is not None else {},
             run / OUTPUT / "trend",
             settings().unit_name,
+            review_comparison=next(iter(files), None),
         )
-        result = archive.assemble_vb(root, period.year, {f"{WORKBOOKS}/{book.name}": book})
+        files[f"{WORKBOOKS}/{book.name}"] = book
+        result = archive.assemble_vb(root, period.year, files)
     verb = "Verksamhetsberättelsen sammanställd" if result.created else "Oförändrad verksamhetsberättelse"
     log.info("%s: %s", verb, result.path)
     return {"path": str(result.path), "version": result.version, "created": result.created}

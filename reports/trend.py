@@ -43,6 +43,7 @@ def write_trend_workbook(
     previous: dict[str, pd.DataFrame],
     out_dir: Path,
     unit_name: str,
+    review_comparison: str | None = None,
 ) -> Path:
     """Write ``Trend_<year>_Forsorjningsstod.xlsx``: the unit's T/K/M per plan indicator over the year.
 
@@ -118,7 +119,14 @@ def write_trend_workbook(
     wa.text(0, 0, "Om trenden", fmts.title)
     lines = [Line((label, "finns" if fig is not None else "saknas"), ()) for _, label, fig in stages]
     wa.grid(2, ["Period", "Publicerad tabell"], lines, 2)
-    wa.note(3 + len(lines), "Värdena är de publicerade (sekretessprövade) värdena ur respektive arkivpaket.")
+    r = wa.note(3 + len(lines), "Värdena är de publicerade (sekretessprövade) värdena ur arkivpaketen.")
+    wa.note(
+        r + 1,
+        f"Ärendegranskningen i jämställdhetsprojektet: den senaste jämförelsen före och efter finns i "
+        f"verksamhetsberättelsens paket ({review_comparison})."
+        if review_comparison
+        else "Ärendegranskningen i jämställdhetsprojektet: ingen jämförelse före och efter finns ännu.",
+    )
     about.set_column(0, 1, 20)
     about.freeze_panes(3, 0)
     about.set_landscape()

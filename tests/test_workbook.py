@@ -452,3 +452,13 @@ def test_a_year_without_a_plan_shows_no_2018_targets_or_budget(tmp_path, period)
     assert not any("Budget helår" in t for t in texts)
     numbers = [c.value for c in cells(wb["Ekonomi"]) if isinstance(c.value, int | float)]
     assert 15_400_000 not in numbers and all(abs(n - 15.4e6 * period.months / 12) > 1 for n in numbers)
+
+
+def test_trend_workbook_points_to_the_case_review_comparison(tmp_path):
+    packages = {"T1": published_table(Period(2018, 1))}
+    name = "granskning/jamforelse-2018-2019.xlsx"
+    with_review = openpyxl.load_workbook(write_trend_workbook(2018, packages, {}, tmp_path, UNIT, name))
+    texts = [str(c.value) for c in cells(with_review["Om trenden"]) if c.value]
+    assert any(name in t and "före och efter" in t for t in texts)
+    without = openpyxl.load_workbook(write_trend_workbook(2018, packages, {}, tmp_path / "none", UNIT))
+    assert any("ingen jämförelse" in str(c.value) for c in cells(without["Om trenden"]))
