@@ -159,19 +159,6 @@ def test_operator_recovers_a_period_run_through_the_rest_api(tmp_path, meta_url)
         assert "kunde inte läsas ur källan" in extract_logs and "unable to open database file" in extract_logs
         assert "Försök 1 av 4 misslyckades" in extract_logs
         assert "Period 2018-T1 (Tertialrapport 1, 1 jan–30 apr 2018)" in extract_logs
-        with meta.connect() as conn:
-            labels = (
-                conn.execute(
-                    sa.text(
-                        "select rendered_map_index from task_instance"
-                        " where run_id = :r and task_id = 'extract'"
-                    ),
-                    {"r": run_id},
-                )
-                .scalars()
-                .all()
-            )
-        assert "staff" in labels and "payment" in labels, labels
 
         # 3. The operator restores the file, but one table is missing: clear extract (Downstream).
         hidden_db.rename(source_db)
@@ -190,6 +177,21 @@ def test_operator_recovers_a_period_run_through_the_rest_api(tmp_path, meta_url)
 
         _wait("valideringen stoppar körningen", run_failed, STEP_TIMEOUT, topology, interval=3.0)
         assert _states(meta, run_id)[("validate", -1)] == "failed"
+        # Mapped tasks carry their table's name (Airflow 3.3.2 resets it while a try waits for
+        # its retry, but keeps it in the try's history and on every finished try).
+        with meta.connect() as conn:
+            labels = set(
+                conn.execute(
+                    sa.text(
+                        "select rendered_map_index from task_instance"
+                        " where run_id = :r and task_id = 'extract' union all"
+                        " select rendered_map_index from task_instance_history"
+                        " where run_id = :r and task_id = 'extract'"
+                    ),
+                    {"r": run_id},
+                ).scalars()
+            )
+        assert {"staff", "payment"} <= labels, labels
         run = api("GET", f"/dagRuns/{run_id}")
         assert run["note"].startswith("**Period 2018-T1 (Tertialrapport 1, 1 jan–30 apr 2018)**"), run["note"]
 
