@@ -66,7 +66,8 @@ SOURCE_RETRIES = {
 
 
 # A mapped task's label (table, scope, recipient) from its own argument: rendered before the
-# task runs, so the grid shows it while running, retrying and failed, not only after success.
+# task body runs, so the grid shows it while running and after a failure, not only after
+# success (Airflow 3.3.2 blanks it while a try waits for its retry; the try history keeps it).
 _ITEM = "{{ ti.task.op_kwargs['%s'] }}"
 
 # Task docs for operators, shown in the UI (Markdown must not be indented).
@@ -161,7 +162,10 @@ quarantined rows). Never touches the archive.
             None,
             type=["null", "string"],
             pattern=r"^\d{4}-T[123]$",
-            description="Tvinga en period, t.ex. 2018-T1 (annars tertialet som körningen avser).",
+            description=(
+                "Kör en given period, t.ex. 2018-T1: körningen får tertialets dataintervall och namn "
+                "(annars tertialet som körningen avser)."
+            ),
         ),
         "send_emails": Param(True, type="boolean", description="Skicka e-post till mottagarna."),
         "resend": Param(

@@ -146,3 +146,18 @@ def test_attempt_line_follows_airflows_backoff():
     assert operators.attempt_line(2, 3, 5, 2, 20) == f"Försök 2 av 4 {again} 10–20 min."
     assert operators.attempt_line(3, 3, 5, 2, 20) == f"Försök 3 av 4 {again} 20 min."
     assert operators.attempt_line(4, 3, 5, 2, 20).endswith("inga fler försök: driften får ett larm.")
+
+
+def test_error_row_and_subject_carry_the_cause_not_the_advice_or_paths():
+    error = (
+        "Valideringen stoppade körningen: payment: tabellen saknas i källan. Rapport: /data/staging/r/"
+        "validation.json Gör så här: be förvaltaren …"
+    )
+    msg = operators.build_alert("failure", period="2018-T1", run_id="r", task="validate", error=error)
+    assert msg["Subject"] == (
+        "[2018-T1] Tertialuppföljningen stoppade: validate – Valideringen stoppade körningen: payment: "
+        "tabellen saknas i källan."
+    )
+    text, _ = _bodies(msg)
+    assert "Fel: Valideringen stoppade körningen: payment: tabellen saknas i källan. Rapport: " in text
+    assert "be förvaltaren …" not in text

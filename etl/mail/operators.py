@@ -43,7 +43,8 @@ ACTIONS = {
     ),
     "validation": (
         "Valideringen stoppade körningen: källdata bryter mot en kritisk regel (tabell och regel står i "
-        "felet ovan och i loggens tabell; hela rapporten i Data Docs under menyn Arkiv). Be förvaltaren "
+        "felet ovan och i loggens tabell; hela rapporten, validation.json och Data Docs, ligger i "
+        "körningens staging-mapp enligt sökvägarna i felet). Be förvaltaren "
         "av verksamhetssystemet rätta uppgifterna i källan. Kör sedan om perioden: Trigger med "
         "period={period}, eller Clear på hela körningen (Clear Run, alla uppgifter) så att källan läses "
         "in på nytt. Clear på bara validate validerar de gamla uppgifterna igen."
@@ -80,9 +81,13 @@ def failure_kind(task_id: str) -> str:
 
 
 def first_line(error: object, limit: int = 600) -> str:
-    """The error's first non-empty line (the cause; no traceback), shortened to ``limit``."""
+    """The error's first non-empty line (the cause; no traceback, no advice), shortened to ``limit``.
+
+    The advice our errors end with ("Gör så här: …") has its own row in the alert.
+    """
     text = str(error or "").strip()
     line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    line = line.split(" Gör så här:")[0].strip()
     name = type(error).__name__ if isinstance(error, BaseException) else ""
     line = f"{name}: {line}" if name and name not in ("AirflowFailException",) and line else line
     return line if len(line) <= limit else line[: limit - 1] + "…"
@@ -125,7 +130,8 @@ def build_alert(
     if kind == "deadline":
         subject = f"[{short}] Tertialuppföljningen är inte klar i tid: {run_id}"
     else:
-        subject = f"[{short}] Tertialuppföljningen stoppade: {what} – {first_line(error, 80)}"
+        cause = first_line(error).split(" Rapport: ")[0]  # the staging paths only in the body
+        subject = f"[{short}] Tertialuppföljningen stoppade: {what} – {first_line(cause, 100)}"
     rows = [("Period", label), ("Körning", run_id)]
     if what:
         rows.append(("Uppgift", what))
