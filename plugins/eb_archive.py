@@ -23,9 +23,11 @@ URL_PREFIX = "/eb-arkiv"
 _PART = re.compile(r"^(T[123]|VB)$")
 _VERSION = re.compile(r"^v\d+$")
 _EXTERNAL_TAG = re.compile(
-    r"<script\b[^>]*\bsrc=[\"']https?://[^\"']*[\"'][^>]*>\s*</script>|<link\b[^>]*\bhref=[\"']https?://[^>]*>",
+    r"<script\b[^>]*\bsrc=[\"']https?://[^\"']*[\"'][^>]*>\s*</script>"
+    r"|<link\b[^>]*\bhref=[\"']https?://[^>]*>|<img\b[^>]*\bsrc=[\"']https?://[^>]*>",
     re.IGNORECASE,
 )
+_EXTERNAL_URL = re.compile(r"url\(['\"]?https?://[^)]*\)")
 _FALLBACK_CSS = """
 body{font-family:Arial,Helvetica,sans-serif;margin:0;color:#212529}
 .container,.container-fluid{padding:1rem 2rem}
@@ -85,8 +87,8 @@ def self_contained(page: str) -> str:
     # The installed package's own stylesheet (found, not imported: GX takes seconds to import).
     (location,) = find_spec("great_expectations").submodule_search_locations
     gx_css = (Path(location) / "render/view/static/styles/data_docs_default_styles.css").read_text()
-    gx_css = re.sub(r"url\(['\"]?https?://[^)]*\)", "none", gx_css)  # the GX logo on S3
-    page = _EXTERNAL_TAG.sub("", page)
+    gx_css = _EXTERNAL_URL.sub("none", gx_css)  # the GX logo on S3
+    page = _EXTERNAL_URL.sub("none", _EXTERNAL_TAG.sub("", page))
     style = f"<style>{_FALLBACK_CSS}\n{gx_css}</style>"
     return page.replace("</head>", style + "</head>", 1) if "</head>" in page else style + page
 

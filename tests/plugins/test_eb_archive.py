@@ -16,7 +16,9 @@ PAGE = """<!DOCTYPE html><html><head>
 <link rel="stylesheet" href="https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css"/>
 <script src="https://code.jquery.com/jquery-3.7.1.min.js"></script>
 <link rel="stylesheet" href="../static/local.css"/>
-</head><body><h1>Validering</h1></body></html>"""
+</head><body><img src="https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/logo-long.png">
+<div style="background: url('https://example.org/x.png')">x</div><a href="https://greatexpectations.io">GX</a>
+<h1>Validering</h1></body></html>"""
 
 
 def _package(root: Path, path: str, *, docs=True, books=("a_KUN.xlsx",)) -> Path:
@@ -61,7 +63,9 @@ def test_only_files_inside_a_package_are_served(tmp_path):
 
 def test_data_docs_served_without_any_external_request():
     page = eb_archive.self_contained(PAGE)
-    assert "https://" not in page and "<script" not in page
+    assert "<script" not in page and "<img" not in page and "url('https" not in page
+    # a link is no request
+    assert page.count("https://") == 1 and '<a href="https://greatexpectations.io">' in page
     assert 'href="../static/local.css"' in page  # local files stay
     assert page.index("<style>") < page.index("</head>") and "font-family:Arial" in page
 
