@@ -37,7 +37,9 @@ th,td{border:1px solid #dee2e6;padding:.3rem .6rem;text-align:left}
 .navbar{background:#343a40;color:#fff;padding:.5rem 2rem}.navbar a{color:#fff}
 .badge-success,.text-success{color:#1e7e34}.badge-danger,.text-danger{color:#bd2130}
 .d-none,.collapse:not(.show){display:none}ul{padding-left:1.2rem}
+.fa-check-circle::before{content:"\\2714";color:#1e7e34}.fa-times::before{content:"\\2716";color:#bd2130}
 """
+# (Font Awesome is not loaded: its two status icons are drawn with Unicode characters instead.)
 
 
 def archive_root() -> Path:
