@@ -73,3 +73,13 @@ def test_catch_up_runs_of_old_tertials_send_no_mail():
     assert historical_catch_up(Period(2026, 1), "backfill", today)
     assert not historical_catch_up(Period(2026, 2), "scheduled", today)  # the current report
     assert not historical_catch_up(Period(2018, 1), "manual", today)
+    # The task SDK's DagRunType is a (str, Enum): str() of it is "DagRunType.SCHEDULED".
+    import enum
+
+    class DagRunType(str, enum.Enum):
+        SCHEDULED = "scheduled"
+        MANUAL = "manual"
+
+    assert str(DagRunType.SCHEDULED) == "DagRunType.SCHEDULED"
+    assert historical_catch_up(Period(2018, 1), DagRunType.SCHEDULED, today)
+    assert not historical_catch_up(Period(2018, 1), DagRunType.MANUAL, today)
