@@ -76,7 +76,7 @@ def test_catch_up_runs_of_old_tertials_send_no_mail():
     # The task SDK's DagRunType is a (str, Enum): str() of it is "DagRunType.SCHEDULED".
     import enum
 
-    class DagRunType(str, enum.Enum):
+    class DagRunType(str, enum.Enum):  # noqa: UP042 - as the task SDK declares it
         SCHEDULED = "scheduled"
         MANUAL = "manual"
 
