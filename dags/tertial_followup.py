@@ -7,12 +7,18 @@ staff data, validates it, builds sex-disaggregated statistics, writes the manage
 e-mails each recipient once, archives the package and, for T3, assembles the
 verksamhetsberättelse bundle. Operators get an e-mail when a run fails or misses its deadline.
 
-**Operators:** every task's docs say what to do when it fails. Large data moves through the
-run's staging folder (`$EB_DATA_DIR/staging/<run_id>`), never through XCom. Connections:
-`eb_source` (source database) and `eb_pseudonym_key` (HMAC key in the password field).
-Trigger with `period` (e.g. `2018-T2`) to redo a given period, `send_emails` false to skip
-e-mail, `resend` true to send again. Re-running is safe: the archive keeps identical content
-once and versions changed content; nobody gets the same figures twice (the e-mail ledger).
+**Operators:** every task's docs (the Documentation button on the task's page) say what to do
+when it fails, and so does the alert e-mail a failed task sends (period, task, table, error,
+action, a link to the log). The run's note and every task log's first line name the period.
+Large data moves through the run's staging folder (`$EB_DATA_DIR/staging/<run_id>`), never
+through XCom. Connections: `eb_source` (source database) and `eb_pseudonym_key` (HMAC key in
+the password field). Trigger with `period` (e.g. `2018-T2`) to redo a given period (the run
+gets that tertial as its data interval and is named `manual__tertial__2018-T2__…`),
+`send_emails` false to skip e-mail, `resend` true to send again. Catch-up runs of tertials
+older than the previous one send no e-mail (a first unpause does not mail years of reports).
+Re-running is safe: the archive keeps identical content once and versions changed content;
+nobody gets the same figures twice (the e-mail ledger). Clearing works (Airflow bug #70368 is
+patched by plugins/airflow_fixes.py).
 """
 
 from __future__ import annotations
@@ -20,10 +26,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pendulum
-from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference, Param, dag, task
 
-from etl.mail import operators, recipients
+from etl.mail import recipients
 from etl.settings import env, schedule_end, settings
 from etl.source import TABLES
 from tertial_timetable import TertialTimetable
@@ -36,34 +41,60 @@ def _local_midnight(day: dt.date | None) -> pendulum.DateTime | None:
     return day and pendulum.datetime(day.year, day.month, day.day, tz=SETTINGS.timezone)
 
 
+def _alert_operators(context) -> None:
+    from etl.mail import operators
+
+    operators.on_task_failure(context)
+
+
 DEFAULT_ARGS = {
     "owner": "forsorjningsstod",
     "retries": 2,
     "retry_delay": dt.timedelta(minutes=2),
     "retry_exponential_backoff": 2.0,
     "max_retry_delay": dt.timedelta(minutes=30),
+    # Each failed task alerts the operators (in the task's own log: delivery problems show there).
+    "on_failure_callback": _alert_operators,
+}
+# The source database: a night-time outage gets 5, 10, 20 minutes (Airflow adds up to as much
+# again) before the operators are alerted; every attempt logs which try it was.
+SOURCE_RETRIES = {
+    "retries": 3,
+    "retry_delay": dt.timedelta(minutes=5),
+    "max_retry_delay": dt.timedelta(minutes=20),
 }
 
+
+# A mapped task's label (table, scope, recipient) from its own argument: rendered before the
+# task body runs, so the grid shows it while running and after a failure, not only after
+# success (Airflow 3.3.2 blanks it while a try waits for its retry; the try history keeps it).
+_ITEM = "{{ ti.task.op_kwargs['%s'] }}"
 
 # Task docs for operators, shown in the UI (Markdown must not be indented).
 DOCS = {
     "plan": """\
 #### Planera
 Decides the period (year to date) and the run's staging folder.
-**If it fails:** the `period` parameter is malformed, or the run has no data interval
-and no period: trigger it again with `period`, e.g. `2018-T1`.
+**If it fails:** the `period` parameter is malformed or contradicts the run's data interval
+(a command-line trigger), or the run has no data interval and no period: trigger it again
+from the UI's Trigger form with `period`, e.g. `2018-T1`.
 """,
     "extract": """\
 #### Extrahera en tabell
 Streams one source table into staging and pseudonymises person ids.
-**If it fails:** check the `eb_source` connection and that the database is up; the task
-retries by itself. Clearing it is safe (it rewrites only its own staging file).
+**If it fails:** the source could not be read (the log's first error names the table and the
+cause). The task retries by itself after about 5, 10 and 20 minutes (each attempt logs which
+it was); then the operators get an alert. Check the `eb_source` connection and that the
+database is up and has the table, then Clear the task (Downstream, the default): safe, it
+rewrites only its own staging file.
 """,
     "validate": """\
 #### Validera
 Checks every staged table, quarantines bad rows, stops the run on critical failures.
-**If it fails:** the log shows a table of failed rules per table. Have the source data
-corrected, then clear the run from `extract`.
+**If it fails:** a critical rule failed; the log shows a table of failed rules per table and
+the error names table and rule. Have the source data corrected, then run the period again:
+Trigger with `period`, or *Clear Run* with all tasks (the source is read again). Clearing only
+`validate` (Downstream) would validate the old staged data again: include Upstream.
 """,
     "statistics": """\
 #### Statistik
@@ -108,21 +139,21 @@ quarantined rows). Never touches the archive.
 
 @dag(
     dag_id="tertial_followup",
-    schedule=TertialTimetable(timezone=SETTINGS.timezone),
+    # The schedule's end is the timetable's, not the DAG's end_date: that would also be every
+    # task's end date, and a manual run dated later would get no task instances at all.
+    schedule=TertialTimetable(timezone=SETTINGS.timezone, last_start=schedule_end()),
     start_date=_local_midnight(ORCHESTRATION.start_date),
-    end_date=_local_midnight(schedule_end()),
     catchup=True,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["ekonomiskt-bistand", "tertial", "rapport"],
     doc_md=__doc__,
-    on_failure_callback=SmtpNotifier(**operators.operator_alert("failure")),
     # EB_DEADLINE_ALERTS=off only for `airflow dags test` (the demo, tests): Airflow 3.3.2's
     # dag.test() hands the unserialized alert to DeadlineAlertModel.get_by_id and crashes.
     deadline=DeadlineAlert(
         reference=DeadlineReference.DAGRUN_QUEUED_AT,
         interval=dt.timedelta(hours=ORCHESTRATION.deadline_hours),
-        callback=AsyncCallback(SmtpNotifier, kwargs=operators.operator_alert("deadline")),
+        callback=AsyncCallback("etl.mail.operators.deadline_alert"),
     )
     if env().deadline_alerts
     else None,
@@ -131,7 +162,10 @@ quarantined rows). Never touches the archive.
             None,
             type=["null", "string"],
             pattern=r"^\d{4}-T[123]$",
-            description="Tvinga en period, t.ex. 2018-T1 (annars tertialet som körningen avser).",
+            description=(
+                "Kör en given period, t.ex. 2018-T1: körningen får tertialets dataintervall och namn "
+                "(annars tertialet som körningen avser)."
+            ),
         ),
         "send_emails": Param(True, type="boolean", description="Skicka e-post till mottagarna."),
         "resend": Param(
@@ -143,29 +177,52 @@ quarantined rows). Never touches the archive.
 )
 def tertial_followup():
     @task(doc_md=DOCS["plan"])
-    def plan(params=None, data_interval_end=None, run_id=None, dag_run=None) -> dict:
+    def plan(params=None, data_interval_start=None, data_interval_end=None, run_id=None, dag_run=None):
         from etl import pipeline
 
         planned = pipeline.plan_run(
-            run_id, period=params.get("period"), interval_end=data_interval_end, run_after=dag_run.run_after
+            run_id,
+            period=params.get("period"),
+            interval_start=data_interval_start,
+            interval_end=data_interval_end,
+            run_after=dag_run.run_after,
         )
+        pipeline.announce(planned)
         return planned.to_dict()
 
-    @task(map_index_template="{{ table }}", retries=3, pool=ORCHESTRATION.source_pool, doc_md=DOCS["extract"])
-    def extract(table: str, run: dict) -> dict:
+    @task(
+        map_index_template=_ITEM % "table",
+        pool=ORCHESTRATION.source_pool,
+        doc_md=DOCS["extract"],
+        **SOURCE_RETRIES,
+    )
+    def extract(table: str, run: dict, ti=None) -> dict:
         from airflow.sdk import BaseHook
 
         from etl import pipeline, pseudonym
+        from etl.extract import ExtractError
+        from etl.mail import operators
 
+        pipeline.announce(run)
         source_url = pipeline.source_url_from_connection(BaseHook.get_connection("eb_source"))
         key = pseudonym.load_key(BaseHook.get_connection("eb_pseudonym_key").password or "")
-        return pipeline.extract_step(run, table, source_url, key)
+        try:
+            return pipeline.extract_step(run, table, source_url, key)
+        except ExtractError as exc:  # first the cause (table and error), then which attempt this was
+            pipeline.log.error("%s", exc)
+            delay = SOURCE_RETRIES["retry_delay"].total_seconds() / 60
+            cap = SOURCE_RETRIES["max_retry_delay"].total_seconds() / 60
+            factor = DEFAULT_ARGS["retry_exponential_backoff"]
+            pipeline.log.error(operators.attempt_line(ti.try_number, ti.max_tries, delay, factor, cap))
+            raise
 
     @task(doc_md=DOCS["validate"])
     def validate(run: dict) -> list[dict]:
         from airflow.sdk.exceptions import AirflowFailException
 
         from etl import pipeline
+
+        pipeline.announce(run)
         from etl.validation.report import ValidationStop
 
         try:
@@ -177,28 +234,38 @@ def tertial_followup():
     def statistics(run: dict) -> dict:
         from etl import pipeline
 
+        pipeline.announce(run)
         return pipeline.statistics_step(run)
 
-    @task(map_index_template="{{ scope }}", doc_md=DOCS["workbook"])
+    @task(map_index_template=_ITEM % "scope", doc_md=DOCS["workbook"])
     def workbook(scope: str, run: dict) -> str:
         from etl import pipeline
 
+        pipeline.announce(run)
         return pipeline.workbook_step(run, scope)
 
-    @task(map_index_template="{{ recipient }}", retries=3, doc_md=DOCS["email"])
-    def email(recipient: str, run: dict, params=None) -> dict:
+    @task(map_index_template=_ITEM % "recipient", retries=3, doc_md=DOCS["email"])
+    def email(recipient: str, run: dict, params=None, dag_run=None) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from etl import pipeline
+        from etl import pipeline, run_period
 
+        pipeline.announce(run)
         if not params.get("send_emails", True):
             raise AirflowSkipException("E-post avstängd för körningen (send_emails = false).")
+        period = pipeline.RunPlan.of(run).period
+        if run_period.historical_catch_up(period, dag_run.run_type, dt.date.today()):
+            raise AirflowSkipException(
+                f"{period} är ett äldre tertial i en ikappkörning: ingen e-post till cheferna. "
+                f"Utlös med period={period} (Trigger) för att skicka."
+            )
         return pipeline.email_step(run, recipient, resend=bool(params.get("resend")))
 
     @task(trigger_rule="none_failed", doc_md=DOCS["archive"])
     def archive(run: dict) -> dict:
         from etl import pipeline
 
+        pipeline.announce(run)
         return pipeline.archive_step(run)
 
     @task(doc_md=DOCS["verksamhetsberattelse"])
@@ -207,6 +274,7 @@ def tertial_followup():
 
         from etl import pipeline
 
+        pipeline.announce(run)
         result = pipeline.vb_step(run)
         if result is None:
             raise AirflowSkipException("Inte helår (T3): verksamhetsberättelsen byggs bara i T3-körningen.")
@@ -216,6 +284,7 @@ def tertial_followup():
     def purge_staging(run: dict) -> list[str]:
         from etl import pipeline
 
+        pipeline.announce(run)
         return pipeline.purge_step(run)
 
     # Data passes through the run's staging folder; the edges below only order the tasks.

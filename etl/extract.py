@@ -26,8 +26,14 @@ DEFAULT_CHUNK_ROWS = 50_000
 TYPE_ERRORS = "_type_errors"
 LUHN_SUFFIX = "_luhn_ok"
 
+SOURCE_ACTION = (
+    "Gör så här: kontrollera anslutningen eb_source (Admin → Connections) och att källdatabasen är "
+    "igång och nåbar; Airflow försöker igen av sig själv, och efter sista försöket får driften ett larm."
+)
+
+
 class ExtractError(RuntimeError):
-    """The source table could not be read at all."""
+    """The source could not be read at all (a source error, retried; not bad data)."""
 
 
 @dataclass
@@ -132,9 +138,14 @@ def extract_table(
     contract = source.TABLES[name]
     out_path = staging.table_path(run, staging.RAW, name)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(source_url)
+    engine = sa.create_engine(source.read_only(source_url))  # a missing SQLite file is an error
     try:
         inspector = sa.inspect(engine)
+        if not set(inspector.get_table_names()) & set(source.TABLES):
+            raise ExtractError(
+                f"Tabellen {name!r} kunde inte läsas: källdatabasen har ingen av källtabellerna "
+                f"({engine.url.render_as_string()}) – fel databas, schema eller en tom fil. {SOURCE_ACTION}"
+            )
         if not inspector.has_table(name):
             result = ExtractResult(name, 0, str(out_path), table_missing=True)
             pq.write_table(staging_schema(contract).empty_table(), out_path)
@@ -171,7 +182,10 @@ def extract_table(
                 writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
     except sa.exc.SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise ExtractError(f"Kunde inte läsa tabellen {name!r} ur källan: {reason}") from exc
+        # from None: the log's error is then this line, not ~40 frames of SQLAlchemy above it.
+        where = engine.url.render_as_string()  # the password hidden
+        message = f"Tabellen {name!r} kunde inte läsas ur källan {where}: {reason}. {SOURCE_ACTION}"
+        raise ExtractError(message) from None
     finally:
         engine.dispose()
     res = ExtractResult(

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import sqlalchemy as sa
@@ -25,6 +24,7 @@ from etl.extract import extract_table
 from etl.periods import Period
 from etl.published import PUBLISHED, read_published
 from etl.review.steps import latest_comparison
+from etl.run_period import choose_period, describe
 from etl.settings import env, settings
 from etl.statistics import build, case
 from etl.validation.report import TableReport, ValidationStop, summary_table
@@ -108,21 +108,16 @@ def plan_run(
     interval_end: dt.datetime | None = None,
     run_after: dt.datetime | None = None,
     data_dir: Path | None = None,
+    interval_start: dt.datetime | None = None,
 ) -> RunPlan:
-    """Decide the period and folders of a run.
-
-    The period is, in order: the operator's override, the tertial ending at the data
-    interval's end (local time), or the last tertial completed when the run was due.
-    """
-    tz = ZoneInfo(settings().timezone)
-    if period:
-        chosen = Period.parse(period)
-    elif interval_end is not None:
-        chosen = Period.ending_at(interval_end.astimezone(tz).date())
-    elif run_after is not None:
-        chosen = Period.last_completed(run_after.astimezone(tz).date())
-    else:
-        raise ValueError("Körningen saknar både period, dataintervall och run_after.")
+    """Decide the period and folders of a run (the rule: :func:`etl.run_period.choose_period`)."""
+    chosen = choose_period(
+        period,
+        tz=settings().timezone,
+        interval_start=interval_start,
+        interval_end=interval_end,
+        run_after=run_after,
+    )
     root = Path(data_dir) if data_dir is not None else env().data_dir
     staging_root = storage.staging_root(root)
     if storage.is_local(staging_root):
@@ -134,13 +129,21 @@ def plan_run(
     )
 
 
+def announce(plan: RunPlan | dict) -> str:
+    """Log the run's period first thing in every task, so each log says what it is about."""
+    plan = RunPlan.of(plan)
+    line = f"Period {describe(plan.period)} – körning {plan.run_id}"
+    log.info(line)
+    return line
+
+
 def source_url_from_connection(conn) -> str:
     """SQLAlchemy URL for an Airflow connection (postgres: host/login/schema; sqlite: host = file)."""
     driver = SQLALCHEMY_DRIVERS.get(conn.conn_type)
     if driver is None:
         raise ValueError(f"Anslutningstypen {conn.conn_type!r} stöds inte för källdatabasen.")
     if driver == "sqlite":
-        return f"sqlite:///{conn.host}"
+        return source.sqlite_read_only_url(conn.host)
     url = sa.URL.create(
         driver,
         username=conn.login or None,

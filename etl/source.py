@@ -6,6 +6,10 @@ column is named in exactly one place (docs/source-contract.md explains each one)
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import quote
+
+import sqlalchemy as sa
 from sqlalchemy import (
     Boolean,
     Column,
@@ -163,3 +167,22 @@ STAFF_ID_COLUMNS: dict[str, tuple[str, ...]] = {
     "staff_month": ("staff_id",),
     "application": ("handler_id",),
 }
+
+
+def sqlite_read_only_url(path: str | Path) -> str:
+    """SQLAlchemy URL opening the SQLite file at ``path`` read-only (``mode=ro``).
+
+    A plain ``sqlite:///path`` creates an empty database when the file is missing, so a moved
+    or unmounted source would look like a source without tables; read-only, it is an error.
+    """
+    return f"sqlite:///file:{quote(str(Path(path).absolute()))}?mode=ro&uri=true"
+
+
+def read_only(url: str) -> str:
+    """``url`` itself, or for a SQLite file its read-only form (other databases: unchanged)."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return url
+    if parsed.database.startswith("file:"):
+        return url  # already a URI; the caller chose its mode
+    return sqlite_read_only_url(parsed.database)

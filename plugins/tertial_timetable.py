@@ -19,7 +19,9 @@ Scheduling rules (``next_dagrun_info``):
   ``pendulum.datetime(2018, 1, 1, tz="Europe/Stockholm")``; ``2018-01-01T00:00Z`` is 01:00 in
   Stockholm, i.e. after T1 started, so the first run would be 2018-T2.
 * ``end_date`` (``restriction.latest``) bounds the interval start: no run for a tertial that
-  starts after it.
+  starts after it. Prefer the timetable's own ``last_start`` (the demo's ``EB_SCHEDULE_END``):
+  a DAG ``end_date`` is also every task's end date, so a manual run for a later logical date
+  would get no task instances at all and turn green in a second without doing anything.
 * ``catchup=False``: never schedule a tertial older than the latest tertial *completed* now
   (interval end <= now), like ``CronDataIntervalTimetable``. That tertial's run may still lie
   in the future if its grace period has not passed.
@@ -77,9 +79,15 @@ class TertialTimetable(Timetable):
     :param grace_days: days between the end of the tertial (local midnight on the 1st) and
         the run; 15 means the run starts at 00:00 on the 16th.
     :param timezone: IANA name of the timezone whose midnights bound the tertials.
+    :param last_start: local date; no scheduled run for a tertial starting after it.
     """
 
-    def __init__(self, grace_days: int = DEFAULT_GRACE_DAYS, timezone: str = DEFAULT_TIMEZONE) -> None:
+    def __init__(
+        self,
+        grace_days: int = DEFAULT_GRACE_DAYS,
+        timezone: str = DEFAULT_TIMEZONE,
+        last_start: dt.date | str | None = None,
+    ) -> None:
         if isinstance(grace_days, bool) or not isinstance(grace_days, int) or grace_days < 0:
             raise ValueError(f"grace_days måste vara ett heltal >= 0, inte {grace_days!r}.")
         name = getattr(timezone, "name", timezone)  # also accept a pendulum Timezone
@@ -90,6 +98,10 @@ class TertialTimetable(Timetable):
         self.grace_days = grace_days
         self.timezone_name = str(name)
         self._tz = tz
+        if isinstance(last_start, str):
+            last_start = dt.date.fromisoformat(last_start)
+        self.last_start = last_start
+        """No scheduled run for a tertial starting after this local date (manual runs unaffected)."""
         self.description = self._describe()
 
     # -- Airflow API -------------------------------------------------------------------------
@@ -99,13 +111,17 @@ class TertialTimetable(Timetable):
         return "Tertial (T1 jan–apr, T2 maj–aug, T3 sep–dec)"
 
     def serialize(self) -> dict[str, Any]:
-        return {"grace_days": self.grace_days, "timezone": self.timezone_name}
+        data: dict[str, Any] = {"grace_days": self.grace_days, "timezone": self.timezone_name}
+        if self.last_start is not None:
+            data["last_start"] = self.last_start.isoformat()
+        return data
 
     @classmethod
     def deserialize(cls, data: dict[str, Any]) -> TertialTimetable:
         return cls(
             grace_days=data.get("grace_days", DEFAULT_GRACE_DAYS),
             timezone=data.get("timezone", DEFAULT_TIMEZONE),
+            last_start=data.get("last_start"),
         )
 
     def infer_manual_data_interval(self, *, run_after: DateTime) -> DataInterval:
@@ -137,6 +153,8 @@ class TertialTimetable(Timetable):
         start = max(candidates)
         if restriction.latest is not None and start > restriction.latest:
             return None
+        if self.last_start is not None and self._local(start).date() > self.last_start:
+            return None
         end = self._shift(start, 1)
         return DagRunInfo(run_after=self.run_after_for(end), data_interval=DataInterval(start, end))
 
@@ -162,6 +180,12 @@ class TertialTimetable(Timetable):
         """When the run for the tertial ending at ``interval_end`` may start (UTC)."""
         local = self._local(interval_end)
         return local.add(days=self.grace_days).in_timezone(_UTC)
+
+    def interval_for(self, period: Period | str) -> DataInterval:
+        """The data interval of ``period``'s tertial (for a manual run given ``period``)."""
+        period = Period.parse(period) if isinstance(period, str) else period
+        start = self._boundary(period.tertial_start.year, period.tertial_start.month)
+        return DataInterval(start=start, end=self._shift(start, 1))
 
     def period_of(self, data_interval: DataInterval) -> Period | None:
         """The period whose tertial is exactly ``data_interval``, else None."""
@@ -225,10 +249,11 @@ class TertialTimetable(Timetable):
         return self.serialize() == other.serialize()
 
     def __hash__(self) -> int:
-        return hash((type(self), self.grace_days, self.timezone_name))
+        return hash((type(self), self.grace_days, self.timezone_name, self.last_start))
 
     def __repr__(self) -> str:
-        return f"TertialTimetable(grace_days={self.grace_days!r}, timezone={self.timezone_name!r})"
+        last = f", last_start={self.last_start.isoformat()!r}" if self.last_start else ""
+        return f"TertialTimetable(grace_days={self.grace_days!r}, timezone={self.timezone_name!r}{last})"
 
 
 class TertialTimetablePlugin(AirflowPlugin):

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from etl import source, staging
-from etl.extract import extract_table
+from etl.extract import ExtractError, extract_table
 from etl.periods import Period
 from etl.pseudonym import pseudonymise
 from tests.support.db import load_source
@@ -125,3 +125,28 @@ def test_every_contract_table_extracts_empty(table, tmp_path):
     load_source(url, {})
     res = extract_table(url, table, T1, tmp_path, KEY)
     assert res.rows == 0 and not res.table_missing
+
+
+def test_missing_sqlite_source_is_a_source_error_and_creates_no_file(tmp_path):
+    missing = tmp_path / "gone" / "source.db"
+    missing.parent.mkdir()
+    expected = r"^Tabellen 'staff' kunde inte läsas ur källan .*unable to open"
+    with pytest.raises(ExtractError, match=expected) as err:
+        extract_table(f"sqlite:///{missing}", "staff", T1, tmp_path / "run", KEY)
+    assert not missing.exists()
+    assert str(err.value).endswith("efter sista försöket får driften ett larm.")
+    assert err.value.__cause__ is None and err.value.__suppress_context__  # no SQLAlchemy frames above
+
+
+def test_source_without_any_contract_table_is_a_source_error(tmp_path):
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    with sa.create_engine(url).begin() as conn:
+        conn.execute(sa.text("CREATE TABLE something_else (x INTEGER)"))
+    with pytest.raises(ExtractError, match="källdatabasen har ingen av källtabellerna"):
+        extract_table(url, "payment", T1, tmp_path / "run", KEY)
+
+
+def test_read_only_url_only_for_sqlite_files():
+    assert source.read_only("sqlite:////data/källa x.db") == "sqlite:///file:/data/k%C3%A4lla%20x.db?mode=ro&uri=true"
+    assert source.read_only("sqlite://") == "sqlite://"
+    assert source.read_only("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"

@@ -14,7 +14,6 @@ import os
 import socket
 import stat
 import threading
-import types
 from email import policy
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from aiosmtpd.controller import Controller
 
 from etl.addresses import RecipientNotAllowed, check_allowed
 from etl.mail import ledger as mail_ledger
-from etl.mail import message, operators, recipients, sending
+from etl.mail import message, recipients, sending
 from etl.mail.ledger import ledger_entries
 from etl.mail.message import build_message
 from etl.mail.sending import MailDeliveryError, send_to_recipient
@@ -572,58 +571,6 @@ def test_outbox_writes_parseable_eml(workbooks, tmp_path):
         send_to_recipient(OST_CHEF, msg, ledger, mode="outbox", outbox_dir=outbox)["status"] == "already_sent"
     )
     assert os.stat(outbox / "olga.fiktivsdotter_at_stockholm.se.eml").st_mtime_ns == mtime
-
-
-# ------------------------------------------------------------------------------------------
-# Operators
-# ------------------------------------------------------------------------------------------
-
-
-def test_operator_notifier_sends_escaped_failure_mail(smtp):
-    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-
-    kwargs = operators.operator_alert("failure")
-    assert kwargs["to"] == ["drift.forsorjningsstod@stockholm.se"]
-    assert kwargs["smtp_conn_id"] == "smtp_default"
-    notifier = SmtpNotifier(**kwargs)
-    ti = types.SimpleNamespace(task_id="validate", try_number=2, log_url="http://localhost:8080/log?x=1&y=2")
-    dag_run = types.SimpleNamespace(dag_id="tertial_followup", run_id="tertial__2018-T1")
-    notifier({"ti": ti, "dag_run": dag_run, "exception": ValueError("regel <a> bröts")})
-    assert len(smtp.envelopes) == 1
-    _, rcpts, raw = smtp.envelopes[0]
-    assert rcpts == ["drift.forsorjningsstod@stockholm.se"]
-    msg = _parse(raw)
-    assert msg["Subject"] == "Tertialuppföljningen stoppade: tertial_followup tertial__2018-T1 (validate)"
-    html_body = msg.get_body(preferencelist=("html",)).get_content()
-    assert "regel &lt;a&gt; bröts" in html_body
-    assert "x=1&amp;y=2" in html_body
-    assert "ValidationStop" in html_body and "docs/validation.md" in html_body
-
-
-def test_operator_deadline_alert_with_triggerer_context(smtp):
-    """Deadline callbacks get dag_run as a dict (DAGRunResponse: dag_run_id) and deadline."""
-    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-
-    notifier = SmtpNotifier(**operators.operator_alert("deadline"))
-    notifier(
-        {
-            "dag_run": {"dag_id": "tertial_followup", "dag_run_id": "tertial__2018-T2"},
-            "deadline": {"id": "d1", "deadline_time": "2018-09-18T07:00:00+00:00"},
-        }
-    )
-    (_, rcpts, raw), *rest = smtp.envelopes
-    assert rest == [] and rcpts == ["drift.forsorjningsstod@stockholm.se"]
-    msg = _parse(raw)
-    assert msg["Subject"] == "Tertialuppföljningen är inte klar i tid: tertial_followup tertial__2018-T2"
-    html_body = msg.get_body(preferencelist=("html",)).get_content()
-    assert "2018-09-18T07:00:00+00:00" in html_body and "inte blivit klar inom den utsatta tiden" in html_body
-
-
-def test_operator_alert_bad_kind_and_inert_hint():
-    with pytest.raises(ValueError, match="Okänd sorts driftlarm 'sms'"):
-        operators.operator_alert("sms")
-    kwargs = operators.operator_alert("failure", hint="{{ 7 * 7 }} {% if x %} <b>")
-    assert "&#123;&#123; 7 * 7 &#125;&#125; &#123;&#37; if x &#37;&#125; &lt;b&gt;" in kwargs["html_content"]
 
 
 # ------------------------------------------------------------------------------------------

@@ -16,7 +16,19 @@ from etl.validation.suites import CRITICAL
 
 
 class ValidationStop(RuntimeError):
-    """A critical rule failed: no statistic, workbook, email or archive may be produced."""
+    """A critical rule failed: no statistic, workbook, email or archive may be produced.
+
+    The message ends with what to do, so the log, the CLI and the operators' alert all say it.
+    """
+
+    ACTION = (
+        "Gör så här: be förvaltaren av källsystemet rätta uppgifterna i tabellerna ovan och kör sedan om "
+        "perioden – i Airflow Trigger med parametern period (eller Clear på hela körningen så att källan "
+        "läses in på nytt), utan Airflow `python -m etl run --period …`."
+    )
+
+    def __str__(self) -> str:
+        return f"{super().__str__()} {self.ACTION}"
 
 
 @dataclass

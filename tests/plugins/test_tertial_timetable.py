@@ -545,3 +545,24 @@ def test_plugin_is_discovered_by_airflow_plugins_manager(tmp_path):
     assert result["restored_type"] == "tertial_timetable.TertialTimetable"
     assert result["restored"] == {"grace_days": 20, "timezone": STHLM}
     assert result["summary"] == "Tertial (T1 jan–apr, T2 maj–aug, T3 sep–dec)"
+
+
+def test_last_start_ends_the_schedule_without_a_dag_end_date():
+    tt = TertialTimetable(last_start="2019-12-31")
+    restriction = TimeRestriction(earliest=None, latest=None, catchup=True)
+    local = lambda y, m: pendulum.datetime(y, m, 1, tz="Europe/Stockholm")  # noqa: E731
+    t3 = DataInterval(local(2019, 9), local(2020, 1))
+    t2 = DataInterval(local(2019, 5), local(2019, 9))
+    assert tt.next_dagrun_info(last_automated_data_interval=t2, restriction=restriction).data_interval == t3
+    assert tt.next_dagrun_info(last_automated_data_interval=t3, restriction=restriction) is None
+    assert TertialTimetable.deserialize(tt.serialize()) == tt and tt.serialize()["last_start"] == "2019-12-31"
+    assert repr(tt).endswith("last_start='2019-12-31')")
+
+
+def test_interval_for_a_period_is_its_tertial_in_local_time():
+    tt = TertialTimetable()
+    interval = tt.interval_for("2018-T2")
+    assert (interval.start, interval.end) == (
+        pendulum.datetime(2018, 4, 30, 22, tz="UTC"), pendulum.datetime(2018, 8, 31, 22, tz="UTC")
+    )  # fmt: skip
+    assert str(tt.period_of(interval)) == "2018-T2"
