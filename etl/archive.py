@@ -19,6 +19,7 @@ ledger, and reports ``.incoming-*`` folders left by a killed run (the next archi
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import os
 import re
@@ -119,6 +120,8 @@ def _write_package(
     base.mkdir(parents=True, exist_ok=True)
     _clean_incoming(base)
     tmp = Path(tempfile.mkdtemp(prefix=INCOMING, dir=base))
+    writing = os.open(tmp, os.O_RDONLY)
+    fcntl.flock(writing, fcntl.LOCK_EX)  # "alive": _clean_incoming of another run leaves it alone
     try:
         for name, src in sorted(files.items()):
             dest = tmp / name
@@ -153,17 +156,28 @@ def _write_package(
             return ArchiveResult(target, number, created=True)
         raise ArchiveError(f"Kunde inte skapa en ny paketversion i {base}: andra körningar skrev samtidigt.")
     finally:
+        os.close(writing)
         if tmp.exists():
             shutil.rmtree(tmp)
 
 
 def _clean_incoming(base: Path) -> None:
-    """Remove ``.incoming-*`` folders a killed run left (older than a minute: not a live writer's)."""
-    import time
-
+    """Remove ``.incoming-*`` folders a killed run left. A live writer holds an ``flock`` on its
+    folder (released by the kernel when the process dies), so a folder that can be locked is dead."""
     for stray in base.glob(f"{INCOMING}*"):
-        if stray.is_dir() and not stray.is_symlink() and time.time() - stray.stat().st_mtime > 60:
-            shutil.rmtree(stray, ignore_errors=True)
+        if stray.is_symlink() or not stray.is_dir():
+            continue
+        try:
+            fd = os.open(stray, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # another run is writing it right now
+        finally:
+            os.close(fd)
+        shutil.rmtree(stray, ignore_errors=True)
 
 
 def _index_file(base: Path, number: int) -> Path:

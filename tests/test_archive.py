@@ -1,3 +1,4 @@
+import fcntl
 import hashlib
 import json
 import os
@@ -99,15 +100,21 @@ def test_kill_without_cleanup_leaves_only_an_incoming_folder(tmp_path, monkeypat
     (left,) = _entries(root / "2018" / "T1")
     assert left.startswith(".incoming-") and (root / "2018" / "T1" / left / "manifest.json").exists()
     assert archive.versions(root, T1) == []
-    # Reported (it may hold unsuppressed statistics), and removed by the next archiving once it
-    # is older than a minute (a younger one may be another run's, still writing).
+    # Reported (it may hold unsuppressed statistics), and removed by the next archiving: its
+    # writer is gone (no lock on it), unlike a folder another run is writing right now.
     assert [p.split(": ", 1)[1] for p in archive.verify(root)] == [
         f"ofullständigt paket från en avbruten körning: {left} (tas bort vid nästa arkivering)"
     ]
-    os.utime(root / "2018" / "T1" / left, (0, 0))
-    res = archive.archive_package(root, T1, _files(tmp_path), {})
-    assert (res.version, res.created) == (1, True) and archive.verify(root) == []
-    assert _entries(root / "2018" / "T1") == ["v1"]
+    live = root / "2018" / "T1" / ".incoming-live"
+    live.mkdir()
+    fd = os.open(live, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a concurrent run's writer holds it
+    try:
+        res = archive.archive_package(root, T1, _files(tmp_path), {})
+    finally:
+        os.close(fd)
+    assert (res.version, res.created) == (1, True)
+    assert _entries(root / "2018" / "T1") == [".incoming-live", "v1"]
 
 
 def test_real_sigkill_between_writing_and_rename(tmp_path):

@@ -151,3 +151,13 @@ def test_a_killed_attempt_is_not_resent_by_the_next_run(server, tmp_path):
     with pytest.raises(DeliveryUncertain, match=r"\.attempt"):
         _send(tmp_path / "ledger")
     assert srv.received == 0
+
+
+def test_two_runs_sending_the_same_figures_at_once_send_one_message(tmp_path):
+    """Both passed the ledger check; only the first reserves the entry, the second does not send."""
+    first = ledger.begin(tmp_path / "ledger", CHEF.slug, KEY, {"to": CHEF.email})
+    with pytest.raises(DeliveryUncertain, match="skickas eller har skickats av en annan körning"):
+        ledger.begin(tmp_path / "ledger", CHEF.slug, KEY, {"to": CHEF.email})
+    assert first.name == f"{CHEF.slug}__{KEY}.json"
+    again = ledger.begin(tmp_path / "ledger", CHEF.slug, KEY, {"to": CHEF.email}, resend=True)
+    assert again.name == f"{CHEF.slug}__{KEY}-resend-1.json"  # only an explicit resend adds one

@@ -4,9 +4,11 @@ At most once per recipient and figures. Before a message is handed to the server
 marker (``<entry>.attempt``) is created exclusively; after the server accepted it (250 to DATA)
 the entry is created atomically and the marker removed. A marker without its entry means the
 outcome is unknown (the process was killed, or the connection dropped after DATA before the
-server's answer): nothing is sent again automatically (:class:`DeliveryUncertain`), an operator
-checks with the recipient and resends with ``resend``. A marker is removed at once when the
-message certainly did not go (no connection, refused before or at DATA), so a retry sends.
+server's answer): nothing is sent again automatically (:class:`DeliveryUncertain`); an operator
+checks with the recipient and renames the marker to its entry (it arrived) or deletes it (it did
+not: the next try sends). Two runs racing for the same entry: the second does not send. A marker
+is removed at once when the message certainly did not go (no connection, refused before or at
+DATA), so a retry sends.
 ``resend`` adds a ``-resend-N`` entry, never editing one. The ledger of a period lives beside its
 package versions in the archive, so a new run id still sees it; ``archive.verify`` checks that
 the entries each package recorded are still there unchanged.
@@ -102,9 +104,12 @@ def unresolved(folder: Path, slug: str, key: str) -> list[Path]:
     return [m for m in markers if not m.with_name(m.name[: -len(ATTEMPT_SUFFIX)] + LEDGER_SUFFIX).exists()]
 
 
-def begin(folder: Path, slug: str, key: str, what: dict) -> Path:
-    """Reserve the next entry (the first, else ``-resend-N``) with an attempt marker, created
-    exclusively before anything is sent; returns the entry's path (not yet written)."""
+def begin(folder: Path, slug: str, key: str, what: dict, *, resend: bool = False) -> Path:
+    """Reserve the entry with an attempt marker, created exclusively before anything is sent;
+    returns the entry's path (not yet written). The first entry, or with ``resend`` the next
+    ``-resend-N``. Without ``resend``, a first marker that exists (another run sending the same
+    figures to the same recipient at this moment) is :class:`DeliveryUncertain`, never a second
+    message."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     n = 0
@@ -112,6 +117,11 @@ def begin(folder: Path, slug: str, key: str, what: dict) -> Path:
         path = _numbered(folder, slug, key, n)
         if not path.exists() and _write_once(_marker(path), _payload({**what, "resend": n})):
             return path
+        if not resend:
+            raise DeliveryUncertain(
+                f"Oklart om levererat: e-posten till {what.get('to', slug)} skickas eller har skickats "
+                f"av en annan körning (markering {_marker(path).name}); den skickas inte en gång till."
+            )
         n += 1
 
 
@@ -133,7 +143,7 @@ def finish(path: Path, entry: dict) -> dict:
 def record(folder: Path, slug: str, key: str, entry: dict) -> dict:
     """Write ``entry`` once: the first entry, else the next ``-resend-N``. Returns it with
     ``resend`` and ``ledger_file``."""
-    return finish(begin(folder, slug, key, entry), entry)
+    return finish(begin(folder, slug, key, entry, resend=True), entry)
 
 
 def ledger_entries(folder: Path, sha256s) -> list[dict]:

@@ -174,7 +174,7 @@ def send_to_recipient(
     }
     # The marker holds the entry as it will be written: renamed to .json it records a delivery
     # an operator confirmed (docs/deployment.md).
-    path = ledger.begin(ledger_dir, recipient.slug, key, entry)
+    path = ledger.begin(ledger_dir, recipient.slug, key, entry, resend=resend)
     try:
         if mode == SMTP:
             send_smtp(message, smtp_conn_id or settings().mail.delivery.smtp.conn_id)
