@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from etl import pipeline, pseudonym
+    from etl import pipeline, pseudonym, staging
+    from etl.mail.ledger import DeliveryUncertain
     from etl.validation.report import ValidationStop
 
     try:
@@ -72,7 +73,7 @@ def _run(args: argparse.Namespace) -> int:
     except ValidationStop as exc:
         print(f"STOPP: {exc}", file=sys.stderr)
         return EXIT_VALIDATION
-    except (PeriodError, pseudonym.PseudonymKeyError) as exc:
+    except (PeriodError, pseudonym.PseudonymKeyError, staging.RunLocked, DeliveryUncertain) as exc:
         print(f"FEL: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except Exception as exc:  # noqa: BLE001 - the CLI's contract is exit 1 with a readable reason

@@ -9,11 +9,17 @@ reuses the existing version; different content becomes ``v<N+1>``.
 
 ``<root>/<year>/VB/v<N>/`` (the verksamhetsberättelse bundle) is written the same way; its
 ``references.json`` points at the year's latest T1, T2 and T3 packages by path and hash.
+
+``<root>/.index/`` records every version written (one write-once file each, outside the package
+folders), so ``verify`` notices a deleted latest version or a deleted period. ``verify`` also
+refuses empty files, compares each package's ``email_ledger.json`` with the period's e-mail
+ledger, and reports ``.incoming-*`` folders left by a killed run (the next archiving removes them).
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import os
 import re
@@ -35,6 +41,9 @@ REFERENCES = "references.json"
 INCOMING = ".incoming-"
 """Prefix of a package being written (left behind only by a killed run; never a package)."""
 VB = "VB"
+INDEX_DIR = ".index"
+"""Under the root: ``<year>-<T1|T2|T3|VB>-v<N>.json`` per version written (its manifest's hash)."""
+PACKAGE_LEDGER = "email_ledger.json"
 TERTIALS = ("T1", "T2", "T3")
 _RESERVED = {MANIFEST, MANIFEST_SUM}
 _VERSION = re.compile(r"v([1-9][0-9]*)")
@@ -105,8 +114,14 @@ def _write_package(
     missing = sorted(name for name, src in files.items() if not Path(src).exists())
     if missing:
         raise ArchiveError(f"Filer som skulle arkiveras saknas: {', '.join(missing)}.")
+    empty = sorted(n for n, src in files.items() if Path(src).is_file() and Path(src).stat().st_size == 0)
+    if empty:
+        raise ArchiveError(f"Tomma filer arkiveras inte (avbruten skrivning?): {', '.join(empty)}.")
     base.mkdir(parents=True, exist_ok=True)
+    _clean_incoming(base)
     tmp = Path(tempfile.mkdtemp(prefix=INCOMING, dir=base))
+    writing = os.open(tmp, os.O_RDONLY)
+    fcntl.flock(writing, fcntl.LOCK_EX)  # "alive": _clean_incoming of another run leaves it alone
     try:
         for name, src in sorted(files.items()):
             dest = tmp / name
@@ -127,6 +142,7 @@ def _write_package(
             existing = _versions(base)
             for package in existing:
                 if _read_manifest(package).get("content_sha256") == digest:
+                    _index(base, package)
                     return ArchiveResult(package, int(package.name[1:]), created=False)
             number = int(existing[-1].name[1:]) + 1 if existing else 1
             target = base / f"v{number}"
@@ -136,11 +152,90 @@ def _write_package(
                 if err.errno in (errno.EEXIST, errno.ENOTEMPTY):
                     continue  # another run took v<number> meanwhile: look again
                 raise
+            _index(base, target)
             return ArchiveResult(target, number, created=True)
         raise ArchiveError(f"Kunde inte skapa en ny paketversion i {base}: andra körningar skrev samtidigt.")
     finally:
+        os.close(writing)
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+def _clean_incoming(base: Path) -> None:
+    """Remove ``.incoming-*`` folders a killed run left. A live writer holds an ``flock`` on its
+    folder (released by the kernel when the process dies), so a folder that can be locked is dead."""
+    for stray in base.glob(f"{INCOMING}*"):
+        if stray.is_symlink() or not stray.is_dir():
+            continue
+        try:
+            fd = os.open(stray, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # another run is writing it right now
+        finally:
+            os.close(fd)
+        shutil.rmtree(stray, ignore_errors=True)
+
+
+def _index_file(base: Path, number: int) -> Path:
+    return base.parent.parent / INDEX_DIR / f"{base.parent.name}-{base.name}-v{number}.json"
+
+
+def _index(base: Path, package: Path) -> None:
+    """Record ``package`` in the index (once; also versions an earlier, killed run left unrecorded)."""
+    for found in _versions(base):
+        if int(found.name[1:]) > int(package.name[1:]):
+            break
+        path = _index_file(base, int(found.name[1:]))
+        if not path.exists() and (found / MANIFEST).is_file():
+            staging.write_json(path, {"package": f"{base.parent.name}/{base.name}/{found.name}",
+                                      "manifest_sha256": sha256(found / MANIFEST)})  # fmt: skip
+
+
+def _verify_index(root: Path) -> list[str]:
+    """Every indexed version still exists with the manifest it was written with."""
+    problems = []
+    for path in sorted((root / INDEX_DIR).glob("*.json")):
+        try:
+            entry = staging.read_json(path)
+            package = root / entry["package"]
+        except (OSError, ValueError, KeyError, TypeError):
+            problems.append(f"{path}: går inte att läsa")
+            continue
+        if not (package / MANIFEST).is_file():
+            problems.append(f"{package}: saknas: paketversionen (finns i arkivets förteckning)")
+        elif sha256(package / MANIFEST) != entry.get("manifest_sha256"):
+            problems.append(f"{package}: ändrad: {MANIFEST} (jämfört med arkivets förteckning)")
+    return problems
+
+
+def _verify_ledger(package: Path) -> list[str]:
+    """The e-mail ledger entries the package recorded are still in the period's ledger, unchanged."""
+    recorded_path = package / PACKAGE_LEDGER
+    if not recorded_path.is_file():
+        return []
+    try:
+        recorded = staging.read_json(recorded_path)
+    except (OSError, ValueError):
+        return []  # the manifest check reports a changed file
+    if not isinstance(recorded, list) or not all(isinstance(e, dict) for e in recorded):
+        return []  # not a pipeline's ledger list (the manifest still guards the file)
+    folder = package.parent / EMAIL_LEDGER_DIR
+    present = []
+    for p in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            present.append(staging.read_json(p))
+        except (OSError, ValueError):
+            present.append(None)
+    return [
+        f"{package}: utskicksloggen saknar eller har ändrat posten till {e.get('to')} "
+        f"({e.get('attachment', {}).get('name')}, omskick {e.get('resend')})"
+        for e in recorded
+        if e not in present
+    ]
 
 
 def _read_manifest(package: Path) -> dict:
@@ -212,6 +307,7 @@ def _verify_package(package: Path) -> list[str]:
     if manifest.get("content_sha256") != content_hash(expected):
         problems.append(f"{package}: ändrad: {MANIFEST} (innehållets kontrollsumma stämmer inte)")
     actual = _file_entries(package)
+    problems += [f"{package}: tom fil: {name}" for name, e in sorted(actual.items()) if e["size"] == 0]
     problems += [f"{package}: saknas: {name}" for name in sorted(set(expected) - set(actual))]
     problems += [f"{package}: okänd fil: {name}" for name in sorted(set(actual) - set(expected))]
     common = sorted(set(expected) & set(actual))
@@ -240,11 +336,14 @@ def _verify_references(root: Path, package: Path) -> list[str]:
 def verify(root: Path) -> list[str]:
     """Re-check every package under ``root``; return the problems found (empty when intact).
 
-    Also reports versions that have disappeared (v1 … v<N> must all exist) and, for VB
-    bundles, referenced packages whose manifests changed.
+    Also reports a missing root, versions that have disappeared (v1 … v<N> must all exist, and
+    every version in the index), empty files, changed or missing e-mail ledger entries,
+    ``.incoming-*`` leftovers and, for VB bundles, referenced packages whose manifests changed.
     """
     root = Path(root)
-    problems: list[str] = []
+    if not root.is_dir():
+        return [f"{root}: arkivet finns inte (fel sökväg?)"]
+    problems: list[str] = _verify_index(root)
     for base in sorted(p for p in root.glob("*/*") if p.is_dir() and p.parent.name.isdigit()):
         if not _KIND.fullmatch(base.name):
             continue
@@ -255,11 +354,16 @@ def verify(root: Path) -> list[str]:
             if p not in found and not p.name.startswith(INCOMING) and p.name != EMAIL_LEDGER_DIR
         )
         problems += [f"{base}: okänd fil: {name}" for name in strays]
+        problems += [
+            f"{base}: ofullständigt paket från en avbruten körning: {p.name} (tas bort vid nästa arkivering)"
+            for p in sorted(base.glob(f"{INCOMING}*"))
+        ]
         numbers = {int(p.name[1:]) for p in found}
         top = max(numbers, default=0)
         problems += [f"{base}: saknas: paketversion v{n}" for n in range(1, top + 1) if n not in numbers]
         for package in found:
             problems += _verify_package(package)
+            problems += _verify_ledger(package)
             if base.name == VB:
                 problems += _verify_references(root, package)
     return problems

@@ -10,8 +10,11 @@ missing from or added to the source are recorded in the table's meta file.
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pyarrow as pa
@@ -22,7 +25,15 @@ from etl import source, staging, windows
 from etl.periods import Period
 from etl.pseudonym import luhn_valid, pseudonymise
 
+log = logging.getLogger(__name__)
+
 DEFAULT_CHUNK_ROWS = 50_000
+MAX_TEXT = 1_000
+"""Longer text values are type errors (quarantined): no source text of this contract is that long,
+and a workbook cell would cut it silently at 32,767 characters."""
+_HIDDEN = r"[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+"""Control characters (NUL, line breaks, ...) and bidirectional overrides (RLO, U+202E): removed
+from text values at extraction, counted in the meta file (``cleaned``)."""
 TYPE_ERRORS = "_type_errors"
 LUHN_SUFFIX = "_luhn_ok"
 
@@ -45,6 +56,8 @@ class ExtractResult:
     columns_extra: list[str] = field(default_factory=list)
     type_errors: int = 0
     table_missing: bool = False
+    cleaned: dict[str, int] = field(default_factory=dict)
+    """Per column: values changed by cleaning (hidden characters removed, ids trimmed)."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,15 +88,29 @@ def staging_schema(table: sa.Table) -> pa.Schema:
     return pa.schema(fields)
 
 
+def _local_days(raw: pd.Series) -> pd.Series:
+    """Timestamps with a time zone (PostgreSQL ``timestamptz``) as the unit's local dates: the
+    UTC text of 2018-05-01 00:30 in Stockholm is 2018-04-30, a day (and a period) too early."""
+    first = raw.dropna().head(1)
+    if first.empty or not (isinstance(first.iloc[0], dt.datetime) and first.iloc[0].tzinfo is not None):
+        return raw
+    from etl.settings import settings
+
+    tz = ZoneInfo(settings().timezone)
+    return raw.map(lambda v: v.astimezone(tz).date() if isinstance(v, dt.datetime) and v.tzinfo else v)
+
+
 def _coerce(raw: pd.Series, col: sa.Column) -> pd.Series:
     """Convert raw driver values to the contract type; unconvertible values become null."""
     t = col.type
     if isinstance(t, sa.Date):
+        raw = _local_days(raw)
         text = raw.astype("string").str.slice(0, 10)
         return pd.to_datetime(text, errors="coerce", format="%Y-%m-%d").astype("datetime64[s]")
     if isinstance(t, sa.Integer):
         num = pd.to_numeric(raw.astype("string"), errors="coerce")
-        whole = num.where(num.isna() | (num == num.round()))
+        # Not whole, or beyond 64 bits (it would wrap to -9223372036854775808): a type error.
+        whole = num.where(num.isna() | ((num == num.round()) & (num.abs() < 2**63)))
         return whole.astype("Int64")
     if isinstance(t, sa.Numeric):
         return pd.to_numeric(raw.astype("string"), errors="coerce").astype("float64")
@@ -91,15 +118,23 @@ def _coerce(raw: pd.Series, col: sa.Column) -> pd.Series:
         text = raw.astype("string").str.strip().str.lower()
         mapped = text.map({"1": True, "true": True, "t": True, "0": False, "false": False, "f": False})
         return mapped.astype("boolean")
-    return raw.astype("string")
+    text = raw.astype("string").str.replace(_HIDDEN, "", regex=True)
+    if col.primary_key or col.name.endswith("_id"):
+        text = text.str.strip()  # 'P1' and 'P1 ' are one id: a duplicate key, not two payments
+    return text.mask(text.str.len() > MAX_TEXT)
 
 
 def transform_chunk(
-    raw: pd.DataFrame, table: sa.Table, key: bytes, pseudonyms: dict[str, str] | None = None
+    raw: pd.DataFrame,
+    table: sa.Table,
+    key: bytes,
+    pseudonyms: dict[str, str] | None = None,
+    cleaned: dict[str, int] | None = None,
 ) -> pd.DataFrame:
     """Coerce types, flag failures, pseudonymise ids. Returns the staged columns in order.
 
-    ``pseudonyms`` carries already computed pseudonyms from chunk to chunk (ids repeat).
+    ``pseudonyms`` carries already computed pseudonyms from chunk to chunk (ids repeat);
+    ``cleaned`` (column -> count) collects the text values that cleaning changed.
     """
     out = pd.DataFrame(index=raw.index)
     errors = pd.Series("", index=raw.index, dtype="string")
@@ -113,6 +148,10 @@ def transform_chunk(
             values = _coerce(raw[col.name], col)
             failed = raw[col.name].notna() & values.isna()
             errors = errors.mask(failed, errors + col.name + ";")
+            if cleaned is not None and values.dtype == "string":
+                changed = int((values.notna() & (values != raw[col.name].astype("string"))).sum())
+                if changed:
+                    cleaned[col.name] = cleaned.get(col.name, 0) + changed
         if col.name in person_cols:
             ids = raw[col.name].astype("string").str.strip() if col.name in raw.columns else values
             out[col.name + LUHN_SUFFIX] = luhn_valid(ids).mask(ids.isna(), False)
@@ -148,7 +187,8 @@ def extract_table(
             )
         if not inspector.has_table(name):
             result = ExtractResult(name, 0, str(out_path), table_missing=True)
-            pq.write_table(staging_schema(contract).empty_table(), out_path)
+            with staging.atomic_path(out_path) as tmp:
+                pq.write_table(staging_schema(contract).empty_table(), tmp)
             staging.write_json(staging.meta_path(run, staging.RAW, name), result.to_dict())
             return result
         present = [c["name"] for c in inspector.get_columns(name)]
@@ -170,13 +210,18 @@ def extract_table(
         rows = type_errors = 0
         schema = staging_schema(contract)
         pseudonyms: dict[str, str] = {}
-        with engine.connect() as conn, pq.ParquetWriter(out_path, schema) as writer:
+        cleaned: dict[str, int] = {}
+        with (
+            staging.atomic_path(out_path) as tmp,  # a killed or failed read leaves no partial file
+            engine.connect() as conn,
+            pq.ParquetWriter(tmp, schema) as writer,
+        ):
             result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(stmt)
             for part in result.partitions():
                 # Plain tuples: pandas probes each SQLAlchemy Row for a dtype, which costs ~10x
                 # the whole construction (docs/benchmarks.md).
                 raw = pd.DataFrame([tuple(row) for row in part], columns=present, dtype=object)
-                chunk = transform_chunk(raw, contract, key, pseudonyms)
+                chunk = transform_chunk(raw, contract, key, pseudonyms, cleaned)
                 type_errors += int(chunk[TYPE_ERRORS].notna().sum())
                 rows += len(chunk)
                 writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
@@ -195,6 +240,9 @@ def extract_table(
         columns_missing=sorted(set(wanted) - set(present)),
         columns_extra=sorted(set(present) - set(wanted)),
         type_errors=type_errors,
+        cleaned=cleaned,
     )
+    for column, n in sorted(cleaned.items()):
+        log.warning("%s.%s: %d värden rensade (dolda tecken borttagna, id utan blanksteg)", name, column, n)
     staging.write_json(staging.meta_path(run, staging.RAW, name), res.to_dict())
     return res

@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import logging
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -197,9 +198,11 @@ def statistics_step(plan: RunPlan | dict) -> dict:
         output = run / OUTPUT
         output.mkdir(parents=True, exist_ok=True)
         stats = build.build_statistics(run, plan.period)
-        build.write_statistics_csv(stats, output / STATISTICS)
+        with staging.atomic_path(output / STATISTICS) as tmp:
+            build.write_statistics_csv(stats, tmp)
         published = disclosure.publish(stats, disclosure.DisclosureConfig.from_settings())
-        published.to_csv(output / PUBLISHED, index=False, lineterminator="\n")
+        with staging.atomic_path(output / PUBLISHED) as tmp:
+            published.to_csv(tmp, index=False, lineterminator="\n")
         suppressed = int(published[disclosure.SUPPRESSED].sum())
     log.info("Statistik: %d rader, varav %d undertryckta (..)", len(stats), suppressed)
     return {"rows": len(stats), "suppressed": suppressed}
@@ -285,7 +288,11 @@ def archive_step(plan: RunPlan | dict) -> dict:
         # GX results and Data Docs, where validation wrote them (Data Docs can be switched off).
         optional = {"validation/gx": run / "gx", "validation/data_docs": run / "data_docs"}
         files.update({name: path for name, path in optional.items() if path.exists()})
-        files.update({f"{WORKBOOKS}/{p.name}": p for p in sorted((output / WORKBOOKS).glob("*.xlsx"))})
+        books = sorted((output / WORKBOOKS).glob("*.xlsx"))
+        broken = [p.name for p in books if not zipfile.is_zipfile(p)]  # cut off: no central directory
+        if broken:
+            raise archive.ArchiveError(f"Ofullständiga arbetsböcker arkiveras inte: {', '.join(broken)}.")
+        files.update({f"{WORKBOOKS}/{p.name}": p for p in books})
         metadata = {
             "run_id": plan.run_id,
             "period": str(period),
@@ -362,8 +369,15 @@ def run_period(
     send_emails: bool = False,
     resend: bool = False,
 ) -> RunResult:
-    """Run every step for ``period`` without Airflow (the CLI's ``run``)."""
+    """Run every step for ``period`` without Airflow (the CLI's ``run``), holding the run
+    folder's lock: a second run of the same period and folder is refused (staging.RunLocked)."""
     plan = plan_run(run_id or f"cli__{period}", period=str(period), data_dir=out)
+    lock = staging.run_lock(Path(plan.run_dir), plan.run_id) if storage.is_local(plan.run_dir) else None
+    with lock or contextlib.nullcontext():
+        return _run_steps(plan, source_url, key, send_emails=send_emails, resend=resend)
+
+
+def _run_steps(plan: RunPlan, source_url: str, key: bytes, *, send_emails: bool, resend: bool) -> RunResult:
     purge_step(plan)
     for table in source.TABLES:
         extract_step(plan, table, source_url, key)
@@ -371,15 +385,24 @@ def run_period(
     statistics_step(plan)
     for scope in settings().scopes:
         workbook_step(plan, scope)
+    uncertain = []
     if send_emails:
-        from etl.mail import recipients
+        from etl.mail import ledger, recipients
 
         for address in recipients.recipient_addresses():
-            email_step(plan, address, resend=resend)
+            try:
+                email_step(plan, address, resend=resend)
+            except ledger.DeliveryUncertain as exc:  # not sent again; the others still get theirs
+                log.error("%s", exc)
+                uncertain.append(str(exc))
     archived = archive_step(plan)
     try:
         vb_step(plan)
     except archive.ArchiveError as exc:  # the DAG task fails on this; a CLI run just says so
         log.warning("%s", exc)
+    if uncertain:  # archived, but the run is not done until an operator has decided
+        from etl.mail.ledger import DeliveryUncertain
+
+        raise DeliveryUncertain(" | ".join(uncertain))
     package = Path(archived["path"])
     return RunResult(package, sorted((package / WORKBOOKS).glob("*.xlsx")), archived["created"])

@@ -7,12 +7,17 @@ point staging at S3-compatible storage without code changes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import json
 import logging
 import os
 import re
 import shutil
+import socket
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,11 +51,61 @@ def read_table(run: Path, stage: str, table: str) -> pd.DataFrame:
 
 
 def write_json(path: Path, data: Any) -> Path:
-    """Write JSON deterministically (sorted keys, UTF-8, trailing newline)."""
+    """Write JSON deterministically (sorted keys, UTF-8, trailing newline), atomically."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` to write; renamed onto ``path`` only when the block ends
+    without error, so a reader (or a killed run) never sees a partial or empty file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return path
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class RunLocked(RuntimeError):
+    """Another run holds the lock of this run folder (the same period, at the same time)."""
+
+
+@contextlib.contextmanager
+def run_lock(run: Path, run_id: str) -> Iterator[Path]:
+    """Hold an exclusive lock on ``run`` for a whole run; a second run of the same folder is
+    refused at once (:class:`RunLocked`) instead of mixing its files with the first one's.
+
+    The lock is ``.<run folder>.lock`` beside the folder (purge leaves plain files alone), an
+    ``flock`` that the kernel releases when the process ends, even by SIGKILL; the file names the
+    holder for the operator."""
+    run = Path(run)
+    run.parent.mkdir(parents=True, exist_ok=True)
+    lock = run.parent / f".{run.name}.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = lock.read_text(encoding="utf-8", errors="replace").strip() or "okänd"
+            raise RunLocked(
+                f"En annan körning pågår redan i {run} ({holder}). Vänta tills den är klar; två "
+                "samtidiga körningar av samma period skulle blanda sina filer."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"körning {run_id}, process {os.getpid()} på {socket.gethostname()}\n".encode())
+        yield lock
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def read_json(path: Path) -> Any:

@@ -14,6 +14,8 @@ column in another table's (or this table's) rows, so a row referred to by a row 
 or in the same validation group, is read too. A NULL in a filter column is read (validation
 quarantines it, nothing is dropped silently) unless the entry says NULL has a meaning outside
 the window (a pending decision is not decided in P; a running intervention has not ended).
+Dates are compared as ISO text, and a value that is no ISO date is read too (a type error for
+validation), so a text-typed date column or a malformed value never crashes or vanishes.
 """
 
 from __future__ import annotations
@@ -153,6 +155,19 @@ def _ranges(entries: list[Read], period: Period) -> list[tuple]:
     return [tuple(m) for m in merged]
 
 
+def _date_between(c, start: dt.date, end: dt.date):
+    """``start`` <= c < ``end``, compared as ISO text: the same on a date column and on a text
+    column holding dates (PostgreSQL cannot compare text with a date; SQLite stores text)."""
+    text = sa.cast(c, sa.String)
+    return sa.and_(text >= start.isoformat(), text < end.isoformat())
+
+
+def _not_a_date(c):
+    """Values that are not ISO dates at all ('2018/02/01', a number): read, so that extraction
+    flags them as type errors and validation quarantines them; nothing is cut unseen."""
+    return sa.not_(sa.cast(c, sa.String).like("____-__-__%"))
+
+
 Columns = Callable[[str], "set[str] | None"]
 """Columns of a source table as present in the source; None when the table is missing."""
 
@@ -182,9 +197,11 @@ def clause(name: str, period: Period, columns: Columns, tbl=None, _skip: frozens
             by_column.setdefault(r.column, []).append(r)
     for column, group in by_column.items():
         c = tbl.c[column]
+        year = group[0].window in YEAR_SPANS
         for start, end in _ranges(group, period):
-            year = group[0].window in YEAR_SPANS
-            parts.append(sa.and_(c >= start, c <= end) if year else sa.and_(c >= start, c < end))
+            parts.append(sa.and_(c >= start, c <= end) if year else _date_between(c, start, end))
+        if not year:
+            parts.append(_not_a_date(c))
     for column in dict.fromkeys(r.column for r in entries if r.null_read):
         parts.append(tbl.c[column].is_(None))
     return sa.or_(*parts) if parts else sa.false()
@@ -202,9 +219,8 @@ def _follow(r: Read, period: Period, columns: Columns, skip: frozenset):
     other = sa.table(f.table, *[sa.column(c) for c in sorted(present)]).alias(f"w{len(skip)}_{f.table}")
     stmt = sa.select(other.c[f.column]).where(other.c[f.column].is_not(None)).correlate(None)
     if f.where:
-        c = other.c[f.where[0]]
         start, end = SPANS[f.where[1]][1](period)
-        return stmt.where(c >= start, c < end)
+        return stmt.where(_date_between(other.c[f.where[0]], start, end))
     inner = clause(f.table, period, columns, other, skip)
     return stmt.where(inner) if inner is not None else stmt
 

@@ -1,5 +1,8 @@
+import fcntl
 import hashlib
 import json
+import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -96,9 +99,22 @@ def test_kill_without_cleanup_leaves_only_an_incoming_folder(tmp_path, monkeypat
     monkeypatch.undo()
     (left,) = _entries(root / "2018" / "T1")
     assert left.startswith(".incoming-") and (root / "2018" / "T1" / left / "manifest.json").exists()
-    assert archive.versions(root, T1) == [] and archive.verify(root) == []
-    res = archive.archive_package(root, T1, _files(tmp_path), {})
-    assert (res.version, res.created) == (1, True) and archive.verify(root) == []
+    assert archive.versions(root, T1) == []
+    # Reported (it may hold unsuppressed statistics), and removed by the next archiving: its
+    # writer is gone (no lock on it), unlike a folder another run is writing right now.
+    assert [p.split(": ", 1)[1] for p in archive.verify(root)] == [
+        f"ofullständigt paket från en avbruten körning: {left} (tas bort vid nästa arkivering)"
+    ]
+    live = root / "2018" / "T1" / ".incoming-live"
+    live.mkdir()
+    fd = os.open(live, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a concurrent run's writer holds it
+    try:
+        res = archive.archive_package(root, T1, _files(tmp_path), {})
+    finally:
+        os.close(fd)
+    assert (res.version, res.created) == (1, True)
+    assert _entries(root / "2018" / "T1") == [".incoming-live", "v1"]
 
 
 def test_real_sigkill_between_writing_and_rename(tmp_path):
@@ -116,7 +132,8 @@ def test_real_sigkill_between_writing_and_rename(tmp_path):
     """)
     proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT_DIR, capture_output=True, timeout=60)
     assert proc.returncode == -9, proc.stderr.decode()
-    assert archive.versions(root, T1) == [] and archive.verify(root) == []
+    assert archive.versions(root, T1) == []
+    assert ["avbruten körning" in p for p in archive.verify(root)] == [True]
     assert archive.archive_package(root, T1, _files(tmp_path), {}).version == 1
 
 
@@ -311,7 +328,10 @@ def test_verify_checks_the_vb_references(tmp_path):
     digest = hashlib.sha256((t1 / "manifest.json").read_bytes()).hexdigest()
     (t1 / "manifest.sha256").write_text(f"{digest}  manifest.json\n")
     problems = archive.verify(root)
-    assert problems == [f"{vb.path}: refererat paket ändrat: T1 (2018/T1/v2/manifest.json)"]
+    assert problems == [  # the archive's index (written at archiving) notices it too
+        f"{t1}: ändrad: manifest.json (jämfört med arkivets förteckning)",
+        f"{vb.path}: refererat paket ändrat: T1 (2018/T1/v2/manifest.json)",
+    ]
     # A referenced package that disappeared is named too.
     for p in sorted(packages["T3"].path.rglob("*"), reverse=True):
         p.rmdir() if p.is_dir() else p.unlink()
@@ -319,5 +339,65 @@ def test_verify_checks_the_vb_references(tmp_path):
     assert any("refererat paket saknas: T3 (2018/T3/v1)" in p for p in archive.verify(root))
 
 
-def test_verify_of_an_empty_or_missing_root_is_clean(tmp_path):
-    assert archive.verify(tmp_path / "nothing") == []
+def test_verify_of_an_empty_root_is_clean_and_a_missing_one_is_an_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    assert archive.verify(tmp_path / "empty") == []
+    missing = tmp_path / "nothing"
+    assert archive.verify(missing) == [f"{missing}: arkivet finns inte (fel sökväg?)"]
+
+
+def test_cli_verify_of_a_nonexistent_path_fails(tmp_path, capsys):
+    from etl.__main__ import main
+
+    assert main(["verify", str(tmp_path / "does-not-exist")]) == 1
+    assert "arkivet finns inte" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("deleted", ["latest", "all", "period"])
+def test_verify_notices_a_deleted_latest_version_or_period(tmp_path, deleted):
+    """v1 … v<N> without gaps is not enough: the index written at archiving remembers v2."""
+    root = tmp_path / "arkiv"
+    archive.archive_package(root, T1, _files(tmp_path), {})
+    v2 = archive.archive_package(root, T1, _files(tmp_path, "changed\n"), {}).path
+    assert archive.verify(root) == []
+    gone = {"latest": [v2], "all": [v2, v2.parent / "v1"], "period": [v2.parent]}[deleted]
+    for folder in gone:
+        shutil.rmtree(folder)
+    problems = archive.verify(root)
+    assert f"{v2}: saknas: paketversionen (finns i arkivets förteckning)" in problems
+
+
+def test_empty_files_are_not_archived_and_verify_refuses_them(tmp_path):
+    files = _files(tmp_path)
+    files["workbooks/book.xlsx"].write_bytes(b"")  # a workbook cut off at 0 bytes
+    with pytest.raises(archive.ArchiveError, match="Tomma filer arkiveras inte.*workbooks/book.xlsx"):
+        archive.archive_package(tmp_path / "arkiv", T1, files, {})
+    assert not (tmp_path / "arkiv" / "2018" / "T1").exists() or archive.versions(tmp_path / "arkiv", T1) == []
+    # An empty file that got into a package some other way (and into its manifest) is reported.
+    files["workbooks/book.xlsx"].write_bytes(b"PK")
+    pkg = archive.archive_package(tmp_path / "arkiv", T1, files, {}).path
+    manifest = json.loads((pkg / "manifest.json").read_text())
+    (pkg / "workbooks/book.xlsx").write_bytes(b"")
+    manifest["files"]["workbooks/book.xlsx"] = {"sha256": hashlib.sha256(b"").hexdigest(), "size": 0}
+    manifest["content_sha256"] = archive.content_hash(manifest["files"])
+    (pkg / "manifest.json").write_text(json.dumps(manifest))
+    digest = hashlib.sha256((pkg / "manifest.json").read_bytes()).hexdigest()
+    (pkg / "manifest.sha256").write_text(f"{digest}  manifest.json\n")
+    assert f"{pkg}: tom fil: workbooks/book.xlsx" in archive.verify(tmp_path / "arkiv")
+
+
+def test_verify_compares_the_package_ledger_with_the_email_ledger(tmp_path):
+    root = tmp_path / "arkiv"
+    ledger = root / "2018" / "T1" / archive.EMAIL_LEDGER_DIR
+    ledger.mkdir(parents=True)
+    entry = {"to": "olga@stockholm.se", "attachment": {"name": "b.xlsx", "sha256": "x"}, "resend": 0}
+    (ledger / "olga__x.json").write_text(json.dumps(entry))
+    src = tmp_path / "email_ledger.json"
+    src.write_text(json.dumps([entry]))
+    archive.archive_package(root, T1, {**_files(tmp_path), "email_ledger.json": src}, {})
+    assert archive.verify(root) == []
+    (ledger / "olga__x.json").write_text(json.dumps({**entry, "to": "someone@stockholm.se"}))
+    problems = archive.verify(root)
+    assert len(problems) == 1 and "utskicksloggen saknar eller har ändrat posten till olga@" in problems[0]
+    (ledger / "olga__x.json").unlink()
+    assert len(archive.verify(root)) == 1

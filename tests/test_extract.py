@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from etl import source, staging
-from etl.extract import ExtractError, extract_table
+from etl.extract import ExtractError, extract_table, transform_chunk
 from etl.periods import Period
 from etl.pseudonym import pseudonymise
 from tests.support.db import load_source
@@ -150,3 +150,73 @@ def test_read_only_url_only_for_sqlite_files():
     assert source.read_only("sqlite:////data/källa x.db") == "sqlite:///file:/data/k%C3%A4lla%20x.db?mode=ro&uri=true"
     assert source.read_only("sqlite://") == "sqlite://"
     assert source.read_only("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_malformed_and_text_typed_filter_dates_reach_validation(empty_db_url, tmp_path):
+    """The period filter runs in SQL: a value that is no ISO date ('2018/02/01', a word) or NULL
+    must still be read and flagged, never cut unseen; a date column stored as text (possible on
+    PostgreSQL too) must not crash the filter ("operator does not exist: text >= date")."""
+    engine = sa.create_engine(empty_db_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "CREATE TABLE payment (payment_id TEXT, household_id TEXT, application_id TEXT,"
+            " benefit_month TEXT, paid_on TEXT, amount_sek NUMERIC)"
+        ))  # fmt: skip
+        rows = [("P1", "2018-02-01"), ("P2", "2016-01-01"), ("P3", "2018/02/01"), ("P4", None),
+                ("P5", "februari"), ("P6", "2018-02-30"), ("P7", "2019-02-01")]  # fmt: skip
+        for pid, month in rows:
+            conn.execute(
+                sa.text("INSERT INTO payment VALUES (:p, 'H1', NULL, :m, '2018-02-05', 100)"),
+                {"p": pid, "m": month},
+            )
+    engine.dispose()
+    res = extract_table(empty_db_url, "payment", T1, tmp_path, KEY)
+    df = staging.read_table(tmp_path, staging.RAW, "payment").set_index("payment_id")
+    # Read: P1 (in the window), P3, P5, P6 (no valid date: flagged), P4 (NULL); not P2, P7.
+    assert sorted(df.index) == ["P1", "P3", "P4", "P5", "P6"] and res.rows == 5
+    assert df.loc[["P3", "P5", "P6"], "_type_errors"].tolist() == ["benefit_month;"] * 3
+    assert pd.isna(df.loc["P1", "_type_errors"]) and pd.isna(df.loc["P4", "_type_errors"])
+
+
+def test_integers_beyond_64_bits_are_type_errors_not_wrapped_negative():
+    raw = pd.DataFrame({"household_id": ["H1", "H2", "H3"], "district_code": ["OST"] * 3,
+                        "household_type": ["99999999999999999999999", "-99999999999999999999", "3"],
+                        "opened_on": [None] * 3, "closed_on": [None] * 3}, dtype=object)  # fmt: skip
+    out = transform_chunk(raw, source.TABLES["household"], KEY)
+    assert out["household_type"].isna().tolist() == [True, True, False]  # never -9223372036854775808
+    assert out["_type_errors"].tolist()[:2] == ["household_type;", "household_type;"]
+
+
+def test_timestamps_with_a_time_zone_become_the_units_local_dates():
+    """PostgreSQL timestamptz arrives as aware datetimes: 2018-04-30 22:30 UTC is 1 May in Stockholm."""
+    utc = dt.UTC
+    raw = pd.DataFrame({"payment_id": ["P1", "P2"], "household_id": ["H1", "H1"],
+                        "application_id": [None, None],
+                        "benefit_month": [dt.datetime(2018, 4, 30, 22, 0, tzinfo=utc),
+                                          dt.datetime(2018, 3, 1, 10, 0, tzinfo=utc)],
+                        "paid_on": [dt.datetime(2018, 4, 30, 22, 30, tzinfo=utc), None],
+                        "amount_sek": [1.0, 2.0]}, dtype=object)  # fmt: skip
+    out = transform_chunk(raw, source.TABLES["payment"], KEY)
+    assert out["benefit_month"].tolist() == [pd.Timestamp("2018-05-01"), pd.Timestamp("2018-03-01")]
+    assert out["paid_on"].tolist()[0] == pd.Timestamp("2018-05-01") and out["_type_errors"].isna().all()
+
+
+def test_hidden_characters_are_removed_ids_trimmed_and_over_long_text_refused(tmp_path):
+    """NUL (shown as _x0000_ in a workbook), a right-to-left override (U+202E, turns text around)
+    never reach a workbook; 'P1' and 'P1 ' are one id, so the duplicate is found by the key
+    rule instead of counting one payout twice; 10 million characters are a type error."""
+    url = f"sqlite:///{tmp_path / 'src.db'}"
+    load_source(url, {"district": [
+        {"district_code": "OST", "name": "Öster\x00malm"},
+        {"district_code": "NOR", "name": "Norr\u202emalm"},
+        {"district_code": "KUN ", "name": "K" * 10_000_000},
+    ]})  # fmt: skip
+    res = extract_table(url, "district", T1, tmp_path, KEY)
+    df = staging.read_table(tmp_path, staging.RAW, "district").set_index("district_code")
+    assert df.loc["OST", "name"] == "Östermalm" and df.loc["NOR", "name"] == "Norrmalm"
+    assert pd.isna(df.loc["KUN", "name"]) and df.loc["KUN", "_type_errors"] == "name;"
+    assert res.cleaned == {"district_code": 1, "name": 2} and res.type_errors == 1
+    feb = dt.date(2018, 2, 1)
+    raw = pd.DataFrame([_payment("P1", feb, 10.0), _payment("P1 ", feb, 10.0)])
+    out = transform_chunk(raw.astype(object), source.TABLES["payment"], KEY)
+    assert out["payment_id"].tolist() == ["P1", "P1"]  # one key twice: validation stops on it

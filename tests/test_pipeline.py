@@ -152,3 +152,120 @@ def test_plan_resolves_the_period_from_override_interval_or_run_after(tmp_path):
     assert forced.period_name == "2017-T3"
     assert forced.run_dir == str(tmp_path / "staging" / "manual__2018-05-16T00_00_00_00_00")
     assert forced.archive_root == str(tmp_path / "archive")
+
+
+def test_recipient_errors_stop_the_run_before_anything_even_without_email(
+    tmp_path, key_env, monkeypatch, capsys
+):
+    """A recipient outside the allow-list is found when the run starts (settings are read at
+    planning), with --no-email too, not after the whole pipeline has run."""
+    from etl.settings import reload
+    from tests.support.config import config_copy
+
+    def outsider(raw):
+        raw["recipients"][0]["email"] = "spy@evil.example"
+
+    monkeypatch.setenv("EB_CONFIG_DIR", str(config_copy(tmp_path, recipients=outsider)))
+    reload()
+    try:
+        url = f"sqlite:///{tmp_path / 'src.db'}"
+        small_db(url)
+        out = tmp_path / "out"
+        assert main(["run", "--source", url, "--period", "2018-T1", "--out", str(out), "--no-email"]) == 1
+        assert "spy@evil.example" in capsys.readouterr().err
+        assert not out.exists()
+    finally:
+        monkeypatch.undo()
+        reload()
+
+
+def test_a_second_run_of_the_same_period_and_folder_is_refused(tmp_path, key_env, capsys):
+    from etl import pipeline, staging
+
+    url = f"sqlite:///{tmp_path / 'src.db'}"
+    small_db(url)
+    out = tmp_path / "out"
+    plan = pipeline.plan_run("cli__2018-T1", period="2018-T1", data_dir=out)
+    with staging.run_lock(pipeline.Path(plan.run_dir), "cli__2018-T1"):  # the first run, still going
+        assert main(["run", "--source", url, "--period", "2018-T1", "--out", str(out), "--no-email"]) == 1
+    err = capsys.readouterr().err
+    assert "FEL: En annan körning pågår redan" in err and "cli__2018-T1" in err
+    assert not (out / "archive").exists() and not (out / "staging" / "cli__2018-T1").exists()
+    assert main(["run", "--source", url, "--period", "2018-T1", "--out", str(out), "--no-email"]) == 0
+
+
+@pytest.mark.slow
+def test_sigkill_in_the_email_step_then_reruns_send_nothing_twice(tmp_path, key_env):
+    """The process dies right after the second recipient's message went out (before its ledger
+    entry). A re-run sends nothing again: the first recipient is 'already sent', the second
+    is 'oklart om levererat' (named), the others are sent, the archive verifies. Once the
+    operator confirms the delivery (the marker renamed to its entry), a re-run is clean."""
+    import os
+    import subprocess
+    import sys
+
+    from etl.mail import recipients
+
+    url = f"sqlite:///{tmp_path / 'src.db'}"
+    small_db(url)
+    out = tmp_path / "out"
+    args = ["run", "--source", url, "--period", "2018-T1", "--out", str(out)]
+    environ = {**os.environ, "EB_MAIL_MODE": "outbox"}  # the key from key_env
+    script = (
+        "import os, signal, sys\n"
+        "from etl.mail import sending\n"
+        "from etl.__main__ import main\n"
+        "real, calls = sending.write_outbox, []\n"
+        "def dying(message, outbox_dir, slug):\n"
+        "    calls.append(slug); path = real(message, outbox_dir, slug)\n"
+        "    if len(calls) == 2: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    return path\n"
+        "sending.write_outbox = dying\n"
+        f"sys.exit(main({args!r}))\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", script], env=environ, capture_output=True, timeout=900)
+    assert killed.returncode == -9, killed.stderr.decode()[-2000:]
+    outbox = out / "outbox" / "2018-T1"
+    sent_before = {p.name: p.stat().st_mtime_ns for p in outbox.iterdir()}
+    assert len(sent_before) == 2
+    second = recipients.recipient_addresses()[1]
+
+    def cli():
+        command = [sys.executable, "-m", "etl", *args]
+        return subprocess.run(command, env=environ, capture_output=True, timeout=600)
+
+    rerun = cli()
+    err = rerun.stderr.decode()
+    assert rerun.returncode == 1 and f"Oklart om levererat: e-posten till {second}" in err
+    sent = {p.name: p.stat().st_mtime_ns for p in outbox.iterdir()}
+    assert {k: sent[k] for k in sent_before} == sent_before  # nothing sent twice
+    assert len(sent) == len(recipients.recipient_addresses())  # the others got theirs
+    assert archive.verify(out / "archive") == []
+
+    ledger = out / "archive" / "2018" / "T1" / "email_ledger"
+    (marker,) = ledger.glob("*.attempt")
+    marker.rename(marker.with_suffix(".json"))  # the operator confirmed it arrived
+    again = cli()
+    assert again.returncode == 0, again.stderr.decode()[-2000:]
+    assert {p.name: p.stat().st_mtime_ns for p in outbox.iterdir()} == sent
+    assert len(list(ledger.glob("*.json"))) == len(recipients.recipient_addresses())
+    assert archive.verify(out / "archive") == []
+
+
+def test_a_cut_off_workbook_is_not_archived(tmp_path):
+    """A workbook that is not a whole zip file (a killed writer) stops the archive step."""
+    from etl import pipeline, source, staging
+
+    plan = pipeline.plan_run("cli__2018-T1", period="2018-T1", data_dir=tmp_path)
+    run = pipeline.Path(plan.run_dir)
+    output = run / "output"
+    (output / "workbooks").mkdir(parents=True)
+    for name in ("statistics.csv", "published.csv"):
+        (output / name).write_text("a\n1\n")
+    staging.write_json(run / "validation.json", [])
+    for table in source.TABLES:
+        staging.write_json(staging.meta_path(run, staging.RAW, table), {"rows": 1})
+    (output / "workbooks" / "Bok_OST.xlsx").write_bytes(b"PK\x03\x04 cut off here")
+    with pytest.raises(archive.ArchiveError, match="Ofullständiga arbetsböcker arkiveras inte: Bok_OST.xlsx"):
+        pipeline.archive_step(plan)
+    assert archive.versions(tmp_path / "archive", pipeline.Period(2018, 1)) == []

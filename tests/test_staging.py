@@ -1,4 +1,4 @@
-"""Staging purge: run folders older than the retention period go, nothing else is touched."""
+"""Staging: purge of old run folders, the run lock, atomic writes."""
 
 import datetime as dt
 import logging
@@ -121,3 +121,53 @@ def test_bad_retention_is_refused(tmp_path, days):
 def test_bad_today_is_refused(tmp_path, today):
     with pytest.raises(ValueError, match="Dagens datum"):
         staging.purge(tmp_path, 30, today, TZ)
+
+
+# --- run lock and atomic writes ----------------------------------------------------------------
+
+
+def test_a_second_run_of_the_same_folder_is_refused_while_the_first_holds_the_lock(tmp_path):
+    run = staging.run_dir(tmp_path, "cli__2018-T1")
+    with staging.run_lock(run, "cli__2018-T1") as lock:
+        refused = pytest.raises(staging.RunLocked, match="En annan körning pågår redan i .*cli__2018-T1")
+        with refused, staging.run_lock(run, "cli__2018-T1"):
+            pytest.fail("two runs held the lock at once")
+        assert lock.name == ".cli__2018-T1.lock" and not run.exists()  # beside, not in, the run folder
+    with staging.run_lock(run, "cli__2018-T1"):  # released when the first run ends
+        pass
+
+
+def test_the_lock_is_released_when_the_holder_is_killed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    run = tmp_path / "cli__2018-T1"
+    script = (
+        "import os, signal, sys; from pathlib import Path; from etl import staging\n"
+        f"with staging.run_lock(Path({str(run)!r}), 'a'):\n"
+        "    print('held', flush=True); sys.stdin.readline()\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline() == b"held\n"
+        with pytest.raises(staging.RunLocked), staging.run_lock(run, "b"):
+            pass
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+    with staging.run_lock(run, "b"):
+        pass
+
+
+def test_atomic_path_leaves_the_old_file_when_writing_fails(tmp_path):
+    target = tmp_path / "out" / "published.csv"
+    with staging.atomic_path(target) as tmp:
+        tmp.write_text("a\n")
+    assert target.read_text() == "a\n"
+    with pytest.raises(RuntimeError), staging.atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed mid-write")
+    assert target.read_text() == "a\n"
+    assert [p.name for p in target.parent.iterdir()] == ["published.csv"]  # no temporary left

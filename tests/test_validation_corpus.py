@@ -298,6 +298,9 @@ EMPTY_WARN = "tabellen är tom"
 CASES = [
     Case("valid_base", lambda s: None, 0),
     Case("unknown_sex_code", _second_barn_sex("X"), 0, {"person": {"sex: okänd könskod": 1}}, {"person": 1}),
+    Case("born_after_the_period",  # 2027 in a 2018-T1 extract: within "orimligt datum" (P + 10 years)
+         lambda s: [p for p in s.rows["person"] if p["role"] == "barn"][1].update(birth_date=D(2027, 3, 1)),
+         0, {"person": {"birth_date: född efter periodens slut": 1}}, {"person": 1}),
     Case("bad_luhn_digit", _bad_luhn, 0, {"person": {"person_id: ogiltig kontrollsiffra": 1}}, {"person": 1}),
     Case("duplicated_primary_key", _dup("payment", {"payment_id": "P02"}), 2,
          {"payment": {"payment_id: nyckeln är inte unik": 2}}, {"payment": 2},

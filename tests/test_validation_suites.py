@@ -274,3 +274,21 @@ def test_type_errors_are_quarantined_and_name_the_column(run):
     }
     rule = next(r for r in report.rules if r["rule"].startswith("_type_errors"))
     assert rule["detail"] == "amount_sek: 1, benefit_month: 1"
+
+
+def test_a_person_born_after_the_period_is_quarantined(run):
+    """Dates far ahead are 'orimligt datum' (period end + 10 years); a birth date after P's end,
+    though within that, means the person cannot be in P (15 such persons passed before)."""
+    stage(run, "household", households("H1"))
+    base = {"household_id": "H1", "sex": "K", "born_abroad": False}
+    stage(run, "person", [
+        {"person_id": pnr(1), "role": "registerledare", "birth_date": D(1985, 5, 5), **base},
+        {"person_id": pnr(2), "role": "barn", "birth_date": D(2018, 4, 30), **base},  # P's last day: fine
+        {"person_id": pnr(3), "role": "barn", "birth_date": D(2018, 5, 1), **base},
+        {"person_id": pnr(4), "role": "barn", "birth_date": D(2027, 3, 1), **base},
+    ])  # fmt: skip
+    report = report_of(run, "person", cfg(quarantine_stop=False), period=Period.parse("2018-T1"))
+    assert report.failed_rules == {"birth_date: född efter periodens slut": 2}
+    assert sorted(validated(run, "person")["person_id"]) == sorted(
+        pseudonymise(pd.Series([pnr(1), pnr(2)]), KEY).tolist()
+    )

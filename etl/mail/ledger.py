@@ -1,10 +1,17 @@
 """What was sent: a write-once ledger, one entry file per (recipient, content hash).
 
-An entry is created atomically, and only after the server accepted the message; a retried or
-cleared task finds it and sends nothing. ``resend`` adds a ``-resend-N`` entry, never editing
-one. (At-least-once: a crash between the server's acceptance and the ledger write would send
-again on retry. That is the safe side: a lost report is worse than a duplicate.) The ledger of a
-period lives beside its package versions in the archive, so a new run id still sees it.
+At most once per recipient and figures. Before a message is handed to the server an *attempt*
+marker (``<entry>.attempt``) is created exclusively; after the server accepted it (250 to DATA)
+the entry is created atomically and the marker removed. A marker without its entry means the
+outcome is unknown (the process was killed, or the connection dropped after DATA before the
+server's answer): nothing is sent again automatically (:class:`DeliveryUncertain`); an operator
+checks with the recipient and renames the marker to its entry (it arrived) or deletes it (it did
+not: the next try sends). Two runs racing for the same entry: the second does not send. A marker
+is removed at once when the message certainly did not go (no connection, refused before or at
+DATA), so a retry sends.
+``resend`` adds a ``-resend-N`` entry, never editing one. The ledger of a period lives beside its
+package versions in the archive, so a new run id still sees it; ``archive.verify`` checks that
+the entries each package recorded are still there unchanged.
 """
 
 from __future__ import annotations
@@ -17,6 +24,11 @@ from pathlib import Path
 from etl.periods import Period
 
 LEDGER_SUFFIX = ".json"
+ATTEMPT_SUFFIX = ".attempt"
+
+
+class DeliveryUncertain(RuntimeError):
+    """An earlier attempt for this recipient and figures may or may not have been delivered."""
 
 
 def ledger_dir(archive_root: Path, period: Period | str) -> Path:
@@ -66,24 +78,72 @@ def _base(folder: Path, slug: str, key: str) -> Path:
 
 
 def sent_before(folder: Path, slug: str, key: str) -> dict | None:
-    """The first entry for (recipient slug, content key) with its ``ledger_file``, or None."""
+    """The first entry for (recipient slug, content key) with its ``ledger_file``, or None.
+
+    A resend's entry counts too: after an uncertain first attempt was resent, that is delivery."""
     base = _base(folder, slug, key)
-    return {"ledger_file": base.name, **_read(base)} if base.exists() else None
+    found = [base] if base.exists() else sorted(
+        Path(folder).glob(f"{slug}__{key}-resend-*{LEDGER_SUFFIX}"),
+        key=lambda p: int(p.name[: -len(LEDGER_SUFFIX)].rsplit("-", 1)[1]),
+    )
+    return {"ledger_file": found[0].name, **_read(found[0])} if found else None
+
+
+def _numbered(folder: Path, slug: str, key: str, n: int) -> Path:
+    return _base(folder, slug, key) if n == 0 else folder / f"{slug}__{key}-resend-{n}{LEDGER_SUFFIX}"
+
+
+def _marker(path: Path) -> Path:
+    return path.with_name(path.name[: -len(LEDGER_SUFFIX)] + ATTEMPT_SUFFIX)
+
+
+def unresolved(folder: Path, slug: str, key: str) -> list[Path]:
+    """Attempt markers without their entry: deliveries whose outcome is unknown."""
+    folder = Path(folder)
+    markers = sorted(folder.glob(f"{slug}__{key}*{ATTEMPT_SUFFIX}")) if folder.exists() else []
+    return [m for m in markers if not m.with_name(m.name[: -len(ATTEMPT_SUFFIX)] + LEDGER_SUFFIX).exists()]
+
+
+def begin(folder: Path, slug: str, key: str, what: dict, *, resend: bool = False) -> Path:
+    """Reserve the entry with an attempt marker, created exclusively before anything is sent;
+    returns the entry's path (not yet written). The first entry, or with ``resend`` the next
+    ``-resend-N``. Without ``resend``, a first marker that exists (another run sending the same
+    figures to the same recipient at this moment) is :class:`DeliveryUncertain`, never a second
+    message."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    n = 0
+    while True:  # a handful of resends at most
+        path = _numbered(folder, slug, key, n)
+        if not path.exists() and _write_once(_marker(path), _payload({**what, "resend": n})):
+            return path
+        if not resend:
+            raise DeliveryUncertain(
+                f"Oklart om levererat: e-posten till {what.get('to', slug)} skickas eller har skickats "
+                f"av en annan körning (markering {_marker(path).name}); den skickas inte en gång till."
+            )
+        n += 1
+
+
+def abandon(path: Path) -> None:
+    """The message certainly did not go: drop the attempt marker so a retry sends."""
+    _marker(path).unlink(missing_ok=True)
+
+
+def finish(path: Path, entry: dict) -> dict:
+    """The server accepted the message: write the entry once, then drop the marker."""
+    stem = path.name[: -len(LEDGER_SUFFIX)]
+    n = int(stem.rsplit("-resend-", 1)[1]) if "-resend-" in stem else 0
+    entry = {**entry, "resend": n}
+    _write_once(path, _payload(entry))
+    abandon(path)
+    return {"ledger_file": path.name, **entry}
 
 
 def record(folder: Path, slug: str, key: str, entry: dict) -> dict:
     """Write ``entry`` once: the first entry, else the next ``-resend-N``. Returns it with
     ``resend`` and ``ledger_file``."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    entry = {**entry, "resend": 0}
-    n = 0
-    path = _base(folder, slug, key)
-    while not _write_once(path, _payload(entry)):  # a handful of resends at most
-        n += 1
-        path = folder / f"{slug}__{key}-resend-{n}{LEDGER_SUFFIX}"
-        entry = {**entry, "resend": n}
-    return {"ledger_file": path.name, **entry}
+    return finish(begin(folder, slug, key, entry, resend=True), entry)
 
 
 def ledger_entries(folder: Path, sha256s) -> list[dict]:

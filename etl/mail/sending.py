@@ -3,6 +3,10 @@
 One retry layer: the Airflow task's (``retries`` on the e-mail task). The hook tries once
 (``retry_limit`` 0) and there is no loop here, so a failed send raises and Airflow retries the
 task; the ledger makes sure a retry after a successful send sends nothing.
+
+At most once (etl.mail.ledger): the server's 250 to DATA is what counts as sent, whatever happens
+to the connection afterwards; a connection lost during DATA, before that answer, leaves the
+outcome unknown and is never retried automatically (:class:`ledger.DeliveryUncertain`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,17 @@ if TYPE_CHECKING:
 
 class MailDeliveryError(RuntimeError):
     """The SMTP server could not be reached or refused the message (one attempt; Airflow retries)."""
+
+
+DeliveryUncertain = ledger.DeliveryUncertain
+
+
+def _uncertain_text(to: str, detail: str) -> str:
+    return (
+        f"Oklart om levererat: e-posten till {to} kan ha kommit fram, men det är inte bekräftat "
+        f"({detail}). Den skickas inte igen automatiskt. Kontrollera med mottagaren eller i "
+        "e-postserverns logg; kom den inte fram, skicka om med --resend (eller uppgiftens resend)."
+    )
 
 
 def _smtp_hook(conn_id: str, smtp):
@@ -72,13 +87,30 @@ def send_smtp(message: EmailMessage, conn_id: str) -> None:
             f"den (t.ex. AIRFLOW_CONN_{conn_id.upper()}) eller kör med EB_MAIL_MODE=outbox."
         ) from exc
     target = f"{hook.host}:{hook.port}"
+    phase = {"at": "before"}  # before DATA → data sent, no answer yet → accepted (250)
     try:
         with hook:
-            hook._smtp_client.send_message(message)
-            hook._smtp_client.quit()
+            client = hook._smtp_client
+            data = client.data
+
+            def data_watched(msg):
+                phase["at"] = "data"
+                reply = data(msg)  # SMTPDataError, or a code other than 250: refused, certainly not sent
+                phase["at"] = "accepted" if reply[0] == 250 else "refused"
+                return reply
+
+            client.data = data_watched
+            client.send_message(message)
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                client.quit()  # accepted: a connection dropped now changes nothing
     except (AirflowException, OSError, smtplib.SMTPException) as exc:  # the hook's "cannot connect"
         _close_quietly(hook)
+        if phase["at"] == "accepted":
+            return
         to = ", ".join(recipients.message_addresses(message))
+        if phase["at"] == "data" and not isinstance(exc, smtplib.SMTPDataError):
+            detail = f"förbindelsen med {target} bröts efter DATA innan servern svarat: {type(exc).__name__}"
+            raise DeliveryUncertain(_uncertain_text(to, detail)) from exc
         raise MailDeliveryError(
             f"E-posten till {to} kunde inte skickas via SMTP-servern "
             f"{target} (anslutningen {conn_id!r}): {type(exc).__name__}: {exc}. Inget är skickat och "
@@ -127,11 +159,10 @@ def send_to_recipient(
     earlier = ledger.sent_before(ledger_dir, recipient.slug, key)
     if earlier is not None and not resend:
         return {"status": "already_sent", **earlier}
-
-    if mode == SMTP:
-        send_smtp(message, smtp_conn_id or settings().mail.delivery.smtp.conn_id)
-    else:
-        write_outbox(message, outbox_dir, recipient.slug)
+    pending = ledger.unresolved(ledger_dir, recipient.slug, key)
+    if pending and not resend:
+        detail = f"ett tidigare försök avbröts; markering {pending[0].name} i utskicksloggen"
+        raise DeliveryUncertain(_uncertain_text(email, detail))
 
     entry = {
         "to": email,
@@ -141,7 +172,21 @@ def send_to_recipient(
         "content_sha256": key,
         "mode": mode,
     }
-    return {"status": "sent", **ledger.record(ledger_dir, recipient.slug, key, entry)}
+    # The marker holds the entry as it will be written: renamed to .json it records a delivery
+    # an operator confirmed (docs/deployment.md).
+    path = ledger.begin(ledger_dir, recipient.slug, key, entry, resend=resend)
+    try:
+        if mode == SMTP:
+            send_smtp(message, smtp_conn_id or settings().mail.delivery.smtp.conn_id)
+        else:
+            write_outbox(message, outbox_dir, recipient.slug)
+    except DeliveryUncertain:
+        raise  # the marker stays: an operator decides
+    except Exception:  # an interrupt (BaseException) keeps the marker: the outcome is unknown
+        ledger.abandon(path)  # certainly not sent: a retry may send
+        raise
+
+    return {"status": "sent", **ledger.finish(path, entry)}
 
 
 def deliver(

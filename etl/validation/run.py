@@ -171,9 +171,8 @@ class _Outcome:
             (staging.VALIDATED, table.filter(pa.array(~mask))),
             (staging.QUARANTINE, quarantined),
         ):
-            path = staging.table_path(run, stage, self.staged.name)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(part, path)
+            with staging.atomic_path(staging.table_path(run, stage, self.staged.name)) as tmp:
+                pq.write_table(part, tmp)
 
 
 def _validate_table(

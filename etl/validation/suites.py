@@ -152,6 +152,7 @@ def expectation_parameters(period: Period | None, cfg: Validation) -> dict[str, 
         "earliest_date": _iso(cfg.dates.earliest),
         "max_fact_date": _iso(max_fact),
         "max_any_date": _iso(max_any),
+        "period_end_date": _iso(end),  # a person born after P cannot be in P
         "max_payment_sek": cfg.amounts.max_payment_sek,
         "min_birth_year": (year - old) if year else 1800,
         "max_birth_year": (year - young) if year else 2262,
