@@ -1,0 +1,99 @@
+"""Comparison figures: the period's indicators for the periods a follow-up is read beside.
+
+A tertial report is compared with the same period of the previous year and, in T2/T3, with the
+earlier tertials of the year; annual shares and seasonal counts are judged with the previous
+year's full year (etl.targets). These figures are computed from the run's own validated extract
+(never from an earlier run), and only for entries whose extraction windows (catalogue ``reads``)
+cover the comparison period: a figure computed from rows the extract did not read would be wrong
+without anyone noticing. Other entries have no comparison (the workbook says why).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from etl.periods import Period
+from etl.settings import Catalogue, Entry
+from etl.statistics import case, staff
+from etl.statistics.frames import sort_rows
+from etl.vocabulary import INTERNAL
+from etl.windows import SPANS
+
+COMPARISON = "comparison.parquet"
+PUBLISHED_COMPARISON = "published_comparison.csv"
+NOT_COVERED = "källuttaget omfattar inte perioden"
+"""Why an entry has no comparison figure (its windows do not reach the period)."""
+NOT_COMPUTED = "jämförelse beräknas inte för indikatorn"
+
+
+def comparison_periods(period: Period) -> dict[str, Period]:
+    """Role → period: the earlier tertials of the year (``T1``, ``T2``), the same period of the
+    previous year (``previous_year``) and the previous year's full year (``previous_full_year``)."""
+    periods = {f"T{t}": Period(period.year, t) for t in range(1, period.tertial)}
+    periods["previous_year"] = Period(period.year - 1, period.tertial)
+    periods["previous_full_year"] = Period(period.year - 1, 3)
+    return periods
+
+
+def _within(span: tuple, spans: list[tuple], years: bool) -> bool:
+    """``span`` lies inside the union of ``spans`` (dates half-open, years inclusive)."""
+    merged: list[list] = []
+    for start, end in sorted(spans):
+        if merged and start <= (merged[-1][1] + 1 if years else merged[-1][1]):
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return any(s <= span[0] and span[1] <= e for s, e in merged)
+
+
+def covers(entry: Entry, period: Period, other: Period) -> bool:
+    """True when the rows ``entry`` needs for ``other`` are within what it reads for ``period``."""
+    by_column: dict[tuple[str, str], list[str]] = {}
+    for spec in entry.reads:
+        if not isinstance(spec.window, str):
+            return False  # rows followed from another table: not checked, not compared
+        by_column.setdefault((spec.table, spec.column), []).append(spec.window)
+    for windows in by_column.values():
+        have = [SPANS[w][1](period) for w in windows]
+        years = isinstance(have[0][0], int)
+        for w in windows:
+            if not _within(SPANS[w][1](other), have, years):
+                return False
+    return True
+
+
+def comparable(catalogue: Catalogue, period: Period, other: Period) -> tuple[Entry, ...]:
+    """The case and staff entries whose comparison figure for ``other`` can be computed."""
+    return tuple(
+        e
+        for e in catalogue
+        if e.computed_by in ("case", "staff", "input") and e.family is None and covers(e, period, other)
+    )
+
+
+def reason(entry: Entry, period: Period, other: Period) -> str:
+    """Why ``entry`` has no comparison figure for ``other`` (for the workbook's "saknas")."""
+    if entry.computed_by == "gender" or entry.family is not None:
+        return NOT_COMPUTED
+    return NOT_COVERED
+
+
+def comparison_statistics(
+    tables: Mapping[str, pd.DataFrame], period: Period, districts: list[str], catalogue: Catalogue
+) -> pd.DataFrame:
+    """The comparable entries' statistics for every comparison period, ``period`` column set."""
+    parts = []
+    for other in dict.fromkeys(comparison_periods(period).values()):
+        ids = {e.id for e in comparable(catalogue, period, other)}
+        if not ids:
+            continue
+        computed = [case.case_statistics(tables, other, districts, catalogue), staff.staff_statistics(tables, other)]
+        frame = pd.concat(computed, ignore_index=True)
+        frame = frame[frame["indicator_id"].isin(ids)].copy()
+        frame["period"] = str(other)
+        parts.append(frame)
+    if not parts:
+        return pd.DataFrame(columns=INTERNAL)
+    return sort_rows(pd.concat(parts, ignore_index=True)[INTERNAL])
