@@ -109,6 +109,10 @@ def _missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def _sv(x: float) -> str:
+    return f"{x:.2f}".replace(".", ",")
+
+
 def _forecast(entry: Entry, value: float, months: int, history: History) -> tuple[float | None, str]:
     """The full-year figure a year-to-date ``value`` is judged as, and how it was made."""
     if months == 12 or entry.judgement == "level":
@@ -122,11 +126,11 @@ def _forecast(entry: Entry, value: float, months: int, history: History) -> tupl
     if entry.judgement == "annual_share":
         ratio = full / last
         return value * ratio, (
-            f"Helårsprognos: utfall × {ratio:.2f} (förra årets helår / samma period förra året)."
+            f"Helårsprognos: utfall × {_sv(ratio)} (förra årets helår / samma period förra året)."
         )
     share = last / full  # seasonal_count: how much of last year's count had come by now
     return value / share, (
-        f"Helårsprognos efter förra årets säsong: utfall / {share:.2f} "
+        f"Helårsprognos efter förra årets säsong: utfall / {_sv(share)} "
         f"(andel av förra årets antal som kommit t.o.m. samma månad)."
     )
 

@@ -111,7 +111,11 @@ def test_unit_workbook_layout_figures_and_formats(tmp_path, published, gender_ve
     assert (
         ws.cell(r, head["Årsmål Hela enheten"]).value == 0.4 and ws.cell(r, head["KF:s årsmål"]).value == 1.6
     )
-    assert (ws.cell(r, head["Måluppfyllelse"]).value, ws.cell(r, head["Bedömning"]).value) == (3, "uppfyllt")
+    # An annual share in T1 without last year's figures is not judged on its year-to-date value.
+    judged = (ws.cell(r, head["Måluppfyllelse"]).value, ws.cell(r, head["Bedömning"]).value)
+    assert judged == (None, "ej mätt")
+    assert "bedöms i verksamhetsberättelsen" in ws.cell(r, head["Kommentar"]).value
+    assert ws.cell(r, head["T1 2017"]).value == "saknas"
     assert ws.cell(r, head["Periodicitet"]).value == "Tertial"
     r = row_of("eb_langvarigt_vuxna")
     assert ws.cell(r, t).value == 0.24 and ws.cell(r, t).number_format == '0.00" %"'  # target has 2 decimals
@@ -286,7 +290,12 @@ def test_no_cell_shows_or_rests_on_a_suppressed_figure(tmp_path, published):
 
 
 def test_district_workbook_shows_district_beside_unit(tmp_path, published):
-    path = write_workbook(context(published, "KUN"), tmp_path)
+    # Last year's share for Kungsholmen: 0.2 in T1 and 0.4 for the year (ratio 2).
+    last = pd.concat([published_table(Period(2017, 1)), published_table(Period(2017, 3))], ignore_index=True)
+    ids, sexes = last["indicator_id"], last["sex"]
+    key = ids.eq("eb_andel_befolkning") & last["district_code"].eq("KUN") & sexes.eq("T")
+    last.loc[key, ["value", "suppressed"]] = [[0.2, False], [0.4, False]]
+    path = write_workbook(context(published, "KUN", comparison=last), tmp_path)
     assert path.name == "Tertialuppfoljning_2018_T1_Forsorjningsstod_KUN.xlsx"
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == SHEETS
@@ -299,7 +308,11 @@ def test_district_workbook_shows_district_beside_unit(tmp_path, published):
     assert groups[:3] == ["Mål", "Utfall Kungsholmen", "Utfall hela enheten"]
     r = find_row(ws, 2, "Andel personer som har ekonomiskt bistånd i förhållande till befolkningen")
     assert ws.cell(r, 3).value == 0.3 and ws.cell(r, 5).value == 0.35 and ws.cell(r, 8).value == 0.3
-    assert ws.cell(r, heads.index("Bedömning") + 1).value == "ej uppfyllt"  # 0.35 vs KUN's 0.3
+    # Prognosis 0.35 × 0.4 / 0.2 = 0.7 against KUN's 0.3.
+    assert ws.cell(r, heads.index("Helårsprognos") + 1).value == 0.7
+    assert ws.cell(r, heads.index("Bedömning") + 1).value == "ej uppfyllt"
+    assert ws.cell(r, heads.index("T1 2017") + 1).value == 0.2
+    assert ws.cell(r, heads.index("Förändring mot T1 2017") + 1).value == "↑ +0,2 p.e."  # 0.4 − 0.2
     r = find_row(ws, 2, "Sjukfrånvaro")  # the plan has a target for the unit only
     assert ws.cell(r, 3).value == "–" and ws.cell(r, heads.index("Bedömning") + 1).value == "ingen bedömning"
     ws = wb["Ekonomiskt bistånd"]

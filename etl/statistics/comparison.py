@@ -14,8 +14,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from etl import source, staging
 from etl.periods import Period
-from etl.settings import Catalogue, Entry
+from etl.settings import Catalogue, Entry, settings
 from etl.statistics import case, staff
 from etl.statistics.frames import sort_rows
 from etl.vocabulary import INTERNAL
@@ -26,6 +27,9 @@ PUBLISHED_COMPARISON = "published_comparison.csv"
 NOT_COVERED = "källuttaget omfattar inte perioden"
 """Why an entry has no comparison figure (its windows do not reach the period)."""
 NOT_COMPUTED = "jämförelse beräknas inte för indikatorn"
+NO_DATA = "källan har inga uppgifter för hela perioden"
+HISTORY = frozenset({"previous_year", "24_months_to_P_end", "two_years_before_P", "year_P_and_before"})
+"""Windows read only for the comparisons: a computation for a period never needs them itself."""
 
 
 def comparison_periods(period: Period) -> dict[str, Period]:
@@ -59,7 +63,7 @@ def covers(entry: Entry, period: Period, other: Period) -> bool:
         have = [SPANS[w][1](period) for w in windows]
         years = isinstance(have[0][0], int)
         for w in windows:
-            if not _within(SPANS[w][1](other), have, years):
+            if w not in HISTORY and not _within(SPANS[w][1](other), have, years):
                 return False
     return True
 
@@ -69,15 +73,50 @@ def comparable(catalogue: Catalogue, period: Period, other: Period) -> tuple[Ent
     return tuple(
         e
         for e in catalogue
-        if e.computed_by in ("case", "staff", "input") and e.family is None and covers(e, period, other)
+        if e.computed_by in ("case", "staff", "input") and covers(e, period, other)
     )
 
 
 def reason(entry: Entry, period: Period, other: Period) -> str:
     """Why ``entry`` has no comparison figure for ``other`` (for the workbook's "saknas")."""
-    if entry.computed_by == "gender" or entry.family is not None:
+    if entry.computed_by == "gender":
         return NOT_COMPUTED
-    return NOT_COVERED
+    return NOT_COVERED if not covers(entry, period, other) else NO_DATA
+
+
+def _earliest(tables: Mapping[str, pd.DataFrame], catalogue: Catalogue) -> dict[str, object]:
+    """Per table, the earliest value of any column a catalogue window reads (None: no rows)."""
+    columns: dict[str, set[str]] = {}
+    for e in catalogue:
+        for spec in e.reads:
+            if isinstance(spec.window, str):
+                columns.setdefault(spec.table, set()).add(spec.column)
+    earliest: dict[str, object] = {}
+    for table, cols in columns.items():
+        frame = tables.get(table)
+        values = [] if frame is None else [frame[c].dropna().min() for c in cols if c in frame]
+        values = [v for v in values if not pd.isna(v)]
+        earliest[table] = min(values) if values else None
+    return earliest
+
+
+def in_source(entry: Entry, other: Period, earliest: Mapping[str, object]) -> bool:
+    """The source has rows from the start of each window ``entry`` reads for ``other`` (its first
+    month, for dates: events need not fall on the 1st). A rolling figure a year back needs the
+    12 months before it; where the source starts later the figure would be silently too low."""
+    for spec in entry.reads:
+        if not isinstance(spec.window, str) or spec.window in HISTORY:
+            continue
+        start = SPANS[spec.window][1](other)[0]
+        first = earliest.get(spec.table)
+        if first is None:
+            return False
+        if isinstance(start, int):
+            if int(first) > start:
+                return False
+        elif pd.Timestamp(first) >= pd.Timestamp(start) + pd.DateOffset(months=1):
+            return False
+    return True
 
 
 def comparison_statistics(
@@ -85,15 +124,28 @@ def comparison_statistics(
 ) -> pd.DataFrame:
     """The comparable entries' statistics for every comparison period, ``period`` column set."""
     parts = []
+    earliest = _earliest(tables, catalogue)
     for other in dict.fromkeys(comparison_periods(period).values()):
-        ids = {e.id for e in comparable(catalogue, period, other)}
+        ids = {e.id for e in comparable(catalogue, period, other) if in_source(e, other, earliest)}
         if not ids:
             continue
-        computed = [case.case_statistics(tables, other, districts, catalogue), staff.staff_statistics(tables, other)]
-        frame = pd.concat(computed, ignore_index=True)
+        frame = pd.concat(
+            [
+                case.case_statistics(tables, other, districts, catalogue),
+                staff.staff_statistics(tables, other),
+            ],
+            ignore_index=True,
+        )
         frame = frame[frame["indicator_id"].isin(ids)].copy()
         frame["period"] = str(other)
         parts.append(frame)
     if not parts:
         return pd.DataFrame(columns=INTERNAL)
     return sort_rows(pd.concat(parts, ignore_index=True)[INTERNAL])
+
+
+def build_comparison(run, period: Period) -> pd.DataFrame:
+    """Comparison statistics from the run's validated staging (as build.build_statistics)."""
+    tables = {name: staging.read_table(run, staging.VALIDATED, name) for name in source.TABLES}
+    districts = sorted(tables["district"]["district_code"].dropna().unique().tolist())
+    return comparison_statistics(tables, period, districts, settings().catalogue)
