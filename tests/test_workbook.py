@@ -141,10 +141,8 @@ def test_unit_workbook_layout_figures_and_formats(tmp_path, published, gender_ve
     assert ws.cell(r, head["Bedömning"]).value == "ej mätt"
     assert ws.cell(r, head["KF:s årsmål"]).value == "Fastställs 2018"
     icon_rules = [rule for cf in ws.conditional_formatting for rule in cf.rules if rule.type == "iconSet"]
-    assert len(icon_rules) == 1 and icon_rules[0].iconSet.iconSet in (
-        None,
-        "3TrafficLights1",
-    )  # None = default
+    # The plan table and the district view below it, both traffic lights (None = the default).
+    assert len(icon_rules) == 2 and {rule.iconSet.iconSet for rule in icon_rules} <= {None, "3TrafficLights1"}
     assert [v.val for v in icon_rules[0].iconSet.cfvo] == [0, 2, 3] and icon_rules[
         0
     ].iconSet.showValue is False
@@ -211,22 +209,28 @@ def test_unit_workbook_layout_figures_and_formats(tmp_path, published, gender_ve
     assert any("tio eller färre anställda" in str(c.value) for c in cells(ws))
     assert find_row(ws, 2, "29 år och yngre")
 
-    # Ekonomi: Östermalm's line, 15.4 mnkr for the year; T1 = 15 400 000 × 4 / 12 = 5 133 333.33;
-    # Östermalm paid 1 500 000 (the unit's 4 000 000 is not compared with Östermalm's budget).
+    # Ekonomi: Östermalm's line, 15.4 mnkr for the year; no last year's payouts in the fixture, so
+    # the period's budget is linear: T1 = 15 400 000 × 4 / 12 = 5 133 333.33; Östermalm paid
+    # 1 500 000 (the unit's 4 000 000 is not compared with Östermalm's budget).
     ws = wb["Ekonomi"]
-    amounts = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, ws.max_row + 1)}
-    assert amounts["Budget helår, kostnader"] == pytest.approx(15_400_000)
-    assert amounts["Budget för perioden (4 månader)"] == pytest.approx(15_400_000 * 4 / 12)
-    assert amounts["Utbetalt hittills i år"] == 1_500_000
-    assert amounts["Avvikelse mot periodens budget"] == pytest.approx(
-        3_633_333.333333, abs=0.01
-    )  # 5 133 333.33 − 1 500 000
-    assert amounts["Avvikelse i procent av periodens budget"] == pytest.approx(
-        3_633_333.3333 / 5_133_333.3333 * 100
-    )
-    assert amounts["Helårsprognos (linjär)"] == pytest.approx(4_500_000)  # 1 500 000 × 12 / 4
-    assert amounts["Prognostiserad avvikelse mot helårsbudget"] == pytest.approx(10_900_000)
-    assert any("Östermalm" in str(c.value) for c in cells(ws))
+    head = header_map(ws, find_row(ws, 1, "Budgetrad"))
+    r = find_row(ws, 1, "Ekonomiskt bistånd")
+    line = {name: ws.cell(r, c).value for name, c in head.items()}
+    assert line["Omfattning"] == "Östermalm"
+    assert line["Budget helår kostnader"] == pytest.approx(15_400_000)
+    assert line["Periodens budget kostnader"] == pytest.approx(15_400_000 * 4 / 12)
+    assert line["Utfall kostnader"] == 1_500_000
+    assert line["Avvikelse kr"] == pytest.approx(3_633_333.333333, abs=0.01)  # 5 133 333.33 − 1 500 000
+    assert line["Avvikelse %"] == pytest.approx(3_633_333.3333 / 5_133_333.3333 * 100)
+    assert line["Helårsprognos kostnader"] == pytest.approx(4_500_000)  # 1 500 000 × 12 / 4
+    assert line["Prognos mot budget kr"] == pytest.approx(10_900_000)
+    assert line["Budget helår netto"] == pytest.approx(14_700_000)
+    assert line["Utfall netto"] == "saknas" and line["Periodens budget fördelad"] == "linjärt"
+    # Handläggning is the whole unit's (co-financed); no booked costs in this fixture: "saknas".
+    r = find_row(ws, 1, "Handläggningskostnader")
+    assert ws.cell(r, head["Omfattning"]).value == "Hela enheten"
+    assert ws.cell(r, head["Utfall kostnader"]).value == "saknas"
+    assert not any("OCR" in str(c.value) for c in cells(ws))  # no source-document references
 
     ws = wb["Datakvalitet"]
     values = [c.value for c in cells(ws)]
@@ -445,3 +449,29 @@ def test_fixture_covers_the_whole_catalogue(published):
         "pe_langtidssjuk_andel_alder_50",
         "am_stockholmsjobb_platser",
     } <= ids
+
+
+def test_unit_summary_shows_each_districts_target_outcome_and_judgement(tmp_path, published):
+    wb = openpyxl.load_workbook(write_workbook(context(published), tmp_path))
+    ws = wb["Sammanfattning"]
+    top = find_row(ws, 1, "Stadsdelarnas årsmål, utfall och bedömning")
+    head = header_map(ws, top + 1)
+    assert list(head)[:7] == ["Stadsdel", "Indikator", "Årsmål", "KF:s årsmål", "Totalt", "Kvinnor", "Män"]
+    rows = {
+        (ws.cell(r, 1).value, ws.cell(r, 2).value): r
+        for r in range(top + 2, ws.max_row + 1)
+        if ws.cell(r, 1).value in DISTRICTS_SHOWN
+    }
+    name = "Antal aspiranter som fått Stockholmsjobb"
+    # Aspirants: Kungsholmen 6, Norrmalm 7, Östermalm 5 (config/plans/2018.yml), one row per district.
+    assert [ws.cell(rows[(d, name)], head["Årsmål"]).value for d in DISTRICTS_SHOWN] == [6, 7, 5]
+    kun = rows[("Kungsholmen", "Andel personer som har ekonomiskt bistånd i förhållande till befolkningen")]
+    assert ws.cell(kun, head["Årsmål"]).value == 0.3 and ws.cell(kun, head["Totalt"]).value == 0.35
+    assert ws.cell(kun, head["Bedömning"]).value == "ej mätt"  # T1 share, no last year: not judged
+    # Indicators without any district target (sick leave: the unit's only) are not repeated.
+    assert not any(n == "Sjukfrånvaro" for _, n in rows)
+    # Every district row has a verdict word and its target from the district's own column.
+    assert all(ws.cell(r, head["Bedömning"]).value for r in rows.values())
+
+
+DISTRICTS_SHOWN = ["Kungsholmen", "'+Norrmalm", "Östermalm"]  # "+..." kept as text

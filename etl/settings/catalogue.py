@@ -18,7 +18,9 @@ from etl.settings.base import Frozen
 from etl.vocabulary import DISCLOSURE_RULES, SEXES
 
 UNITS = ("antal", "procent", "kr", "dagar", "index", "årsarbetare")
-SHEETS = ("Sammanfattning", "Ekonomiskt bistånd", "Jämställdhetsanalys", "Arbetsmarknad", "Personal")
+SHEETS = (
+    "Sammanfattning", "Ekonomiskt bistånd", "Jämställdhetsanalys", "Arbetsmarknad", "Personal", "Ekonomi"
+)
 HOUSEHOLD_TYPES = (1, 3, 4, 5, 6, 7, 8, 9)
 """Socialstyrelsen's hushållstyp codes (there is no code 2)."""
 AGE_BANDS = ("_alder_29", "_alder_30_49", "_alder_50")
@@ -85,9 +87,11 @@ class Entry(Frozen):
     ratio; ``seasonal_count`` a count against last year's monthly profile; ``trend`` a
     "minskar/ökar" goal, against the same period of the previous year. Default: ``count`` for
     ``antal``, else ``level``."""
-    sheet: Literal["Sammanfattning", "Ekonomiskt bistånd", "Jämställdhetsanalys", "Arbetsmarknad", "Personal"]
+    sheet: Literal[
+        "Sammanfattning", "Ekonomiskt bistånd", "Jämställdhetsanalys", "Arbetsmarknad", "Personal", "Ekonomi"
+    ]
     group: str
-    computed_by: Literal["case", "staff", "gender", "input"]
+    computed_by: Literal["case", "staff", "gender", "input", "economy"]
     """Which statistics module computes it (``input``: reported in the source's indicator_input)."""
     disclosure: Literal["persons", "staff_group", "none"]
     linked: tuple[str, ...] = ()

@@ -17,7 +17,7 @@ import pandas as pd
 from etl import source, staging
 from etl.periods import Period
 from etl.settings import Catalogue, Entry, settings
-from etl.statistics import case, staff
+from etl.statistics import case, economy, staff
 from etl.statistics.frames import sort_rows
 from etl.vocabulary import INTERNAL
 from etl.windows import SPANS
@@ -73,7 +73,7 @@ def comparable(catalogue: Catalogue, period: Period, other: Period) -> tuple[Ent
     return tuple(
         e
         for e in catalogue
-        if e.computed_by in ("case", "staff", "input") and covers(e, period, other)
+        if e.computed_by in ("case", "staff", "input", "economy") and covers(e, period, other)
     )
 
 
@@ -133,6 +133,7 @@ def comparison_statistics(
             [
                 case.case_statistics(tables, other, districts, catalogue),
                 staff.staff_statistics(tables, other),
+                economy.economy_statistics(tables, other, districts),
             ],
             ignore_index=True,
         )
