@@ -22,6 +22,8 @@ PLAN = {
     "eb_andel_barn": (0.5, 0.6, 0.5, 0.3, 3.0, "tertial", "procent", LOWER),
     "eb_langvarigt_vuxna": (0.22, 0.25, 0.16, 0.25, 1.1, "tertial", "procent", LOWER),
     "am_unga_varken_arbetar_studerar": (None, None, None, None, None, "år", "procent", LOWER),
+    # Enhetsmål "… socialmedicinska rehabiliteringsskäl som bidragsgrund minskar": no number.
+    "eb_andel_hushall_sociala_skal": (None, None, None, None, None, "tertial", "procent", LOWER),
     "am_stockholmsjobb_aspiranter": (18, 6, 7, 5, 1000, "tertial", "antal", HIGHER),
     "am_praktik": (40, 20, 15, 5, 500, "tertial", "antal", HIGHER),
     "am_feriejobb_platser": (696, 250, 200, 246, 9000, "tertial", "antal", HIGHER),
