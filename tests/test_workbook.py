@@ -475,3 +475,20 @@ def test_unit_summary_shows_each_districts_target_outcome_and_judgement(tmp_path
 
 
 DISTRICTS_SHOWN = ["Kungsholmen", "'+Norrmalm", "Östermalm"]  # "+..." kept as text
+
+
+def test_summary_lists_the_plans_activities_with_a_status_to_fill_in(tmp_path, published):
+    wb = openpyxl.load_workbook(write_workbook(context(published, "OST"), tmp_path))
+    ws = wb["Sammanfattning"]
+    top = find_row(ws, 1, "Planens aktiviteter")
+    assert [ws.cell(top + 1, c).value for c in (1, 2, 3, 4, 5, 8)] == [
+        "Mål", "Aktivitet", "Start", "Slut", "Status (fylls i av chefen)", "Kommentar (fylls i av chefen)",
+    ]  # fmt: skip
+    # The 2018 plan has eight activities; the inventory of praktik places started 2017-01-01.
+    texts = [ws.cell(r, 2).value for r in range(top + 2, top + 10)]
+    assert len([t for t in texts if t]) == 8 and ws.cell(top + 10, 2).value is None
+    r = top + 2 + next(i for i, t in enumerate(texts) if t.startswith("Inventering"))
+    dates_status = (ws.cell(r, 3).value, ws.cell(r, 4).value, ws.cell(r, 5).value)
+    assert dates_status == ("2017-01-01", "2018-12-31", None)
+    lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
+    assert len(lists) == 1 and "Genomförd" in lists[0].formula1

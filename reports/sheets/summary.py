@@ -11,7 +11,7 @@ from etl.settings import Entry, Plan, settings
 from etl.vocabulary import ALL, SEXES
 from reports.layout import Page, plan_format, safe_text
 from reports.model import NOTHING, PERIODICITY, SUPPRESSED, VALUE, Cell, Figures, ReportContext
-from reports.sheets import comparisons
+from reports.sheets import activities, comparisons
 from reports.sheets.common import SEX_COLUMNS
 
 ICONS = {targets.UPPFYLLT: 3, targets.DELVIS: 2, targets.EJ_UPPFYLLT: 1}
@@ -86,7 +86,7 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
     note_row = last + 2
     if not district:
         note_row = _districts(w, ctx, fig, last + 2, year_plan, cols, widths)
-    w.note(
+    after = w.note(
         note_row,
         "Helårsprognos: det tal som bedöms när det inte är utfallet självt (antal: linjär, "
         "utfall × 12 / periodens månader; andelar under året och säsongsantal: efter förra årets "
@@ -94,6 +94,7 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
         "procentenheter (p.e.) för andelar, procent för övriga. Bedömningsregeln står på bladet "
         "Om statistiken.",
     )
+    activities.write(w, year_plan, after + 1)
 
 
 @dataclass(frozen=True)
