@@ -492,3 +492,42 @@ def test_summary_lists_the_plans_activities_with_a_status_to_fill_in(tmp_path, p
     assert dates_status == ("2017-01-01", "2018-12-31", None)
     lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
     assert len(lists) == 1 and "Genomförd" in lists[0].formula1
+
+
+def test_budget_by_last_years_profile_and_booked_costs(tmp_path, published):
+    # Östermalm paid 1 000 000 in T1 2017 of 4 000 000 for 2017: T1 holds 25 % of the year.
+    last = pd.concat([published_table(Period(2017, 1)), published_table(Period(2017, 3))], ignore_index=True)
+    key = last["indicator_id"].eq("eb_utbetalt_kr") & last["district_code"].eq("OST") & last["sex"].eq("T")
+    last.loc[key, ["value", "suppressed"]] = [[1_000_000.0, False], [4_000_000.0, False]]
+    # Handläggning (the whole unit's line): 7 000 000 booked, 2 000 000 income in T1 2018.
+    booked = pd.DataFrame(
+        {
+            "indicator_id": ["ek_kostnad_handlaggning", "ek_intakt_handlaggning"],
+            "period": "2018-T1", "district_code": "ALL", "sex": "T", "value": [7_000_000.0, 2_000_000.0],
+            "unit": "kr", "suppressed": False, "published": ["7000000", "2000000"],
+        }
+    )  # fmt: skip
+    book = write_workbook(
+        context(pd.concat([published, booked], ignore_index=True), comparison=last), tmp_path
+    )
+    ws = openpyxl.load_workbook(book)["Ekonomi"]
+    head = header_map(ws, find_row(ws, 1, "Budgetrad"))
+
+    def line(name):
+        r = find_row(ws, 1, name)
+        return {h: ws.cell(r, c).value for h, c in head.items()}
+
+    aid = line("Ekonomiskt bistånd")
+    assert aid["Periodens budget kostnader"] == pytest.approx(3_850_000)  # 15 400 000 × 0.25
+    assert aid["Avvikelse kr"] == pytest.approx(2_350_000)  # 3 850 000 − 1 500 000
+    assert aid["Avvikelse %"] == pytest.approx(2_350_000 / 3_850_000 * 100)
+    assert aid["Helårsprognos kostnader"] == pytest.approx(6_000_000)  # 1 500 000 / 0.25
+    assert aid["Prognos mot budget kr"] == pytest.approx(9_400_000)
+    assert aid["Periodens budget fördelad"] == "efter 2017 års månader"
+    # No last year's ledger in the fixture: linear. 21 500 000 × 4 / 12 = 7 166 666.67.
+    h = line("Handläggningskostnader")
+    assert h["Periodens budget kostnader"] == pytest.approx(21_500_000 / 3)
+    assert h["Avvikelse kr"] == pytest.approx(21_500_000 / 3 - 7_000_000)
+    assert h["Utfall netto"] == 5_000_000  # 7 000 000 − 2 000 000
+    assert h["Helårsprognos netto"] == pytest.approx(15_000_000)  # (7 − 2) mnkr × 3
+    assert h["Budget helår netto"] == pytest.approx(7_200_000) and h["Periodens budget fördelad"] == "linjärt"
