@@ -70,7 +70,12 @@ def test_every_judged_cell_agrees_with_the_shown_value_and_target(runs):
                 target = shown(target_cell.value, _decimals(target_cell.number_format))
                 short = (value - target) * (1 if entry.direction == "lower_is_better" else -1)
                 where = (path.name, entry.id, value, target, verdict)
-                if verdict == "uppfyllt":
+                if entry.judgement == "trend":  # better / unchanged / worse than last year
+                    expected = "uppfyllt" if short < -1e-9 else "delvis uppfyllt" if abs(short) <= 1e-9 else (
+                        "ej uppfyllt"
+                    )
+                    assert verdict == expected, where
+                elif verdict == "uppfyllt":
                     assert short <= 1e-9, where
                 elif verdict == "delvis uppfyllt":
                     assert 1e-9 < short <= tol * abs(target) + 1e-9, where

@@ -15,7 +15,7 @@ import pandas as pd
 
 from etl.periods import Period
 from etl.statistics.frames import sort_rows
-from etl.vocabulary import ALL, BASIS, NOT_INDIVIDUAL, RULE, require_columns
+from etl.vocabulary import ALL, BASIS, INTERNAL, NOT_INDIVIDUAL, RULE, require_columns
 
 ACCOUNTS = {"handlaggning": "handlaggning", "arbetsmarknadsatgarder": "arbetsmarknad"}
 """booked_cost.account → the id part (ek_kostnad_<part>, ek_intakt_<part>)."""
@@ -33,6 +33,10 @@ def economy_statistics(
     """Booked kronor per account, kind and scope for the months of ``period`` (zeros included)."""
     require_columns(tables, REQUIRED)
     booked = tables["booked_cost"]
+    if booked.empty:
+        # Nothing booked at all (an empty or absent ledger export): no figures, so the Ekonomi
+        # sheet says "saknas" instead of showing zero costs.
+        return pd.DataFrame(columns=[c for c in INTERNAL if c != "period"])
     month = pd.to_datetime(booked["month"], errors="coerce")
     inside = (month >= pd.Timestamp(period.start)) & (month < pd.Timestamp(period.end_exclusive))
     rows = booked[inside & booked["account"].isin(list(ACCOUNTS))]
