@@ -83,18 +83,23 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
     w.wb.define_name("Sammanfattning_utfall", f"='{w.name}'!{xl_range_abs(header_row, 0, last, c_note)}")
     ws.freeze_panes(first, 2)
     ws.repeat_rows(group_row, header_row)
-    note_row = last + 2
-    if not district:
-        note_row = _districts(w, ctx, fig, last + 2, year_plan, cols, widths)
     after = w.note(
-        note_row,
+        last + 2,
         "Helårsprognos: det tal som bedöms när det inte är utfallet självt (antal: linjär, "
         "utfall × 12 / periodens månader; andelar under året och säsongsantal: efter förra årets "
         "förlopp, se Kommentar). Värde och mål jämförs avrundade som de visas. Förändring: "
         "procentenheter (p.e.) för andelar, procent för övriga. Bedömningsregeln står på bladet "
         "Om statistiken.",
     )
+    # The district view and the activities each start a printed page of their own.
+    breaks = []
+    if not district:
+        breaks.append(after + 1)
+        after = _districts(w, ctx, fig, after + 1, year_plan, cols, widths)
+    if year_plan and year_plan.activities:
+        breaks.append(after + 1)
     activities.write(w, year_plan, after + 1)
+    ws.set_h_pagebreaks(breaks)
 
 
 @dataclass(frozen=True)
