@@ -53,3 +53,26 @@ def test_a_figure_needs_source_rows_from_the_start_of_its_window():
     assert comparison.in_source(places, Period(2017, 2), {"job_place": dt.date(2017, 1, 7)})
     assert not comparison.in_source(places, Period(2017, 2), {"job_place": dt.date(2017, 2, 7)})
     assert not comparison.in_source(places, Period(2017, 2), {"job_place": None})
+
+
+def test_comparisons_from_the_demo_extract_and_a_bad_earlier_year_only_loses_its_comparison(caplog):
+    from tests.support.demo import demo_tables
+
+    tables = dict(demo_tables())
+    districts = sorted(tables["district"]["district_code"])
+    stats = comparison.comparison_statistics(tables, T2, districts, CAT)
+    assert set(stats["period"]) == {"2018-T1", "2017-T2", "2017-T3"}
+    # The same period a year back equals that period's own statistics (same code, same rows).
+    own = comparison.case.case_statistics(tables, Period(2017, 2), districts, CAT).set_index(
+        ["indicator_id", "district_code", "sex"]
+    )["value"]
+    back = stats[stats["period"] == "2017-T2"].set_index(["indicator_id", "district_code", "sex"])["value"]
+    key = ("eb_andel_befolkning", "OST", "T")
+    assert back[key] == own[key] and back[("eb_hushall", "ALL", "T")] == own[("eb_hushall", "ALL", "T")]
+    # A reported value of an unknown indicator in 2017 stops only the 2017 full-year comparison.
+    bad = tables["indicator_input"].iloc[:1].copy()
+    bad["indicator_id"], bad["year"], bad["tertial"] = "okand", 2017, pd.array([pd.NA], dtype="Int64")
+    tables["indicator_input"] = pd.concat([tables["indicator_input"], bad], ignore_index=True)
+    stats = comparison.comparison_statistics(tables, T2, districts, CAT)
+    assert set(stats["period"]) == {"2018-T1", "2017-T2"}
+    assert "Jämförelse med 2017-T3 beräknas inte" in caplog.text

@@ -10,6 +10,7 @@ without anyone noticing. Other entries have no comparison (the workbook says why
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 import pandas as pd
@@ -22,7 +23,7 @@ from etl.statistics.frames import sort_rows
 from etl.vocabulary import INTERNAL
 from etl.windows import SPANS
 
-COMPARISON = "comparison.parquet"
+log = logging.getLogger(__name__)
 PUBLISHED_COMPARISON = "published_comparison.csv"
 NOT_COVERED = "källuttaget omfattar inte perioden"
 """Why an entry has no comparison figure (its windows do not reach the period)."""
@@ -129,14 +130,20 @@ def comparison_statistics(
         ids = {e.id for e in comparable(catalogue, period, other) if in_source(e, other, earliest)}
         if not ids:
             continue
-        frame = pd.concat(
-            [
-                case.case_statistics(tables, other, districts, catalogue),
-                staff.staff_statistics(tables, other),
-                economy.economy_statistics(tables, other, districts),
-            ],
-            ignore_index=True,
-        )
+        try:
+            frame = pd.concat(
+                [
+                    case.case_statistics(tables, other, districts, catalogue),
+                    staff.staff_statistics(tables, other),
+                    economy.economy_statistics(tables, other, districts),
+                ],
+                ignore_index=True,
+            )
+        except ValueError as err:
+            # The earlier period's data cannot be computed (e.g. a reported value of an unknown
+            # indicator that year): the period's own report stands; its comparison is missing.
+            log.warning("Jämförelse med %s beräknas inte: %s", other, err)
+            continue
         frame = frame[frame["indicator_id"].isin(ids)].copy()
         frame["period"] = str(other)
         parts.append(frame)
