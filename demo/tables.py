@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from demo import cases, programmes, staff
+from demo import cases, ledger, programmes, staff
 from demo.arrays import Window
 from demo.calibration import SCALES, Scale
 from demo.parameters import MAX_AGE
@@ -61,6 +61,7 @@ def build(
     population_rng, staff_rng, case_rng, programme_rng, place_rng, survey_rng = np.random.default_rng(
         seed
     ).spawn(6)
+    ledger_rng = np.random.default_rng([seed, 7])  # its own stream: the other tables stay as they were
     tables: dict[str, pd.DataFrame] = {
         "district": _districts(spec),
         "population": _population(spec, win, population_rng),
@@ -76,6 +77,7 @@ def build(
         intervention=programmes.interventions(spec, win, caseload.persons_extra, programme_rng),
         job_place=programmes.job_places(spec, win, place_rng),
         indicator_input=staff.indicator_inputs(spec, win, tables["staff"], survey_rng),
+        booked_cost=ledger.booked_costs(win, ledger_rng),
     )
     return {name: tables[name][[c.name for c in table.columns]] for name, table in source.TABLES.items()}
 

@@ -27,7 +27,7 @@ from etl.published import PUBLISHED, read_published
 from etl.review.steps import latest_comparison
 from etl.run_period import choose_period, describe
 from etl.settings import env, settings
-from etl.statistics import build, case
+from etl.statistics import build, case, comparison
 from etl.validation.report import TableReport, ValidationStop, summary_table
 from etl.validation.run import REPORT, validate_run
 from reports import model, workbook
@@ -204,6 +204,12 @@ def statistics_step(plan: RunPlan | dict) -> dict:
         with staging.atomic_path(output / PUBLISHED) as tmp:
             published.to_csv(tmp, index=False, lineterminator="\n")
         suppressed = int(published[disclosure.SUPPRESSED].sum())
+        # The same indicators for the periods the report is compared with, disclosure-checked.
+        earlier = comparison.build_comparison(run, plan.period)
+        if len(earlier):
+            disclosure.publish(earlier, disclosure.DisclosureConfig.from_settings()).to_csv(
+                run / comparison.PUBLISHED_COMPARISON, index=False, lineterminator="\n"
+            )
     log.info("Statistik: %d rader, varav %d undertryckta (..)", len(stats), suppressed)
     return {"rows": len(stats), "suppressed": suppressed}
 
@@ -212,6 +218,11 @@ def _source_rows(run: Path) -> dict[str, int]:
     return {
         name: staging.read_json(staging.meta_path(run, staging.RAW, name))["rows"] for name in source.TABLES
     }
+
+
+def _comparison(run: Path) -> pd.DataFrame | None:
+    path = run / comparison.PUBLISHED_COMPARISON
+    return read_published(path) if path.exists() else None
 
 
 def workbook_step(plan: RunPlan | dict, scope: str) -> str:
@@ -223,6 +234,7 @@ def workbook_step(plan: RunPlan | dict, scope: str) -> str:
         names = dict(zip(districts["district_code"], districts["name"], strict=True))
         ctx = model.ReportContext(
             published=read_published(run / OUTPUT / PUBLISHED),
+            comparison=_comparison(run),
             period=plan.period,
             scope=scope,
             unit_name=cfg.unit_name,

@@ -149,6 +149,19 @@ indicator_input = Table(
     Column("value", Numeric(12, 4)),
 )
 
+booked_cost = Table(
+    "booked_cost",
+    metadata,
+    Column("month", Date),
+    Column("district_code", Text),
+    Column("account", Text),
+    Column("cost_sek", Numeric(14, 2)),
+    Column("income_sek", Numeric(14, 2)),
+)
+"""The ledger's booked costs and income per month, district and budget line (handlaggning,
+arbetsmarknadsatgarder): the outcome the plan's budget lines other than bistånd are followed up
+against. Not about individuals."""
+
 TABLES: dict[str, Table] = dict(metadata.tables)
 """Every source table by name. No foreign keys on purpose: the source is not ours to constrain,
 so broken references must be loadable (and are caught by validation instead)."""

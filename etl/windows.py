@@ -50,11 +50,21 @@ SPANS: dict[str, tuple[str, Callable[[Period], tuple[dt.date, dt.date] | tuple[i
         "the 12 months ending with P's last month",
         lambda p: (_months_before(p.end_exclusive, 12), p.end_exclusive),
     ),
+    "previous_year": (
+        "the whole year before P (comparisons: last year's same period and full year)",
+        lambda p: (dt.date(p.year - 1, 1, 1), dt.date(p.year, 1, 1)),
+    ),
+    "24_months_to_P_end": (
+        "the 24 months ending with P's last month (rolling figures a year earlier)",
+        lambda p: (_months_before(p.end_exclusive, 24), p.end_exclusive),
+    ),
     "year_P": ("P's year", lambda p: (p.year, p.year)),
     "year_before_P": ("the year before P", lambda p: (p.year - 1, p.year - 1)),
+    "two_years_before_P": ("the two years before P", lambda p: (p.year - 2, p.year - 1)),
+    "year_P_and_before": ("P's year and the year before", lambda p: (p.year - 1, p.year)),
 }
 """Window name -> (description, period -> [start, end_exclusive) dates or (first, last) years)."""
-YEAR_SPANS = ("year_P", "year_before_P")
+YEAR_SPANS = ("year_P", "year_before_P", "two_years_before_P", "year_P_and_before")
 
 
 @dataclass(frozen=True)

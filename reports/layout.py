@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from etl import targets
 from etl.settings import Entry, Plan
 from reports.formats import Formats
 from reports.model import SUPPRESSED, VALUE, Cell
@@ -180,22 +181,13 @@ class Page:
 # --- number formats of the plan's targets --------------------------------------------------
 
 
-def _decimals(x: float | None) -> int:
-    if x is None:
-        return 0
-    text = f"{x:.10g}"
-    return min(2, len(text.split(".")[1])) if "." in text else 0
-
-
 def plan_format(entry: Entry, plan: Plan | None) -> str:
     """Number format for an indicator's targets and results: as many decimals as its targets
-    in the year's plan (so a result is never rounded to look like its target)."""
-    planned = plan.indicator(entry.id) if plan else None
-    values = [*planned.arsmal.values(), planned.kf_arsmal] if planned else []
-    d = max((_decimals(v) for v in values), default=0)
+    in the year's plan (etl.targets.shown_decimals, which the judgement rounds to as well)."""
+    d = targets.shown_decimals(entry, plan)
     frac = "." + "0" * d if d else ""
     if entry.unit == "procent":
-        return f'0.{"0" * max(1, d)}" %"'
+        return f'0{frac}" %"'
     if entry.unit == "antal":
         return f"#,##0{frac}"
     return f"0{frac}"

@@ -68,6 +68,15 @@ class ReportContext:
     nothing_symbol: str = "–"
     data_through: dt.date | None = None
     """Latest date the data covers; defaults to the period's last day."""
+    comparison: pd.DataFrame | None = None
+    """Published figures of the comparison periods (etl.statistics.comparison), ``period`` set."""
+
+    def figures_for(self, period: str) -> Figures | None:
+        """The comparison figures of one period (e.g. ``2017-T2``); None when none were computed."""
+        if self.comparison is None or "period" not in self.comparison:
+            return None
+        rows = self.comparison[self.comparison["period"].astype(str) == period]
+        return Figures(rows, self.suppressed_symbol) if len(rows) else None
 
     @property
     def through(self) -> dt.date:

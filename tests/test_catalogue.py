@@ -10,7 +10,7 @@ from etl import docs
 from etl.periods import Period
 from etl.settings import settings
 from etl.settings.catalogue import Entry
-from etl.statistics import build, case, gender, staff
+from etl.statistics import build, case, economy, gender, staff
 from reports.sheets.common import ids
 from tests.support.config import REPO
 from tests.support.demo import demo_tables
@@ -38,6 +38,7 @@ def computed_ids() -> set[str]:
         case.case_statistics(tables, period, districts),
         staff.staff_statistics(tables, period),
         gender.gender_statistics(tables, period, districts, settings().pipeline.gender_analysis),
+        economy.economy_statistics(tables, period, districts),
     ]
     return set(pd.concat(parts)["indicator_id"])
 

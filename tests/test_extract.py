@@ -35,7 +35,8 @@ def test_period_window_and_types(empty_db_url, tmp_path):
         empty_db_url,
         {
             "payment": [
-                _payment("P0", dt.date(2016, 12, 1), 1.0),  # before the window (previous year is kept)
+                # Before the windows: the 24 months to T1's end (rolling comparisons) start May 2016.
+                _payment("P0", dt.date(2016, 4, 1), 1.0),
                 _payment("P1", dt.date(2017, 1, 1), 100.5),
                 _payment("P2", dt.date(2018, 4, 1), 200.25),
                 _payment("P3", dt.date(2018, 5, 1), 300.0),  # after T1

@@ -175,6 +175,10 @@ def base_rows() -> dict[str, list[dict]]:
         {"indicator_id": "e_inkop", "year": 2017, "tertial": None, "district_code": None, "sex": "T",
          "value": 0.92},
     ]  # fmt: skip
+    rows["booked_cost"] = [
+        {"month": m, "district_code": "OST", "account": a, "cost_sek": 1000.0, "income_sek": 500.0}
+        for m in months for a in ("handlaggning", "arbetsmarknadsatgarder")
+    ]  # fmt: skip
     return rows
 
 
@@ -389,7 +393,7 @@ CASES = [
     Case("period_with_no_data", lambda s: None, 2,
          {"payment": {EMPTY_WARN: 0}, **{t: {EMPTY_WARN: 0} for t in (
              "population", "application", "support_obstacle", "intervention", "job_place", "staff_month",
-             "indicator_input")}},
+             "indicator_input", "booked_cost")}},
          {}, ["payment: tabellen är tom"], period="2015-T1"),
 ]  # fmt: skip
 

@@ -269,7 +269,8 @@ def test_null_filter_columns_are_read_unless_null_means_outside(empty_db_url, tm
         ("I2", None, None),
         ("I3", d(2010, 1, 1), d(2018, 2, 1)),
         ("I4", d(2018, 5, 1), None),
-        ("I5", d(2010, 1, 1), d(2017, 6, 1)),
+        ("I5", d(2010, 1, 1), d(2017, 6, 1)),  # ended last year: read for the comparisons
+        ("I6", d(2010, 1, 1), d(2016, 6, 1)),
     ]
     load_source(
         empty_db_url,
@@ -289,7 +290,7 @@ def test_null_filter_columns_are_read_unless_null_means_outside(empty_db_url, tm
     )
     extract_table(empty_db_url, "intervention", T2, tmp_path, KEY)
     got = staging.read_table(tmp_path, staging.RAW, "intervention")["intervention_id"]
-    assert sorted(got) == ["I2", "I3", "I4"]
+    assert sorted(got) == ["I2", "I3", "I4", "I5"]
 
 
 def test_a_missing_followed_table_refers_to_nothing(empty_db_url, tmp_path):

@@ -111,7 +111,11 @@ def test_unit_workbook_layout_figures_and_formats(tmp_path, published, gender_ve
     assert (
         ws.cell(r, head["Årsmål Hela enheten"]).value == 0.4 and ws.cell(r, head["KF:s årsmål"]).value == 1.6
     )
-    assert (ws.cell(r, head["Måluppfyllelse"]).value, ws.cell(r, head["Bedömning"]).value) == (3, "uppfyllt")
+    # An annual share in T1 without last year's figures is not judged on its year-to-date value.
+    judged = (ws.cell(r, head["Måluppfyllelse"]).value, ws.cell(r, head["Bedömning"]).value)
+    assert judged == (None, "ej mätt")
+    assert "bedöms i verksamhetsberättelsen" in ws.cell(r, head["Kommentar"]).value
+    assert ws.cell(r, head["T1 2017"]).value == "saknas"
     assert ws.cell(r, head["Periodicitet"]).value == "Tertial"
     r = row_of("eb_langvarigt_vuxna")
     assert ws.cell(r, t).value == 0.24 and ws.cell(r, t).number_format == '0.00" %"'  # target has 2 decimals
@@ -137,10 +141,8 @@ def test_unit_workbook_layout_figures_and_formats(tmp_path, published, gender_ve
     assert ws.cell(r, head["Bedömning"]).value == "ej mätt"
     assert ws.cell(r, head["KF:s årsmål"]).value == "Fastställs 2018"
     icon_rules = [rule for cf in ws.conditional_formatting for rule in cf.rules if rule.type == "iconSet"]
-    assert len(icon_rules) == 1 and icon_rules[0].iconSet.iconSet in (
-        None,
-        "3TrafficLights1",
-    )  # None = default
+    # The plan table and the district view below it, both traffic lights (None = the default).
+    assert len(icon_rules) == 2 and {rule.iconSet.iconSet for rule in icon_rules} <= {None, "3TrafficLights1"}
     assert [v.val for v in icon_rules[0].iconSet.cfvo] == [0, 2, 3] and icon_rules[
         0
     ].iconSet.showValue is False
@@ -207,22 +209,28 @@ def test_unit_workbook_layout_figures_and_formats(tmp_path, published, gender_ve
     assert any("tio eller färre anställda" in str(c.value) for c in cells(ws))
     assert find_row(ws, 2, "29 år och yngre")
 
-    # Ekonomi: Östermalm's line, 15.4 mnkr for the year; T1 = 15 400 000 × 4 / 12 = 5 133 333.33;
-    # Östermalm paid 1 500 000 (the unit's 4 000 000 is not compared with Östermalm's budget).
+    # Ekonomi: Östermalm's line, 15.4 mnkr for the year; no last year's payouts in the fixture, so
+    # the period's budget is linear: T1 = 15 400 000 × 4 / 12 = 5 133 333.33; Östermalm paid
+    # 1 500 000 (the unit's 4 000 000 is not compared with Östermalm's budget).
     ws = wb["Ekonomi"]
-    amounts = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, ws.max_row + 1)}
-    assert amounts["Budget helår, kostnader"] == pytest.approx(15_400_000)
-    assert amounts["Budget för perioden (4 månader)"] == pytest.approx(15_400_000 * 4 / 12)
-    assert amounts["Utbetalt hittills i år"] == 1_500_000
-    assert amounts["Avvikelse mot periodens budget"] == pytest.approx(
-        3_633_333.333333, abs=0.01
-    )  # 5 133 333.33 − 1 500 000
-    assert amounts["Avvikelse i procent av periodens budget"] == pytest.approx(
-        3_633_333.3333 / 5_133_333.3333 * 100
-    )
-    assert amounts["Helårsprognos (linjär)"] == pytest.approx(4_500_000)  # 1 500 000 × 12 / 4
-    assert amounts["Prognostiserad avvikelse mot helårsbudget"] == pytest.approx(10_900_000)
-    assert any("Östermalm" in str(c.value) for c in cells(ws))
+    head = header_map(ws, find_row(ws, 1, "Budgetrad"))
+    r = find_row(ws, 1, "Ekonomiskt bistånd")
+    line = {name: ws.cell(r, c).value for name, c in head.items()}
+    assert line["Omfattning"] == "Östermalm"
+    assert line["Budget helår kostnader"] == pytest.approx(15_400_000)
+    assert line["Periodens budget kostnader"] == pytest.approx(15_400_000 * 4 / 12)
+    assert line["Utfall kostnader"] == 1_500_000
+    assert line["Avvikelse kr"] == pytest.approx(3_633_333.333333, abs=0.01)  # 5 133 333.33 − 1 500 000
+    assert line["Avvikelse %"] == pytest.approx(3_633_333.3333 / 5_133_333.3333 * 100)
+    assert line["Helårsprognos kostnader"] == pytest.approx(4_500_000)  # 1 500 000 × 12 / 4
+    assert line["Prognos mot budget kr"] == pytest.approx(10_900_000)
+    assert line["Budget helår netto"] == pytest.approx(14_700_000)
+    assert line["Utfall netto"] == "saknas" and line["Periodens budget fördelad"] == "linjärt"
+    # Handläggning is the whole unit's (co-financed); no booked costs in this fixture: "saknas".
+    r = find_row(ws, 1, "Handläggningskostnader")
+    assert ws.cell(r, head["Omfattning"]).value == "Hela enheten"
+    assert ws.cell(r, head["Utfall kostnader"]).value == "saknas"
+    assert not any("OCR" in str(c.value) for c in cells(ws))  # no source-document references
 
     ws = wb["Datakvalitet"]
     values = [c.value for c in cells(ws)]
@@ -284,7 +292,12 @@ def test_no_cell_shows_or_rests_on_a_suppressed_figure(tmp_path, published):
 
 
 def test_district_workbook_shows_district_beside_unit(tmp_path, published):
-    path = write_workbook(context(published, "KUN"), tmp_path)
+    # Last year's share for Kungsholmen: 0.2 in T1 and 0.4 for the year (ratio 2).
+    last = pd.concat([published_table(Period(2017, 1)), published_table(Period(2017, 3))], ignore_index=True)
+    ids, sexes = last["indicator_id"], last["sex"]
+    key = ids.eq("eb_andel_befolkning") & last["district_code"].eq("KUN") & sexes.eq("T")
+    last.loc[key, ["value", "suppressed"]] = [[0.2, False], [0.4, False]]
+    path = write_workbook(context(published, "KUN", comparison=last), tmp_path)
     assert path.name == "Tertialuppfoljning_2018_T1_Forsorjningsstod_KUN.xlsx"
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == SHEETS
@@ -297,7 +310,11 @@ def test_district_workbook_shows_district_beside_unit(tmp_path, published):
     assert groups[:3] == ["Mål", "Utfall Kungsholmen", "Utfall hela enheten"]
     r = find_row(ws, 2, "Andel personer som har ekonomiskt bistånd i förhållande till befolkningen")
     assert ws.cell(r, 3).value == 0.3 and ws.cell(r, 5).value == 0.35 and ws.cell(r, 8).value == 0.3
-    assert ws.cell(r, heads.index("Bedömning") + 1).value == "ej uppfyllt"  # 0.35 vs KUN's 0.3
+    # Prognosis 0.35 × 0.4 / 0.2 = 0.7 against KUN's 0.3.
+    assert ws.cell(r, heads.index("Helårsprognos") + 1).value == 0.7
+    assert ws.cell(r, heads.index("Bedömning") + 1).value == "ej uppfyllt"
+    assert ws.cell(r, heads.index("T1 2017") + 1).value == 0.2
+    assert ws.cell(r, heads.index("Förändring mot T1 2017") + 1).value == "↑ +0,2 p.e."  # 0.4 − 0.2
     r = find_row(ws, 2, "Sjukfrånvaro")  # the plan has a target for the unit only
     assert ws.cell(r, 3).value == "–" and ws.cell(r, heads.index("Bedömning") + 1).value == "ingen bedömning"
     ws = wb["Ekonomiskt bistånd"]
@@ -462,3 +479,85 @@ def test_trend_workbook_points_to_the_case_review_comparison(tmp_path):
     assert any(name in t and "före och efter" in t for t in texts)
     without = openpyxl.load_workbook(write_trend_workbook(2018, packages, {}, tmp_path / "none", UNIT))
     assert any("ingen jämförelse" in str(c.value) for c in cells(without["Om trenden"]))
+
+
+def test_unit_summary_shows_each_districts_target_outcome_and_judgement(tmp_path, published):
+    wb = openpyxl.load_workbook(write_workbook(context(published), tmp_path))
+    ws = wb["Sammanfattning"]
+    top = find_row(ws, 1, "Stadsdelarnas årsmål, utfall och bedömning")
+    head = header_map(ws, top + 1)
+    assert list(head)[:7] == ["Stadsdel", "Indikator", "Årsmål", "KF:s årsmål", "Totalt", "Kvinnor", "Män"]
+    rows = {
+        (ws.cell(r, 1).value, ws.cell(r, 2).value): r
+        for r in range(top + 2, ws.max_row + 1)
+        if ws.cell(r, 1).value in DISTRICTS_SHOWN
+    }
+    name = "Antal aspiranter som fått Stockholmsjobb"
+    # Aspirants: Kungsholmen 6, Norrmalm 7, Östermalm 5 (config/plans/2018.yml), one row per district.
+    assert [ws.cell(rows[(d, name)], head["Årsmål"]).value for d in DISTRICTS_SHOWN] == [6, 7, 5]
+    kun = rows[("Kungsholmen", "Andel personer som har ekonomiskt bistånd i förhållande till befolkningen")]
+    assert ws.cell(kun, head["Årsmål"]).value == 0.3 and ws.cell(kun, head["Totalt"]).value == 0.35
+    assert ws.cell(kun, head["Bedömning"]).value == "ej mätt"  # T1 share, no last year: not judged
+    # Indicators without any district target (sick leave: the unit's only) are not repeated.
+    assert not any(n == "Sjukfrånvaro" for _, n in rows)
+    # Every district row has a verdict word and its target from the district's own column.
+    assert all(ws.cell(r, head["Bedömning"]).value for r in rows.values())
+
+
+DISTRICTS_SHOWN = ["Kungsholmen", "'+Norrmalm", "Östermalm"]  # "+..." kept as text
+
+
+def test_summary_lists_the_plans_activities_with_a_status_to_fill_in(tmp_path, published):
+    wb = openpyxl.load_workbook(write_workbook(context(published, "OST"), tmp_path))
+    ws = wb["Sammanfattning"]
+    top = find_row(ws, 1, "Planens aktiviteter")
+    assert [ws.cell(top + 1, c).value for c in (1, 2, 3, 4, 5, 8)] == [
+        "Mål", "Aktivitet", "Start", "Slut", "Status (fylls i av chefen)", "Kommentar (fylls i av chefen)",
+    ]  # fmt: skip
+    # The 2018 plan has eight activities; the inventory of praktik places started 2017-01-01.
+    texts = [ws.cell(r, 2).value for r in range(top + 2, top + 10)]
+    assert len([t for t in texts if t]) == 8 and ws.cell(top + 10, 2).value is None
+    r = top + 2 + next(i for i, t in enumerate(texts) if t.startswith("Inventering"))
+    dates_status = (ws.cell(r, 3).value, ws.cell(r, 4).value, ws.cell(r, 5).value)
+    assert dates_status == ("2017-01-01", "2018-12-31", None)
+    lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
+    assert len(lists) == 1 and "Genomförd" in lists[0].formula1
+
+
+def test_budget_by_last_years_profile_and_booked_costs(tmp_path, published):
+    # Östermalm paid 1 000 000 in T1 2017 of 4 000 000 for 2017: T1 holds 25 % of the year.
+    last = pd.concat([published_table(Period(2017, 1)), published_table(Period(2017, 3))], ignore_index=True)
+    key = last["indicator_id"].eq("eb_utbetalt_kr") & last["district_code"].eq("OST") & last["sex"].eq("T")
+    last.loc[key, ["value", "suppressed"]] = [[1_000_000.0, False], [4_000_000.0, False]]
+    # Handläggning (the whole unit's line): 7 000 000 booked, 2 000 000 income in T1 2018.
+    booked = pd.DataFrame(
+        {
+            "indicator_id": ["ek_kostnad_handlaggning", "ek_intakt_handlaggning"],
+            "period": "2018-T1", "district_code": "ALL", "sex": "T", "value": [7_000_000.0, 2_000_000.0],
+            "unit": "kr", "suppressed": False, "published": ["7000000", "2000000"],
+        }
+    )  # fmt: skip
+    book = write_workbook(
+        context(pd.concat([published, booked], ignore_index=True), comparison=last), tmp_path
+    )
+    ws = openpyxl.load_workbook(book)["Ekonomi"]
+    head = header_map(ws, find_row(ws, 1, "Budgetrad"))
+
+    def line(name):
+        r = find_row(ws, 1, name)
+        return {h: ws.cell(r, c).value for h, c in head.items()}
+
+    aid = line("Ekonomiskt bistånd")
+    assert aid["Periodens budget kostnader"] == pytest.approx(3_850_000)  # 15 400 000 × 0.25
+    assert aid["Avvikelse kr"] == pytest.approx(2_350_000)  # 3 850 000 − 1 500 000
+    assert aid["Avvikelse %"] == pytest.approx(2_350_000 / 3_850_000 * 100)
+    assert aid["Helårsprognos kostnader"] == pytest.approx(6_000_000)  # 1 500 000 / 0.25
+    assert aid["Prognos mot budget kr"] == pytest.approx(9_400_000)
+    assert aid["Periodens budget fördelad"] == "efter 2017 års månader"
+    # No last year's ledger in the fixture: linear. 21 500 000 × 4 / 12 = 7 166 666.67.
+    h = line("Handläggningskostnader")
+    assert h["Periodens budget kostnader"] == pytest.approx(21_500_000 / 3)
+    assert h["Avvikelse kr"] == pytest.approx(21_500_000 / 3 - 7_000_000)
+    assert h["Utfall netto"] == 5_000_000  # 7 000 000 − 2 000 000
+    assert h["Helårsprognos netto"] == pytest.approx(15_000_000)  # (7 − 2) mnkr × 3
+    assert h["Budget helår netto"] == pytest.approx(7_200_000) and h["Periodens budget fördelad"] == "linjärt"

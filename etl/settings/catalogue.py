@@ -18,7 +18,9 @@ from etl.settings.base import Frozen, refuse_twice
 from etl.vocabulary import DISCLOSURE_RULES, SEXES
 
 UNITS = ("antal", "procent", "kr", "dagar", "index", "årsarbetare")
-SHEETS = ("Sammanfattning", "Ekonomiskt bistånd", "Jämställdhetsanalys", "Arbetsmarknad", "Personal")
+SHEETS = (
+    "Sammanfattning", "Ekonomiskt bistånd", "Jämställdhetsanalys", "Arbetsmarknad", "Personal", "Ekonomi"
+)
 HOUSEHOLD_TYPES = (1, 3, 4, 5, 6, 7, 8, 9)
 """Socialstyrelsen's hushållstyp codes (there is no code 2)."""
 AGE_BANDS = ("_alder_29", "_alder_30_49", "_alder_50")
@@ -78,9 +80,18 @@ class Entry(Frozen):
     """Sexes shown; default T, K, M for individual-based figures, else T."""
     periodicity: Literal["tertial", "år"]
     direction: Literal["lower_is_better", "higher_is_better"] | None = None
-    sheet: Literal["Sammanfattning", "Ekonomiskt bistånd", "Jämställdhetsanalys", "Arbetsmarknad", "Personal"]
+    judgement: Literal["level", "count", "annual_share", "seasonal_count", "trend"] | None = None
+    """How a result is judged before the year's end (etl.targets): ``level`` the value against
+    the årsmål; ``count`` a count against the årsmål pro-rated by months; ``annual_share`` a
+    share that grows over the year, by a prognosis from last year's full-year/year-to-date
+    ratio; ``seasonal_count`` a count against last year's monthly profile; ``trend`` a
+    "minskar/ökar" goal, against the same period of the previous year. Default: ``count`` for
+    ``antal``, else ``level``."""
+    sheet: Literal[
+        "Sammanfattning", "Ekonomiskt bistånd", "Jämställdhetsanalys", "Arbetsmarknad", "Personal", "Ekonomi"
+    ]
     group: str
-    computed_by: Literal["case", "staff", "gender", "input"]
+    computed_by: Literal["case", "staff", "gender", "input", "economy"]
     """Which statistics module computes it (``input``: reported in the source's indicator_input)."""
     disclosure: Literal["persons", "staff_group", "none"]
     linked: tuple[str, ...] = ()
@@ -103,11 +114,26 @@ class Entry(Frozen):
             object.__setattr__(self, "sexes", SEXES if self.individual_based else ("T",))
         if self.disclosure not in DISCLOSURE_RULES:
             raise ValueError(f"disclosure {self.disclosure!r} är okänd")
+        if self.judgement is None:
+            object.__setattr__(self, "judgement", "count" if self.unit == "antal" else "level")
+        if self.judgement in ("count", "seasonal_count") and self.unit != "antal":
+            raise ValueError(f"judgement {self.judgement} gäller antal, inte {self.unit}")
+        if self.judgement == "annual_share" and self.unit != "procent":
+            raise ValueError(f"judgement annual_share gäller andelar (procent), inte {self.unit}")
+        if self.judgement == "trend" and self.direction is None:
+            raise ValueError("judgement trend (minskar/ökar) kräver direction")
         return self
 
     @property
     def is_count(self) -> bool:
         return self.unit == "antal"
+
+    @property
+    def trend_word(self) -> str | None:
+        """The goal's word for a ``trend`` entry: minskar (lower is better) or ökar."""
+        if self.judgement != "trend":
+            return None
+        return "minskar" if self.direction == "lower_is_better" else "ökar"
 
     @property
     def annual_only(self) -> bool:

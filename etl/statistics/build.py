@@ -13,7 +13,7 @@ import pandas as pd
 from etl import source, staging
 from etl.periods import Period
 from etl.settings import Catalogue, settings
-from etl.statistics import case, gender, staff
+from etl.statistics import case, economy, gender, staff
 from etl.statistics.frames import sort_rows
 from etl.vocabulary import COLUMNS, INTERNAL
 
@@ -38,6 +38,7 @@ def build_statistics(run: Path, period: Period) -> pd.DataFrame:
         case.case_statistics(tables, period, districts, cfg.catalogue),
         staff.staff_statistics(tables, period),
         gender.gender_statistics(tables, period, districts, cfg=cfg.pipeline.gender_analysis),
+        economy.economy_statistics(tables, period, districts),
     ]
     stats = pd.concat([p for p in parts if len(p)], ignore_index=True)
     twice = stats.duplicated(["indicator_id", "district_code", "sex"], keep=False)

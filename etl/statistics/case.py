@@ -19,6 +19,7 @@ import pandas as pd
 from etl.periods import Period
 from etl.settings import Catalogue, settings
 from etl.settings.catalogue import HOUSEHOLD_TYPES
+from etl.statistics import unit_goals
 from etl.statistics.frames import min_nonzero, ratio, sort_rows
 from etl.vocabulary import ALL, BASIS, NOT_INDIVIDUAL, PERSONS, RULE, SEXES, require_columns
 
@@ -236,6 +237,7 @@ def case_statistics(
         *_interventions(tables["intervention"], person, members, period, districts),
         *_places(tables["job_place"], period, districts),
         _passthrough(tables["indicator_input"], period, catalogue or settings().catalogue),
+        *([unit_goals.social_share(tables, period, districts)] if "support_obstacle" in tables else []),
     ]
     return sort_rows(pd.concat(parts, ignore_index=True))
 

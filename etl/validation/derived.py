@@ -146,6 +146,7 @@ DERIVED: dict[str, dict[str, Callable[[pd.DataFrame, _Ctx], np.ndarray]]] = {
         "_ok_within_employment": _within_employment,
     },
     "indicator_input": {"_ok_district_exists": _refers("district_code", "district", "district_code")},
+    "booked_cost": {"_ok_district_exists": _refers("district_code", "district", "district_code")},
 }
 
 

@@ -1,0 +1,81 @@
+"""Comparison columns: the earlier tertials of the year and the same period of the previous year.
+
+The figures come from the run's comparison table (etl.statistics.comparison: computed from the
+same extract, disclosure-checked); where an indicator has none the cell says "saknas" and the
+comment says why. The change is in procentenheter for shares and in per cent for other figures.
+"""
+
+from __future__ import annotations
+
+from etl import targets
+from etl.periods import Period
+from etl.settings import Entry
+from etl.statistics import comparison
+from etl.vocabulary import ALL
+from reports.model import NOTHING, Cell, ReportContext
+from reports.swedish import format_number
+
+MISSING = "saknas"
+
+
+def columns(ctx: ReportContext) -> list[tuple[str, str]]:
+    """(header, period) of each comparison column, in reading order: T1 [T2] this year, then
+    the same period last year."""
+    periods = comparison.comparison_periods(ctx.period)
+    cols = [(f"T{t} {ctx.period.year}", str(periods[f"T{t}"])) for t in range(1, ctx.period.tertial)]
+    last = periods["previous_year"]
+    cols.append((f"T{last.tertial} {last.year}", str(last)))
+    return cols
+
+
+def cell(ctx: ReportContext, entry: Entry, period: str, scope: str = ALL) -> Cell | None:
+    """The comparison figure (T), or None when the run has none for the indicator."""
+    figures = ctx.figures_for(period)
+    if figures is None or not figures.has(entry.id):
+        return None
+    return figures.get(entry.id, scope, "T")
+
+
+def history(ctx: ReportContext, entry: Entry, scope: str) -> targets.History:
+    """Last year's same period and full year, for the judgement's prognosis and trend."""
+    periods = comparison.comparison_periods(ctx.period)
+
+    def number(role: str) -> float | None:
+        found = cell(ctx, entry, str(periods[role]), scope)
+        return None if found is None else found.number
+
+    return targets.History(same_period=number("previous_year"), full_year=number("previous_full_year"))
+
+
+def reason(ctx: ReportContext, entry: Entry) -> str:
+    """Why an indicator has no comparison figures (for the comment)."""
+    other = comparison.comparison_periods(ctx.period)["previous_year"]
+    return f"Jämförelse {MISSING}: {comparison.reason(entry, ctx.period, other)}."
+
+
+def change(entry: Entry, now: Cell, before: Cell | None, decimals: int) -> str:
+    """``↑ +0,1 procentenheter`` / ``↓ −12 %`` / ``→ 0`` (now against the previous year); "" when
+    either is not shown."""
+    if before is None or now.number is None or before.number is None:
+        return ""
+    if entry.unit == "procent":
+        diff = targets.shown(now.number, decimals) - targets.shown(before.number, decimals)
+        text = f"{format_number(diff, decimals)} p.e."
+    elif before.number == 0:
+        return ""
+    else:
+        diff = (now.number - before.number) / abs(before.number) * 100
+        diff = targets.shown(diff, 0)
+        text = f"{format_number(diff, 0)} %"
+    if diff > 0:
+        return f"↑ +{text}"
+    return f"↓ {text}" if diff < 0 else f"→ {text}"
+
+
+def nothing() -> Cell:
+    return Cell(NOTHING, None, None)
+
+
+def period_label(period: str) -> str:
+    p = Period.parse(period)
+    return f"T{p.tertial} {p.year}"
