@@ -41,52 +41,30 @@ from etl.periods import Period
 from etl.settings.pipeline import GenderAnalysis as GenderAnalysisConfig
 from etl.statistics.gender import (
     DIFF_ID,
+    EXCLUDED_ID,
+    FRAGILE_ID,
     HIGH_ID,
     LOW_ID,
-    REQUIRED,
+    MULTIMODAL_ID,
+    REGRESSION_ID,
     adjusted_difference,
     decisions_in_period,
     gender_statistics,
 )
 from etl.vocabulary import ALL, BASIS, INTERNAL, PERSONS, RULE
+from tests.support.gender import gender_tables as _tables
 
 T1 = Period(2018, 1)
-CFG = GenderAnalysisConfig(bootstrap_resamples=1000, seed=20180101, confidence=0.95)
+LOW, HIGH = "_ki_lag", "_ki_hog"
+CFG = GenderAnalysisConfig(
+    bootstrap_resamples=1000, seed=20180101, confidence=0.95, min_households_per_sex=1, multimodal_share=0.1
+)
+"""min_households_per_sex=1: the hand values below predate the small-strata rule (tested on its own)."""
 DISTRICTS = ["KUN", "NOR"]
 
 
 def _cfg(**changes) -> GenderAnalysisConfig:
     return CFG.model_copy(update=changes)
-
-
-def _tables(households, persons, applications, obstacles) -> dict[str, pd.DataFrame]:
-    """Frames with the dtypes of validated staging."""
-    household = pd.DataFrame(households, columns=["household_id", "district_code", "household_type"]).astype(
-        {"household_id": "string", "district_code": "string", "household_type": "Int64"}
-    )
-    person = pd.DataFrame(persons, columns=["person_id", "household_id", "role", "sex"]).astype("string")
-    application = pd.DataFrame(applications, columns=list(REQUIRED["application"])).astype(
-        {
-            "application_id": "string",
-            "household_id": "string",
-            "applicant_id": "string",
-            "received_on": "datetime64[s]",
-            "decided_on": "datetime64[s]",
-            "benefit_month": "datetime64[s]",
-            "applied_sek": "float64",
-            "granted_sek": "float64",
-            "decision": "string",
-        }
-    )
-    support_obstacle = pd.DataFrame(obstacles, columns=["person_id", "benefit_month", "code"]).astype(
-        {"person_id": "string", "benefit_month": "datetime64[s]", "code": "string"}
-    )
-    return {
-        "household": household,
-        "person": person,
-        "application": application,
-        "support_obstacle": support_obstacle,
-    }
 
 
 HOUSEHOLDS = [
@@ -176,14 +154,20 @@ def test_shape_and_rules(stats):
         "ja_beviljat_kr_medel",
         "ja_beviljat_andel_av_ansokt",
         "ja_handlaggningstid_median",
+        "ja_sokande_antal",
+        "ja_beslut_antal",
+        *(f"{b}{x}" for b in ("ja_avslag_andel", "ja_beviljat_andel_av_ansokt") for x in (LOW, HIGH)),
     ]
+    t_only = [DIFF_ID, LOW_ID, HIGH_ID, EXCLUDED_ID, FRAGILE_ID, MULTIMODAL_ID, "ja_beviljat_kr_skillnad"]
+    t_only += [f"{b}{x}" for b in ("ja_avslag_andel_skillnad", "ja_beviljat_andel_av_ansokt_skillnad",
+                                   REGRESSION_ID) for x in ("", "_ki_lag", "_ki_hog")]  # fmt: skip
     expected = {(i, s, x) for i in per_sex for s in ["KUN", "NOR", ALL] for x in "TKM"}
-    expected |= {(i, s, "T") for i in (DIFF_ID, LOW_ID, HIGH_ID) for s in ["KUN", "NOR", ALL]}
+    expected |= {(i, s, "T") for i in t_only for s in ["KUN", "NOR", ALL]}
     assert set(zip(stats["indicator_id"], stats["district_code"], stats["sex"], strict=True)) == expected
     assert len(stats) == len(expected)
     assert (stats[RULE] == PERSONS).all()
     units = dict(zip(stats["indicator_id"], stats["unit"], strict=False))
-    assert units == {
+    assert {i: u for i, u in units.items() if i in per_sex[:4] or i in (DIFF_ID, LOW_ID, HIGH_ID)} == {
         "ja_avslag_andel": "procent",
         "ja_beviljat_kr_medel": "kr",
         "ja_beviljat_andel_av_ansokt": "procent",
@@ -261,9 +245,11 @@ def test_standardised_difference_by_hand(stats):
     assert kun_diff == pytest.approx(-5000 / 7)
     _check(stats, DIFF_ID, "KUN", "T", kun_diff, 2)
     # NOR: utan|sjukskriven has women's granted decisions but only an avslag for men, utan|saknas
-    # only men: no stratum to compare, so nothing to report (and BASIS 0).
-    for indicator_id in (DIFF_ID, LOW_ID, HIGH_ID):
-        _check(stats, indicator_id, "NOR", "T", None, 0)
+    # only men: neither stratum holds a household of each sex. Changed by issue 20 (was: nothing to
+    # report): the small-strata rule pools the failing strata of a children group, and the pool
+    # utan|övriga_hinder holds P5 (K: 9000, 7000) and P4 (M: 9500), weight A11 A12 A13 A15 = 4.
+    _check(stats, DIFF_ID, "NOR", "T", (9000 + 7000) / 2 - 9500, 1)
+    _check(stats, EXCLUDED_ID, "NOR", "T", 0.0, 1)
 
 
 def test_interval_contains_point_estimate(stats):
@@ -356,8 +342,10 @@ def test_bad_inputs_are_clear_errors():
 def test_no_decisions_gives_nan_rows_not_zeros():
     tables = _tables(HOUSEHOLDS, PERSONS_, APPLICATIONS, OBSTACLES)
     stats = gender_statistics(tables, Period(2019, 1), DISTRICTS, CFG)  # nothing decided in 2019
-    assert len(stats) == 3 * 3 * 4 + 3 * 3
-    assert stats["value"].isna().all()
+    assert len(stats) == 3 * 3 * 10 + 3 * 16  # 10 indicators by sex, 16 T only, 3 scopes
+    counts = stats["indicator_id"].isin(["ja_sokande_antal", "ja_beslut_antal"])
+    assert stats.loc[~counts, "value"].isna().all()
+    assert (stats.loc[counts, "value"] == 0).all()  # zero applicants is a count, not "nothing"
     assert (stats[BASIS] == 0).all()
     assert (stats.loc[stats["indicator_id"] == "ja_avslag_andel", "denominator"] == 0).all()
 
@@ -393,3 +381,61 @@ def test_demo_planted_gap_is_found():
     assert diff < 0 and high < 0, (low, diff, high)
     # The planted effect, −3.5 % of a man's amount, lies within the interval.
     assert low < -0.035 * men_mean < high, (low, -0.035 * men_mean, high)
+
+
+# --------------------------------------------------------------------------- n, share intervals
+
+
+def test_applicants_and_decisions_per_sex(stats):
+    _check(stats, "ja_sokande_antal", "KUN", "K", 2, 2)  # P1 P3
+    _check(stats, "ja_beslut_antal", "KUN", "K", 4, 2)  # A01 A02 A03 A06
+    _check(stats, "ja_sokande_antal", ALL, "M", 3, 3)  # P2 P7 P4
+    _check(stats, "ja_beslut_antal", ALL, "T", 11, 6)
+
+
+def test_unadjusted_difference(stats):
+    _check(stats, "ja_beviljat_kr_skillnad", ALL, "T", 47000 / 5 - 42500 / 4, 3)  # −1225
+    _check(stats, "ja_beviljat_kr_skillnad", "KUN", "T", 31000 / 3 - 33000 / 3, 2)
+
+
+def _wilson_by_hand(k, n, z=1.959963984540054):
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+def test_avslag_wilson_interval_with_design_effect(stats):
+    # KUN K: 1 avslag of 4 decisions; households P1 (1 of 3), P3 (0 of 1). Clustered variance
+    # 2/1 · (0.25² + 0.25²) / 4² = 0.015625 < simple 0.25·0.75/4: deff 1 (never below 1) → Wilson 1/4.
+    low, high = _wilson_by_hand(1, 4)
+    _check(stats, "ja_avslag_andel_ki_lag", "KUN", "K", low * 100, 1)
+    _check(stats, "ja_avslag_andel_ki_hog", "KUN", "K", high * 100, 1)
+    assert (low, high) == pytest.approx((0.0456, 0.6994), abs=1e-4)
+    # ALL M: 1 of 5; P4 (1 of 2), P2 (0 of 2), P7 (0 of 1), p = 0.2. Clustered variance
+    # 3/2 · (0.6² + 0.4² + 0.2²) / 5² = 0.0336; simple 0.2·0.8/5 = 0.032 → deff 1.05, n_eff = 5/1.05.
+    n_eff = 5 / 1.05
+    low_m, high_m = _wilson_by_hand(0.2 * n_eff, n_eff)
+    _check(stats, "ja_avslag_andel_ki_lag", ALL, "M", low_m * 100, 1)
+    _check(stats, "ja_avslag_andel_ki_hog", ALL, "M", high_m * 100, 1)
+    # Difference K − M (Newcombe): ALL K 1 of 6; households P1 (1 of 3), P3 (0 of 1), P5 (0 of 2):
+    # clustered 3/2 · (0.5² + (1/6)² + (1/3)²) / 36 = 0.0162 < 5/216 = 0.0231: deff 1.
+    low_k, high_k = _wilson_by_hand(1, 6)
+    pk, pm = 1 / 6, 0.2
+    d_low = pk - pm - math.sqrt((pk - low_k) ** 2 + (high_m - pm) ** 2)
+    d_high = pk - pm + math.sqrt((high_k - pk) ** 2 + (pm - low_m) ** 2)
+    _check(stats, "ja_avslag_andel_skillnad", ALL, "T", (pk - pm) * 100, 1)
+    _check(stats, "ja_avslag_andel_skillnad_ki_lag", ALL, "T", d_low * 100, 1)
+    _check(stats, "ja_avslag_andel_skillnad_ki_hog", ALL, "T", d_high * 100, 1)
+
+
+def test_granted_of_applied_interval_by_hand(stats):
+    # KUN M: households P2 (21000 of 21000) and P7 (12000 of 13000), R = 33000/34000. Residuals
+    # y − R·x: 21000 − 21000·33/34 = 21000/34 and 12000 − 13000·33/34 = −21000/34.
+    r = 33000 / 34000
+    var = 2 / 1 * 2 * (21000 / 34) ** 2 / 34000**2
+    half = 1.959963984540054 * math.sqrt(var)
+    _check(stats, "ja_beviljat_andel_av_ansokt_ki_lag", "KUN", "M", (r - half) * 100, 2)
+    _check(stats, "ja_beviljat_andel_av_ansokt_ki_hog", "KUN", "M", (r + half) * 100, 2)
+    # NOR M has one household (P4): no variance from one cluster → nothing to report.
+    _check(stats, "ja_beviljat_andel_av_ansokt_ki_lag", "NOR", "M", None, 1)

@@ -72,6 +72,9 @@ def _published() -> pd.DataFrame:
         ("eb_utbetalt_kr", "OST", "K", 6000000.0, "kr", False),
         ("eb_utbetalt_kr", "OST", "M", 6345678.0, "kr", False),
         ("ja_beviljat_kr_justerad_skillnad", "OST", "T", -121.4, "kr", False),
+        ("ja_beviljat_kr_justerad_skillnad_ki_lag", "OST", "T", -480.0, "kr", False),
+        ("ja_beviljat_kr_justerad_skillnad_ki_hog", "OST", "T", 250.4, "kr", False),
+        ("ja_justerad_fa_hushall", "OST", "T", 1.0, "antal", False),
         ("am_stockholmsjobb_aspiranter", "OST", "T", nan, "antal", True),
         ("am_stockholmsjobb_aspiranter", "OST", "K", nan, "antal", True),
         ("am_stockholmsjobb_aspiranter", "OST", "M", 0.0, "antal", False),
@@ -263,7 +266,22 @@ def test_summary_rows_published_text_and_judgement():
     assert rows["eb_utbetalt_kr"]["T"] == f"12{NBSP}345{NBSP}678{NBSP}kr"
     assert rows["eb_hushall"]["judgement"] is None  # not a plan indicator
     skillnad = rows["ja_beviljat_kr_justerad_skillnad"]
-    assert (skillnad["T"], skillnad["K"], skillnad["M"]) == (f"-121{NBSP}kr", None, None)
+    # Never a bare point estimate: the interval, the verdict and the one-household warning.
+    assert skillnad["T"] == (
+        f"-121{NBSP}kr (95 % konfidensintervall -480 till 250{NBSP}kr; inte statistiskt säkerställd); "
+        "skattningen vilar på mycket få hushåll"
+    )
+    assert (skillnad["K"], skillnad["M"]) == (None, None)
+
+
+def test_adjusted_difference_without_interval_is_not_shown_bare():
+    df = _published()
+    df = df[~df["indicator_id"].str.endswith("_ki_hog")]
+    rows = {r["indicator_id"]: r for r in message.summary_rows(df, "OST")}
+    assert rows["ja_beviljat_kr_justerad_skillnad"]["T"] == "–"  # nothing to report, not "-121 kr"
+    df.loc[df["indicator_id"] == "ja_beviljat_kr_justerad_skillnad_ki_lag", "suppressed"] = True
+    rows = {r["indicator_id"]: r for r in message.summary_rows(df, "OST")}
+    assert rows["ja_beviljat_kr_justerad_skillnad"]["T"] == ".."
 
 
 def test_goal_rows():

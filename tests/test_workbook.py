@@ -190,10 +190,14 @@ def test_unit_workbook_layout_figures_and_formats(tmp_path, published, gender_ve
         row[0].row for row in ws.iter_rows() if row[0].value == "Hela enheten" and row[1].value == -350
     ]
     assert len(diff_row) == 1
-    assert ws.cell(diff_row[0], 5).value == "Tolkning -350 [-800, 100]"
-    kun = [row[0].row for row in ws.iter_rows() if row[0].value == "Kungsholmen" and row[1].value == ".."]
-    assert ws.cell(kun[-1], 5).value == "'=TOLKNING kan inte visas"  # suppressed → None; text stays text
+    assert [ws.cell(diff_row[0], c).value for c in (3, 4)] == [-800, 100]  # the interval beside it
+    readings = {row[0].row: row[0].value for row in ws.iter_rows() if isinstance(row[0].value, str)}
+    tolkning = next(r for r, v in readings.items() if v == "Tolkning")
+    unit_label = next(r for r, v in readings.items() if v == "Hela enheten" and r > tolkning)
+    assert readings[unit_label + 1].startswith("Tolkning -350 [-800, 100]")
+    assert any(v == "'=TOLKNING kan inte visas" for v in readings.values())  # KUN suppressed → None
     assert (-350.0, -800.0, 100.0) in gender_verdict and any(c[0] is None for c in gender_verdict)
+    assert any("Inget annat justeras" in v for v in readings.values())  # the catalogue's definition
     assert len(ws._charts) == 1
 
     ws = wb["Arbetsmarknad"]

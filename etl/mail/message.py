@@ -24,6 +24,7 @@ from etl import targets
 from etl.periods import Period
 from etl.settings import Mail, Recipient, settings
 from etl.vocabulary import SEXES
+from reports import gender_text
 from reports.swedish import MONTHS, NBSP, date_text, format_number
 
 if TYPE_CHECKING:
@@ -101,6 +102,23 @@ def _cells(rows: pd.DataFrame, indicator_id: str) -> tuple[dict, str, float | No
     return texts, unit, total
 
 
+_DIFF_COMPANIONS = ("ja_beviljat_kr_justerad_skillnad_ki_lag", "ja_beviljat_kr_justerad_skillnad_ki_hog",
+                    "ja_justerad_fa_hushall")  # fmt: skip
+
+
+def _adjusted_difference_text(rows: pd.DataFrame, diff: float | None) -> str:
+    """The adjusted gender difference with its interval, verdict and (if so) its fragility."""
+    ids = (gender_text.DIFF_ID, *_DIFF_COMPANIONS)
+    totals = rows[rows["sex"] == "T"].drop_duplicates("indicator_id")
+    picked = totals.set_index("indicator_id").reindex(list(ids))
+    low, high, fragile = (None if math.isnan(v) else float(v) for v in picked["value"].iloc[1:])
+    d = settings().pipeline.disclosure
+    hidden = picked["suppressed"].iloc[:3].fillna(False).astype(bool).any()
+    symbol = d.suppressed_symbol if hidden else d.nothing_symbol
+    text = gender_text.email_text(diff, low, high, fragile, symbol)
+    return text.replace("−", "-").replace(" kr", f"{NBSP}kr")
+
+
 def summary_rows(published: pd.DataFrame, scope: str) -> list[dict]:
     """The catalogue's e-mail summary indicators for ``scope``, as published text.
 
@@ -110,7 +128,7 @@ def summary_rows(published: pd.DataFrame, scope: str) -> list[dict]:
     """
     cfg = settings()
     entries = cfg.catalogue.email_summary()
-    rows = _scope_rows(published, scope, [e.id for e in entries])
+    rows = _scope_rows(published, scope, [e.id for e in entries] + list(_DIFF_COMPANIONS))
     period = _period_of(published)
     plan = cfg.plan(period.year)
     out = []
@@ -118,6 +136,8 @@ def summary_rows(published: pd.DataFrame, scope: str) -> list[dict]:
         if not (rows["indicator_id"] == entry.id).any():
             continue
         texts, unit, total = _cells(rows, entry.id)
+        if entry.id == gender_text.DIFF_ID:  # never a bare point estimate: interval and verdict
+            texts["T"] = _adjusted_difference_text(rows, total)
         judgement = targets.judge(entry, plan, total, period.months, scope) if entry.goal else None
         out.append(
             {"indicator_id": entry.id, "label": entry.name, "unit": unit, **texts, "judgement": judgement}

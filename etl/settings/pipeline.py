@@ -62,6 +62,10 @@ class GenderAnalysis(Frozen):
     bootstrap_resamples: int = Field(ge=MIN_RESAMPLES)
     seed: int
     confidence: float = Field(gt=0, lt=1)
+    min_households_per_sex: int = Field(ge=1)
+    """A stratum enters the standardisation alone only with this many households of each sex."""
+    multimodal_share: float = Field(gt=0, lt=1)
+    """A kept stratum missing from more than this share of resamples flags the bootstrap."""
 
 
 class Judgement(Frozen):

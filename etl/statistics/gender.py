@@ -11,17 +11,18 @@ and for the unit:
   granted amount counts as 0);
 - ``ja_handlaggningstid_median``: median days from received_on to decided_on.
 
+Beside them, per sex: applicants and decisions (``ja_sokande_antal``, ``ja_beslut_antal``),
+intervals for the two shares (etl.statistics.gender_intervals) and the women-minus-men
+differences of the shares and of the mean (``*_skillnad``, T only).
+
 A naive comparison is confounded: women are far more often single parents, whose need is higher.
 ``ja_beviljat_kr_justerad_skillnad`` is therefore women's minus men's mean granted amount,
 directly standardised over strata (with/without children × the applicant's försörjningshinder
 main group in the benefit month; several codes that month: the first in sorted order; none:
-its own group "saknas"). Each stratum's difference is weighted by the number of all decisions in
-it (both sexes, avslag included). Strata where only one sex has a granted decision are left out:
-there is nothing to compare there. The confidence interval (95 % by default) comes from a seeded
-percentile bootstrap (``GenderAnalysisConfig``) that resamples applicants, each with all their
-decisions in P, within each sex × district (see :func:`adjusted_difference` for why not single
-decisions). It is vectorised: a batch of resamples is a matrix of applicant multiplicities, and
-the cell sums are one sparse matrix product; only the batches (for memory) are a Python loop.
+its own group "saknas"), with the small-strata rule, bootstrap interval, leave-one-household-out
+influence and multimodality check of etl.statistics.gender_adjusted. The peer estimate
+``ja_beviljat_kr_regression_skillnad`` (OLS with stratum fixed effects, cluster-robust by
+household) is etl.statistics.gender_regression.
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from etl.periods import Period
 from etl.settings.pipeline import GenderAnalysis as GenderAnalysisConfig
 from etl.statistics.frames import min_nonzero, ratio
+from etl.statistics.gender_adjusted import adjusted_difference
+from etl.statistics.gender_intervals import design_effect, newcombe, ratio_variance, wilson, z_value
+from etl.statistics.gender_regression import regression_by_scope
 from etl.vocabulary import ALL, BASIS, PART_COLUMNS, PERSONS, RULE, SEXES, require_columns
 
 COLUMNS = PART_COLUMNS
@@ -51,9 +54,13 @@ WOMEN, MEN = "K", "M"
 DIFF_ID = "ja_beviljat_kr_justerad_skillnad"
 LOW_ID = f"{DIFF_ID}_ki_lag"
 HIGH_ID = f"{DIFF_ID}_ki_hog"
+REGRESSION_ID = "ja_beviljat_kr_regression_skillnad"
+EXCLUDED_ID = "ja_justerad_utesluten_andel"
+FRAGILE_ID = "ja_justerad_fa_hushall"
+MULTIMODAL_ID = "ja_justerad_flera_toppar"
+LOW, HIGH = "_ki_lag", "_ki_hog"
 
-_BATCH_ELEMENTS = 2_000_000
-"""Resampled values held in memory at once (a memory cap only: results do not depend on it)."""
+__all__ = ["REQUIRED", "adjusted_difference", "decisions_in_period", "gender_statistics"]
 
 REQUIRED = {
     "application": (
@@ -111,6 +118,7 @@ def decisions_in_period(tables: Mapping[str, pd.DataFrame], period: Period) -> p
     return pd.DataFrame(
         {
             "application_id": d["application_id"].astype("str").to_numpy(),
+            "household_id": d["household_id"].astype("str").to_numpy(),
             "applicant_id": d["applicant_id"].astype("str").to_numpy(),
             "district_code": d["district_code"].astype("str").to_numpy(),
             "sex": d["sex"].astype("str").to_numpy(),
@@ -153,128 +161,36 @@ def _frame(indicator_id, grid, value, unit, basis, numerator=None, denominator=N
     )
 
 
-# --------------------------------------------------------------------------- standardisation
-
-
-def _standardised(sums: np.ndarray, sizes: np.ndarray, alls: np.ndarray) -> np.ndarray:
-    """Women's minus men's mean granted amount, weighted over strata where both sexes have one.
-
-    All arrays are (..., scope, sex K/M, stratum): ``sums`` granted amounts, ``sizes`` granted
-    decisions, ``alls`` all decisions (summed over sex they are the weights). NaN where no stratum
-    of a scope has granted decisions for both sexes.
-    """
-    kept = (sizes[..., 0, :] > 0) & (sizes[..., 1, :] > 0)
-    means = sums / np.where(sizes > 0, sizes, 1)
-    w = np.where(kept, alls.sum(axis=-2), 0.0)
-    total = w.sum(axis=-1)
-    diff = ((means[..., 0, :] - means[..., 1, :]) * w).sum(axis=-1)
-    return np.where(total > 0, diff / np.where(total > 0, total, 1), np.nan)
-
-
-def adjusted_difference(
-    decisions: pd.DataFrame, scopes: list[str], cfg: GenderAnalysisConfig
-) -> pd.DataFrame:
-    """Standardised difference and bootstrap interval per scope (``scopes`` incl. ALL).
-
-    ``decisions`` is the output of :func:`decisions_in_period`. Returns a frame indexed by scope
-    with columns diff, low, high, women, men (applicants with a granted decision in the strata
-    kept for that scope).
-
-    The bootstrap resamples applicants (with all their decisions in P) within each sex ×
-    district: an applicant has a decision nearly every month and those decisions share the
-    household's costs, so resampling single decisions would treat them as independent and give
-    an interval far too narrow. Every scope is a union of districts, so one set of resamples
-    serves the unit and each district.
-    """
-    known = decisions.loc[decisions["sex"].isin([WOMEN, MEN])]
-    districts = sorted(set(known["district_code"].unique()) | {s for s in scopes if s != ALL})
-    strata = sorted(known["stratum"].unique())
-    n_d, n_s = len(districts), len(strata)
-    scope_names = [*districts, ALL]
-
-    # Applicant × stratum pairs (an applicant's obstacle may change between months), sorted by
-    # district, sex, applicant: the resampling groups are contiguous.
-    unit_keys = ["district_code", "sex", "applicant_id"]
-    pairs = (
-        known.assign(amount=known["granted_sek"].where(known["granted"], 0.0))
-        .groupby([*unit_keys, "stratum"], sort=True)
-        .agg(n_all=("application_id", "size"), n_granted=("granted", "sum"), amount=("amount", "sum"))
-        .reset_index()
-    )
-    group = pd.Index(districts).get_indexer(pairs["district_code"]) * 2 + np.where(
-        pairs["sex"].to_numpy() == WOMEN, 0, 1
-    )
-    cell = group * n_s + pd.Index(strata).get_indexer(pairs["stratum"])
-    unit = pairs.groupby(unit_keys, sort=True).ngroup().to_numpy()
-    n_units = int(unit.max()) + 1 if len(unit) else 0
-    unit_group = np.zeros(n_units, dtype=np.int64)
-    unit_group[unit] = group
-    _, g_first, g_size = np.unique(unit_group, return_index=True, return_counts=True)
-    unit_start = np.repeat(g_first, g_size)  # first unit of each unit's group
-    unit_size = np.repeat(g_size, g_size)
-
-    # Applicant → cell contributions as a sparse (cells × 3 measures, applicants) matrix, so a batch
-    # of resamples (applicant multiplicities) becomes one sparse product.
-    n_cells = n_d * 2 * n_s
-    measures = ("amount", "n_granted", "n_all")
-    rows = np.concatenate([cell + k * n_cells for k in range(len(measures))])
-    data = np.concatenate([pairs[c].to_numpy(dtype="float64") for c in measures])
-    contribution = sparse.csc_matrix(
-        (data, (rows, np.tile(unit, len(measures)))), shape=(len(measures) * n_cells, n_units)
-    )
-
-    def per_scope(mult: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Applicant multiplicities (batch, units) → sums, sizes, alls (batch, scope, sex, stratum)."""
-        b = mult.shape[0]
-        full = np.asarray(contribution @ mult.T).T.reshape(b, len(measures), n_d, 2, n_s)
-        full = np.concatenate([full, full.sum(axis=2, keepdims=True)], axis=2)
-        return full[:, 0], full[:, 1], full[:, 2]
-
-    observed = per_scope(np.ones((1, n_units)))
-    point = _standardised(*observed)[0]
-
-    # Bootstrap in batches of vectorised resamples (the batch size only bounds memory: the random
-    # stream is consumed in the same order whatever it is, so results do not depend on it).
-    b_total = int(cfg.bootstrap_resamples)
-    rng = np.random.default_rng(int(cfg.seed))
-    boot = np.full((b_total, n_d + 1), np.nan)
-    if n_units:
-        batch = max(1, _BATCH_ELEMENTS // n_units)
-        for first in range(0, b_total, batch):
-            b = min(batch, b_total - first)
-            offset = np.minimum((rng.random((b, n_units)) * unit_size).astype(np.int64), unit_size - 1)
-            drawn = (np.arange(b)[:, None] * n_units + unit_start + offset).ravel()
-            mult = np.bincount(drawn, minlength=b * n_units).reshape(b, n_units).astype("float64")
-            boot[first : first + b] = _standardised(*per_scope(mult))
-
-    # Percentile interval; a scope without comparable strata has NaN throughout (nothing to report).
-    alpha = 1 - float(cfg.confidence)
-    low, high = np.full(n_d + 1, np.nan), np.full(n_d + 1, np.nan)
-    finite = ~np.isnan(point) & ~np.isnan(boot).all(axis=0)
-    if finite.any():
-        low[finite], high[finite] = np.nanquantile(boot[:, finite], [alpha / 2, 1 - alpha / 2], axis=0)
-
-    # Persons the figure rests on: applicants with a granted decision in the kept strata.
-    sizes = observed[1][0]
-    kept = (sizes[:, 0, :] > 0) & (sizes[:, 1, :] > 0)  # (scope, stratum)
-    kept_pairs = pd.DataFrame(
-        {
-            "district_code": np.array(scope_names, dtype=object)[np.nonzero(kept)[0]],
-            "stratum": np.array(strata, dtype=object)[np.nonzero(kept)[1]],
-        }
-    )
-    granted = pairs.loc[pairs["n_granted"] > 0, ["district_code", "sex", "stratum", "applicant_id"]]
-    in_scope = _scopes(granted, sexes=False).merge(kept_pairs, on=["district_code", "stratum"])
-    persons = in_scope.groupby(["district_code", "sex"])["applicant_id"].nunique()
-    persons = persons.reindex(pd.MultiIndex.from_product([scope_names, [WOMEN, MEN]]), fill_value=0)
-
-    out = pd.DataFrame({"diff": point, "low": low, "high": high}, index=pd.Index(scope_names))
-    out["women"] = persons.xs(WOMEN, level=1).to_numpy()
-    out["men"] = persons.xs(MEN, level=1).to_numpy()
-    return out.reindex(scopes)
-
-
 # --------------------------------------------------------------------------- the indicators
+
+
+def _by_sex(series: pd.Series, sex: str, t_grid: pd.MultiIndex) -> pd.Series:
+    """The ``sex`` rows of a (scope, sex) series, re-indexed onto the T rows (for differences)."""
+    return pd.Series(series.xs(sex, level="sex").to_numpy(dtype="float64"), index=t_grid)
+
+
+def _share_intervals(by: pd.DataFrame, agg: pd.DataFrame, grid: pd.MultiIndex, z: float) -> dict:
+    """Wilson (effective n) for avslag, linearised ratio interval for granted / applied; in %."""
+    per_household = by.groupby(["district_code", "sex", "household_id"]).agg(
+        avslag=("avslag", "sum"),
+        decided=("application_id", "size"),
+        granted_sek=("granted_sek", "sum"),
+        applied_sek=("applied_sek", "sum"),
+    )
+    idx = per_household.index.droplevel(-1)
+    deff = design_effect(
+        per_household["avslag"].set_axis(idx), per_household["decided"].set_axis(idx), idx.to_frame()["sex"]
+    ).reindex(grid, fill_value=1.0)
+    n_eff = agg["decided"] / deff
+    p = agg["avslag"] / agg["decided"].where(agg["decided"] > 0)
+    low, high = wilson(p.fillna(0) * n_eff, n_eff, z)
+    r = agg["granted_sek"] / agg["applied_sek"].where(agg["applied_sek"] > 0)
+    var = ratio_variance(per_household["granted_sek"], per_household["applied_sek"]).reindex(grid)
+    half = z * np.sqrt(var)
+    return {
+        "avslag": (p, pd.Series(low, index=grid), pd.Series(high, index=grid)),
+        "ratio": (r, r - half, r + half, var),
+    }
 
 
 def gender_statistics(
@@ -287,8 +203,10 @@ def gender_statistics(
     scopes = [*districts, ALL]
     d = decisions_in_period(tables, period)
     grid = pd.MultiIndex.from_product([scopes, list(SEXES)], names=["district_code", "sex"])
+    t_grid = pd.MultiIndex.from_product([scopes, ["T"]], names=["district_code", "sex"])
     by = _scopes(d)
     keys = ["district_code", "sex"]
+    sums = ["decided", "avslag", "granted", "granted_amount", "granted_sek", "applied_sek"]
     agg = (
         by.assign(granted_amount=by["granted_sek"].where(by["granted"], 0.0))
         .groupby(keys)
@@ -303,50 +221,64 @@ def gender_statistics(
         )
         .reindex(grid)
     )
-    agg[["decided", "avslag", "granted", "granted_amount", "granted_sek", "applied_sek"]] = agg[
-        ["decided", "avslag", "granted", "granted_amount", "granted_sek", "applied_sek"]
-    ].fillna(0)
+    agg[sums] = agg[sums].fillna(0)
     decided_p = _persons(by, grid)
     avslag_p = _persons(by[by["avslag"]], grid)
     granted_p = _persons(by[by["granted"]], grid)
     paid_p = _persons(by[by["granted_sek"] > 0], grid)
+    avslag_basis = min_nonzero(avslag_p, decided_p)
+    ratio_basis = min_nonzero(paid_p, decided_p)
+    mean = ratio(agg["granted_amount"], agg["granted"])
 
     frames = [
-        _frame(
-            "ja_avslag_andel",
-            grid,
-            ratio(agg["avslag"], agg["decided"], 100),
-            "procent",
-            min_nonzero(avslag_p, decided_p),
-            agg["avslag"],
-            agg["decided"],
-        ),
-        _frame(
-            "ja_beviljat_kr_medel",
-            grid,
-            ratio(agg["granted_amount"], agg["granted"]),
-            "kr",
-            granted_p,
-            agg["granted_amount"],
-            agg["granted"],
-        ),
-        _frame(
-            "ja_beviljat_andel_av_ansokt",
-            grid,
-            ratio(agg["granted_sek"], agg["applied_sek"], 100),
-            "procent",
-            min_nonzero(paid_p, decided_p),
-            agg["granted_sek"],
-            agg["applied_sek"],
-        ),
+        _frame("ja_sokande_antal", grid, decided_p, "antal", decided_p, decided_p),
+        _frame("ja_beslut_antal", grid, agg["decided"], "antal", decided_p, agg["decided"]),
+        _frame("ja_avslag_andel", grid, ratio(agg["avslag"], agg["decided"], 100), "procent", avslag_basis,
+               agg["avslag"], agg["decided"]),  # fmt: skip
+        _frame("ja_beviljat_kr_medel", grid, mean, "kr", granted_p, agg["granted_amount"], agg["granted"]),
+        _frame("ja_beviljat_andel_av_ansokt", grid, ratio(agg["granted_sek"], agg["applied_sek"], 100),
+               "procent", ratio_basis, agg["granted_sek"], agg["applied_sek"]),  # fmt: skip
         _frame("ja_handlaggningstid_median", grid, agg["days"], "dagar", decided_p),
     ]
 
+    # Intervals of the shares per sex, and the women-minus-men differences (T rows, percentage points).
+    z = z_value(float(cfg.confidence))
+    shares = _share_intervals(by, agg, grid, z)
+    p, p_low, p_high = shares["avslag"]
+    r, r_low, r_high, r_var = shares["ratio"]
+    for base, (low, high), basis in (
+        ("ja_avslag_andel", (p_low, p_high), avslag_basis),
+        ("ja_beviljat_andel_av_ansokt", (r_low, r_high), ratio_basis),
+    ):
+        frames += [_frame(f"{base}{LOW}", grid, low * 100, "procent", basis),
+                   _frame(f"{base}{HIGH}", grid, high * 100, "procent", basis)]  # fmt: skip
+    k_, m_ = (lambda x, s=s: _by_sex(x, s, t_grid) for s in (WOMEN, MEN))
+    diff_low, diff_high = newcombe(k_(p), k_(p_low), k_(p_high), m_(p), m_(p_low), m_(p_high))
+    r_diff = k_(r) - m_(r)
+    r_half = z * np.sqrt(k_(r_var) + m_(r_var))
+    for base, value, low, high, basis in (
+        ("ja_avslag_andel", k_(p) - m_(p), diff_low, diff_high, avslag_basis),
+        ("ja_beviljat_andel_av_ansokt", r_diff, r_diff - r_half, r_diff + r_half, ratio_basis),
+    ):
+        b = np.minimum(k_(basis), m_(basis))
+        for suffix, v in (("", value), (LOW, low), (HIGH, high)):
+            frames.append(_frame(f"{base}_skillnad{suffix}", t_grid, v * 100, "procent", b))
+    frames.append(
+        _frame("ja_beviljat_kr_skillnad", t_grid, k_(mean) - m_(mean), "kr",
+               np.minimum(k_(granted_p), m_(granted_p)))  # fmt: skip
+    )
+
     adjusted = adjusted_difference(d, scopes, cfg)
-    t_grid = pd.MultiIndex.from_product([scopes, ["T"]], names=["district_code", "sex"])
     basis = pd.Series(np.minimum(adjusted["women"], adjusted["men"]).to_numpy(), index=t_grid)
-    for indicator_id, column in ((DIFF_ID, "diff"), (LOW_ID, "low"), (HIGH_ID, "high")):
+    columns = {DIFF_ID: "diff", LOW_ID: "low", HIGH_ID: "high", EXCLUDED_ID: "excluded_share",
+               FRAGILE_ID: "fragile", MULTIMODAL_ID: "multimodal"}  # fmt: skip
+    units = {EXCLUDED_ID: "procent", FRAGILE_ID: "antal", MULTIMODAL_ID: "antal"}
+    for indicator_id, column in columns.items():
         value = pd.Series(adjusted[column].to_numpy(), index=t_grid)
-        frames.append(_frame(indicator_id, t_grid, value, "kr", basis))
+        frames.append(_frame(indicator_id, t_grid, value, units.get(indicator_id, "kr"), basis))
+    regression = regression_by_scope(d, scopes, float(cfg.confidence), ALL)
+    for suffix, column in (("", "beta"), (LOW, "low"), (HIGH, "high")):
+        value = pd.Series(regression.loc[scopes, column].to_numpy(), index=t_grid)
+        frames.append(_frame(f"{REGRESSION_ID}{suffix}", t_grid, value, "kr", basis))
     out = pd.concat(frames, ignore_index=True)
     return out[COLUMNS].sort_values(["indicator_id", "district_code", "sex"], ignore_index=True)

@@ -58,6 +58,32 @@ CATALOGUE = [
     (["ja_beviljat_kr_medel"], SCOPES, "TKM", "kr"),
     (["ja_handlaggningstid_median"], SCOPES, "TKM", "dagar"),
     ([f"ja_beviljat_kr_justerad_skillnad{s}" for s in ("", "_ki_lag", "_ki_hog")], SCOPES, "T", "kr"),
+    (["ja_sokande_antal", "ja_beslut_antal"], SCOPES, "TKM", "antal"),
+    (
+        [f"{b}{s}" for b in ("ja_avslag_andel", "ja_beviljat_andel_av_ansokt") for s in ("_ki_lag", "_ki_hog")],  # noqa: E501
+        SCOPES,
+        "TKM",
+        "procent",
+    ),
+    (
+        [
+            f"{b}_skillnad{s}"
+            for b in ("ja_avslag_andel", "ja_beviljat_andel_av_ansokt")
+            for s in ("", "_ki_lag", "_ki_hog")
+        ]
+        + ["ja_justerad_utesluten_andel"],
+        SCOPES,
+        "T",
+        "procent",
+    ),
+    (
+        ["ja_beviljat_kr_skillnad"]
+        + [f"ja_beviljat_kr_regression_skillnad{s}" for s in ("", "_ki_lag", "_ki_hog")],
+        SCOPES,
+        "T",
+        "kr",
+    ),
+    (["ja_justerad_fa_hushall", "ja_justerad_flera_toppar"], SCOPES, "T", "antal"),
     (
         ["pe_anstallda"] + [f"pe_anstallda{a}" for a in ("_alder_29", "_alder_30_49", "_alder_50")],
         ["ALL"],
