@@ -137,7 +137,7 @@ def peer(beta: float | None, low: float | None, high: float | None) -> str:
     if _missing(beta) or _missing(low) or _missing(high):
         return ""
     return (
-        f"Som jämförelse ger en regression med samma grupper {format_number(round(beta))} kr "
+        f"Som jämförelse ger en regression med samma slags grupper {format_number(round(beta))} kr "
         f"({format_number(low)} till {format_number(high)} kr). Den väger grupperna efter hur säkert de "
         "jämför kvinnor och män, inte efter antalet beslut, och kan därför skilja sig."
     )

@@ -74,7 +74,7 @@ def test_limits_name_what_is_not_adjusted_and_the_detectable_difference():
 
 def test_peer_sentence():
     text = gender_text.peer(-160.4, -491.0, 170.0)
-    assert "regression med samma grupper −160 kr (−491 till 170 kr)" in text and "vikt" not in text
+    assert "regression med samma slags grupper −160 kr (−491 till 170 kr)" in text and "vikt" not in text
     assert gender_text.peer(None, 1.0, 2.0) == ""
 
 
