@@ -63,31 +63,48 @@ def children_group(stratum: str) -> str:
     return stratum.split("|", 1)[0]
 
 
-def _households(pairs: pd.DataFrame, strata: list[str]) -> pd.Series:
-    """Households with a granted decision in ``strata``, per sex (K, M)."""
-    hit = pairs.loc[(pairs["n_granted"] > 0) & pairs["stratum"].isin(strata)]
-    return hit.groupby("sex")["unit"].nunique().reindex([WOMEN, MEN], fill_value=0)
+def _households(rows: pd.DataFrame, scope_of: np.ndarray, by: str, shape: tuple[int, int]) -> np.ndarray:
+    """Distinct households per (scope, sex, ``by`` code) among ``rows`` (codes 0 … shape[1] − 1)."""
+    counts = np.zeros((shape[0], 2, shape[1]))
+    if len(rows):
+        keys = pd.DataFrame({"g": scope_of, "x": (rows["sex"] == MEN).to_numpy().astype(int),
+                             "c": rows[by].to_numpy(), "u": rows["unit"].to_numpy()})  # fmt: skip
+        n = keys.groupby(["g", "x", "c"])["u"].nunique()
+        g, x, c = (n.index.get_level_values(i).to_numpy() for i in range(3))
+        counts[g, x, c] = n.to_numpy()
+    return counts
 
 
 def pooling(pairs: pd.DataFrame, scope_names: list[str], strata: list[str], minimum: int) -> np.ndarray:
     """(scope, stratum, pooled stratum) 0/1 map: own stratum, its children group's pool, or none.
 
-    Pooled strata are the original ones followed by one pool per children group.
+    Pooled strata are the original ones followed by one pool per children group. Counts are
+    vectorised over scopes (one groupby for the districts, one for the unit).
     """
     groups = sorted({children_group(s) for s in strata})
-    n_s = len(strata)
-    m = np.zeros((len(scope_names), n_s, n_s + len(groups)))
-    for g, scope in enumerate(scope_names):
-        part = pairs if scope == ALL else pairs.loc[pairs["district_code"] == scope]
-        failing: dict[str, list[int]] = {}
-        for i, s in enumerate(strata):
-            if _households(part, [s]).min() >= minimum:
-                m[g, i, i] = 1.0
-            else:
-                failing.setdefault(children_group(s), []).append(i)
-        for c, members in failing.items():
-            if _households(part, [strata[i] for i in members]).min() >= minimum:
-                m[g, members, n_s + groups.index(c)] = 1.0
+    n_s, n_g = len(strata), len(scope_names)
+    granted = pairs.loc[pairs["n_granted"] > 0].assign(
+        s=lambda f: pd.Index(strata).get_indexer(f["stratum"]),
+        c=lambda f: pd.Index(groups).get_indexer(f["stratum"].map(children_group)),
+    )
+    district = pd.Index(scope_names).get_indexer(granted["district_code"])
+    unit = np.full(len(granted), n_g - 1)
+    alone = _households(granted, district, "s", (n_g, n_s)) + 0
+    alone[n_g - 1] = _households(granted, unit, "s", (n_g, n_s))[n_g - 1]
+    passes = alone.min(axis=1) >= minimum  # (scope, stratum)
+    m = np.zeros((n_g, n_s, n_s + len(groups)))
+    g_idx, s_idx = np.nonzero(passes)
+    m[g_idx, s_idx, s_idx] = 1.0
+    # The failing strata of each scope, pooled per children group.
+    failing_d = ~passes[district, granted["s"].to_numpy()]
+    failing_u = ~passes[n_g - 1, granted["s"].to_numpy()]
+    pooled = _households(granted[failing_d], district[failing_d], "c", (n_g, len(groups)))
+    pooled[n_g - 1] = _households(granted[failing_u], unit[failing_u], "c", (n_g, len(groups)))[n_g - 1]
+    pool_passes = pooled.min(axis=1) >= minimum  # (scope, children group)
+    child = np.array([groups.index(children_group(x)) for x in strata])
+    for g in range(n_g):
+        members = np.flatnonzero(~passes[g] & pool_passes[g, child])
+        m[g, members, n_s + child[members]] = 1.0
     return m
 
 
@@ -189,13 +206,12 @@ def adjusted_difference(
     out["missing_share"] = np.where(np.isnan(point), np.nan, missing / b_total * 100)
     out["multimodal"] = np.where(np.isnan(point), np.nan, (missing / b_total > cfg.multimodal_share) * 1.0)
 
-    # Leave one household out: the cell sums minus that household's column.
-    dense = contribution.toarray()
+    # Leave one household out: the cell sums minus that household's column (in batches of columns).
     loo = np.empty((n_units, n_d + 1))
-    step = max(1, _BATCH_ELEMENTS // max(1, dense.shape[0]))
+    step = max(1, _BATCH_ELEMENTS // max(1, contribution.shape[0]))
     for first in range(0, n_units, step):
         cols = slice(first, min(first + step, n_units))
-        loo[cols] = standardised(*arrays(observed_flat - dense[:, cols].T))
+        loo[cols] = standardised(*arrays(observed_flat - contribution[:, cols].toarray().T))
     unit_district = np.asarray(districts)[unit_group // 2]
     for g, scope in enumerate(scope_names):
         if np.isnan(point[g]):
