@@ -323,7 +323,9 @@ CASES = [
     Case("benefit_month_not_first_of_month",
          _set("payment", {"payment_id": "P06"}, benefit_month=D(2018, 2, 15)), 0,
          {"payment": {"benefit_month: inte första dagen i månaden": 1}}, {"payment": 1}),
-    Case("ended_before_started", _set("intervention", {"intervention_id": "I1"}, ended_on=D(2017, 8, 1)), 0,
+    # I2 started in P, so extraction reads it (an intervention neither started nor ended in P is
+    # outside every definition's window and is not read, whatever its dates).
+    Case("ended_before_started", _set("intervention", {"intervention_id": "I2"}, ended_on=D(2018, 1, 10)), 0,
          {"intervention": {"ended_on, started_on: avslutad före start": 1}}, {"intervention": 1}),
     Case("unknown_household_type", _set("household", {"household_id": "H4"}, household_type=2), 0,
          {"household": {"household_type: okänd hushållstyp": 1}}, {"household": 1}),

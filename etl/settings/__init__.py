@@ -24,7 +24,7 @@ from etl.settings.validation import Validation
 
 __all__ = [
     "Budget", "BudgetRow", "Catalogue", "Entry", "Environment", "Mail", "Pipeline", "Plan",
-    "Recipient", "Review", "Settings", "SettingsError", "Validation", "env", "settings",
+    "Recipient", "Review", "Settings", "SettingsError", "Validation", "env", "reload", "settings",
 ]  # fmt: skip
 
 PLANS = "plans"
@@ -66,6 +66,11 @@ class Settings:
 def settings() -> Settings:
     """The configuration in ``$EB_CONFIG_DIR`` (default: the repository's config/), read once."""
     return load(env().config_dir)
+
+
+def reload() -> None:
+    """Forget what was read (a test that edits its own copy of the configuration)."""
+    load.cache_clear()
 
 
 def _file(config_dir: Path, name: str, model):
