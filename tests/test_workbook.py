@@ -7,6 +7,7 @@ Expected figures are written by hand below, from the 2018 plan's targets (config
 
 from __future__ import annotations
 
+import re
 import zipfile
 
 import numpy as np
@@ -565,3 +566,22 @@ def test_budget_by_last_years_profile_and_booked_costs(tmp_path, published):
     assert h["Utfall netto"] == 5_000_000  # 7 000 000 − 2 000 000
     assert h["Helårsprognos netto"] == pytest.approx(15_000_000)  # (7 − 2) mnkr × 3
     assert h["Budget helår netto"] == pytest.approx(7_200_000) and h["Periodens budget fördelad"] == "linjärt"
+
+
+DEVELOPER_WORDS = re.compile(
+    r"(manual|scheduled|backfill)__|config/|\.ya?ml\b|\bOCR\b|bootstrap|seedad|\b[a-z]+(?:_[a-z0-9]+)+\b"
+)
+"""Run ids, config paths, library words and snake_case identifiers: not for managers."""
+
+
+@pytest.mark.parametrize("period", [Period(2018, 1), Period(2018, 3), Period(2019, 2)])
+def test_manager_facing_cells_have_no_developer_words(tmp_path, period):
+    for scope in ("ALL", "KUN"):
+        book = write_workbook(context(published_table(period), scope, period=period), tmp_path / scope)
+        found = [
+            (ws.title, c.coordinate, c.value)
+            for ws in openpyxl.load_workbook(book).worksheets
+            for c in cells(ws)
+            if isinstance(c.value, str) and DEVELOPER_WORDS.search(c.value)
+        ]
+        assert found == [], found[:5]
