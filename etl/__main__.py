@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("archive_root", type=Path)
 
     sub.add_parser("docs", help="skriv om de genererade tabellerna i docs/ från konfigurationen")
+
+    aud = sub.add_parser("audit-disclosure", help="pröva om dolda uppgifter i ett paket kan räknas fram")
+    aud.add_argument("package", type=Path, help="arkivpaketet (mappen med published.csv) eller filen")
     review_cli.add_parser(sub)
     return p
 
@@ -48,6 +51,14 @@ def main(argv: list[str] | None = None) -> int:
         for name in docs.write():
             print(f"Uppdaterade {name}")
         return EXIT_OK
+    if args.command == "audit-disclosure":
+        from etl import audit
+        from etl.published import PUBLISHED, read_published
+
+        path = args.package / PUBLISHED if args.package.is_dir() else args.package
+        result = audit.audit(read_published(path))
+        print(result.summary())
+        return EXIT_OK if result.ok else EXIT_ERROR
     if args.command == "verify":
         from etl import archive
 
