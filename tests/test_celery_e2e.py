@@ -43,6 +43,7 @@ from tests.support.topology import (
     _healthy,
     _task_log_tails,
     _wait,
+    dag_parsed,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -177,15 +178,7 @@ def test_celery_topology_runs_2018_t1(tmp_path, databases):
 
         _wait("api-server svarar på /api/v2/monitor/health", lambda: _healthy(port), START_TIMEOUT, topology)
 
-        def dag_parsed():
-            with meta.connect() as conn:
-                errors = conn.execute(sa.text("select filename, stacktrace from import_error")).all()
-                assert not errors, f"DAG-importfel: {errors}"
-                return conn.execute(
-                    sa.text("select count(*) from serialized_dag where dag_id = :d"), {"d": DAG_ID}
-                ).scalar()
-
-        _wait("dag-processor har serialiserat DAG:en", dag_parsed, START_TIMEOUT, topology)
+        _wait("DAG:en serialiserad", lambda: dag_parsed(meta, DAG_ID), START_TIMEOUT, topology)
         parsed_at = time.monotonic()
 
         # Through the REST API, as the UI does. (`airflow dags trigger --logical-date` would not do:

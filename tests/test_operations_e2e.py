@@ -30,7 +30,16 @@ from etl.source import TABLES
 from tests.support.airflow import airflow_env
 from tests.support.db import new_postgres_database, require_postgres
 from tests.support.source_data import small_db
-from tests.support.topology import Topology, _api, _cli, _free_port, _healthy, _task_log_tails, _wait
+from tests.support.topology import (
+    Topology,
+    _api,
+    _cli,
+    _free_port,
+    _healthy,
+    _task_log_tails,
+    _wait,
+    dag_parsed,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -112,15 +121,7 @@ def test_operator_recovers_a_period_run_through_the_rest_api(tmp_path, meta_url)
         topology.start("dag-processor", "dag-processor")
         _wait("api-server svarar", lambda: _healthy(port), START_TIMEOUT, topology)
 
-        def dag_parsed():
-            with meta.connect() as conn:
-                errors = conn.execute(sa.text("select filename, stacktrace from import_error")).all()
-                assert not errors, f"DAG-importfel: {errors}"
-                return conn.execute(
-                    sa.text("select count(*) from serialized_dag where dag_id = :d"), {"d": DAG_ID}
-                ).scalar()
-
-        _wait("DAG:en tolkad", dag_parsed, START_TIMEOUT, topology)
+        _wait("DAG:en tolkad", lambda: dag_parsed(meta, DAG_ID), START_TIMEOUT, topology)
         token = _api(port, "POST", "/auth/token", {"username": ADMIN, "password": password})["access_token"]
 
         def api(method: str, path: str, body: dict | None = None) -> dict:

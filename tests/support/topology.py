@@ -106,6 +106,18 @@ def _wait(what: str, check, timeout: float, topology: Topology, interval: float 
         time.sleep(interval)
 
 
+def dag_parsed(meta, dag_id: str) -> int:
+    """How many serialised versions of ``dag_id`` the metadata DB holds; fails on an import error."""
+    import sqlalchemy as sa
+
+    with meta.connect() as conn:
+        errors = conn.execute(sa.text("select filename, stacktrace from import_error")).all()
+        assert not errors, f"DAG-importfel: {errors}"
+        return conn.execute(
+            sa.text("select count(*) from serialized_dag where dag_id = :d"), {"d": dag_id}
+        ).scalar()
+
+
 def _healthy(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout=5) as r:
