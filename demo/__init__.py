@@ -28,6 +28,9 @@ Calibration (reference year 2017; what the unit scale reproduces)
   are long-term: ≥10 months, mean 40), so many households carry over between years;
   ≈7 assistance months per household and year. Need is rescaled so the reference year's mean
   granted per household and month is exactly 9,135 SEK (Stockholm 2017), +2 %/year after.
+  Östermalm pays 1.5 × that (``District.payout_level``, applied after the rescaling), so that
+  its payouts meet its own budget line (plan 2018: ekonomiskt bistånd 15.4 mnkr): every 2018
+  tertial within ±15 % of the period's budget (tests/test_demo_budget.py).
 - Applications: one per household and month applied for (4 % of spell months skipped);
   received 14 days before to 20 days after the first of the benefit month, decided ≈7 days later
   (median); still pending (decision, decided_on, granted_sek NULL) when the decision would fall

@@ -165,7 +165,9 @@ def _amounts(
     calibrate = granted_mask & (year == spec.reference_year)
     calibrate = calibrate if calibrate.any() else granted_mask  # reference year outside the window
     scale_factor = money.mean_paid_per_household_month / need[calibrate].mean()  # growth comes after
-    need_ore = np.round(need * scale_factor * growth * 100).astype(np.int64)
+    # A district's payout level applies after the calibration, so the others keep the mean.
+    level = np.array([d.payout_level for d in spec.districts])[hh.district[a_hh]]
+    need_ore = np.round(need * scale_factor * growth * level * 100).astype(np.int64)
     applied = np.where(
         delvis,
         np.round(need_ore / rng.uniform(*money.delvis_granted_range, n_a)),

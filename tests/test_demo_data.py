@@ -90,11 +90,12 @@ def population_by_district(engine: sa.Engine, year: int) -> pd.Series:
 
 
 def household_months(engine: sa.Engine, year: int) -> pd.DataFrame:
-    """Paid SEK per household and benefit month in ``year``."""
+    """Paid SEK per household and benefit month in ``year``, with the household's district."""
     sql = f"""
-        SELECT household_id, benefit_month, SUM(amount_sek) AS paid
-        FROM payment WHERE {year_between("benefit_month", year)}
-        GROUP BY household_id, benefit_month"""
+        SELECT p.household_id, h.district_code, p.benefit_month, SUM(p.amount_sek) AS paid
+        FROM payment p JOIN household h ON h.household_id = p.household_id
+        WHERE {year_between("p.benefit_month", year)}
+        GROUP BY p.household_id, h.district_code, p.benefit_month"""
     out = frame(engine, sql)
     out["paid"] = out["paid"].astype(float)
     return out
@@ -103,7 +104,7 @@ def household_months(engine: sa.Engine, year: int) -> pd.DataFrame:
 def gender_strata(engine: sa.Engine) -> pd.DataFrame:
     """Decided applications of single adults (types 3–6) with the applicant's sex and obstacle."""
     sql = """
-        SELECT a.benefit_month, a.decision, a.granted_sek, h.household_type, p.sex, s.code
+        SELECT a.benefit_month, a.decision, a.granted_sek, h.household_type, h.district_code, p.sex, s.code
         FROM application a
         JOIN household h ON h.household_id = a.household_id
         JOIN person p ON p.person_id = a.applicant_id
@@ -117,11 +118,12 @@ def gender_strata(engine: sa.Engine) -> pd.DataFrame:
 
 
 def gender_gap(engine: sa.Engine) -> tuple[float, float]:
-    """Women's mean granted / men's, standardised over strata (year × children × obstacle); avslag K − M."""
+    """Women's mean granted / men's, standardised over strata (year × district × children × obstacle:
+    Östermalm pays more per household, the same for women and men); avslag K − M."""
     d = gender_strata(engine)
     granted = d[d["decision"] != "avslag"]
     g = (
-        granted.groupby(["year", "children", "code", "sex"])["granted_sek"]
+        granted.groupby(["year", "district_code", "children", "code", "sex"])["granted_sek"]
         .agg(["mean", "size"])
         .unstack("sex")
     )
@@ -160,7 +162,13 @@ def calibration_figures(engine: sa.Engine) -> list[Figure]:
         figures.append(near(f"Andel av befolkningen 2017 {code} (%)", share, 100 * rec[code] / pop[code]))
     hm = household_months(engine, 2017)
     figures.append(near("Biståndsmånader per hushåll 2017", 7.0, len(hm) / hm["household_id"].nunique()))
-    figures.append(near("Utbetalt per hushåll och månad 2017 (kr)", 9135, hm["paid"].mean()))
+    city = hm["district_code"] != "OST"  # Kungsholmen and Norrmalm pay the city's mean
+    figures.append(near("Utbetalt per hushåll och månad 2017 KUN, NOR (kr)", 9135, hm.loc[city, "paid"].mean()))
+    # Östermalm pays 1.5 × that (demo.calibration.OST_PAYOUT_LEVEL), so that its 2018 payouts
+    # meet its budget line (plan 2018: ekonomiskt bistånd 15.4 mnkr).
+    figures.append(near("Utbetalt per hushåll och månad 2017 OST (kr)", 1.5 * 9135, hm.loc[~city, "paid"].mean()))
+    paid_ost = household_months(engine, 2018).query("district_code == 'OST'")["paid"].sum() / 1e6
+    figures.append(near("Utbetalt OST 2018 (mnkr), budget", 15.4, paid_ost))
 
     staff = frame(
         engine,
