@@ -204,12 +204,14 @@ def statistics_step(plan: RunPlan | dict) -> dict:
         with staging.atomic_path(output / PUBLISHED) as tmp:
             published.to_csv(tmp, index=False, lineterminator="\n")
         suppressed = int(published[disclosure.SUPPRESSED].sum())
-        # The same indicators for the periods the report is compared with, disclosure-checked.
+        # The same indicators for the periods the report is compared with, disclosure-checked;
+        # archived with the package (the workbooks' comparison columns and judgements use them).
         earlier = comparison.build_comparison(run, plan.period)
         if len(earlier):
-            disclosure.publish(earlier, disclosure.DisclosureConfig.from_settings()).to_csv(
-                run / comparison.PUBLISHED_COMPARISON, index=False, lineterminator="\n"
-            )
+            with staging.atomic_path(output / comparison.PUBLISHED_COMPARISON) as tmp:
+                disclosure.publish(earlier, disclosure.DisclosureConfig.from_settings()).to_csv(
+                    tmp, index=False, lineterminator="\n"
+                )
     log.info("Statistik: %d rader, varav %d undertryckta (..)", len(stats), suppressed)
     return {"rows": len(stats), "suppressed": suppressed}
 
@@ -221,7 +223,7 @@ def _source_rows(run: Path) -> dict[str, int]:
 
 
 def _comparison(run: Path) -> pd.DataFrame | None:
-    path = run / comparison.PUBLISHED_COMPARISON
+    path = run / OUTPUT / comparison.PUBLISHED_COMPARISON
     return read_published(path) if path.exists() else None
 
 
@@ -263,6 +265,7 @@ def email_step(plan: RunPlan | dict, recipient: str, *, resend: bool = False) ->
             recipient,
             period=plan.period,
             published=output / PUBLISHED,
+            comparison=output / comparison.PUBLISHED_COMPARISON,
             workbooks=output / WORKBOOKS,
             archive_root=Path(plan.archive_root),
             outbox_dir=outbox_dir(plan),
@@ -297,8 +300,13 @@ def archive_step(plan: RunPlan | dict) -> dict:
             EMAIL_LEDGER: output / EMAIL_LEDGER,
             "validation.json": run / "validation.json",
         }
-        # GX results and Data Docs, where validation wrote them (Data Docs can be switched off).
-        optional = {"validation/gx": run / "gx", "validation/data_docs": run / "data_docs"}
+        # The comparison figures (none when no comparison period could be computed), GX results
+        # and Data Docs, where validation wrote them (Data Docs can be switched off).
+        optional = {
+            comparison.PUBLISHED_COMPARISON: output / comparison.PUBLISHED_COMPARISON,
+            "validation/gx": run / "gx",
+            "validation/data_docs": run / "data_docs",
+        }
         files.update({name: path for name, path in optional.items() if path.exists()})
         books = sorted((output / WORKBOOKS).glob("*.xlsx"))
         broken = [p.name for p in books if not zipfile.is_zipfile(p)]  # cut off: no central directory

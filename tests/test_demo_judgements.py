@@ -15,8 +15,11 @@ import pytest
 
 from demo.write import generate
 from etl import pipeline
+from etl.mail.message import goal_rows, summary_rows
 from etl.periods import Period
+from etl.published import PUBLISHED, read_published
 from etl.settings import settings
+from etl.statistics import comparison
 from etl.targets import shown
 
 pytestmark = pytest.mark.slow
@@ -104,3 +107,31 @@ def test_t2_shows_t1_and_last_years_t2_beside_every_plan_indicator(runs):
     # The case and staff figures with data in both years have both comparison figures.
     shares = next(r for r in rows if r[1].value.startswith("Andel personer som har ekonomiskt"))
     assert all(isinstance(shares[col[h] - 1].value, float) for h in ("T1 2018", "T2 2017"))
+
+
+def test_the_emails_judgements_are_the_workbooks(runs):
+    """Every judged row of the e-mail (key figures and goals) says what the recipient's workbook
+    says on Sammanfattning, for every scope and tertial (the e-mail once judged annual shares
+    without last year's figures and could contradict the workbook)."""
+    compared = 0
+    for books in runs.values():
+        package = books[0].parent.parent
+        published = read_published(package / PUBLISHED)
+        earlier = read_published(package / comparison.PUBLISHED_COMPARISON)
+        for path in books:
+            scope = path.stem.rsplit("_", 1)[1]
+            ws = openpyxl.load_workbook(path)["Sammanfattning"]
+            head = next(r for r in ws.iter_rows() if r[0].value == "Område (KF:s inriktningsmål)")
+            word = next(c.column for c in head if c.value == "Bedömning")
+            cells: dict = {}
+            for row in ws.iter_rows(min_row=head[0].row + 1):
+                cells.setdefault(row[1].value, row[word - 1].value)  # the scope's own table first
+            by_id = {e.id: e.name for e in settings().catalogue.goals()}
+            mail = [r for r in summary_rows(published, scope, earlier) if r["indicator_id"] in by_id]
+            mail += goal_rows(published, scope, earlier)
+            assert mail, path.name
+            for r in mail:
+                shown = cells[by_id[r["indicator_id"]]]
+                assert (r["judgement"] or "ingen bedömning") == shown, (path.name, r["indicator_id"])
+                compared += 1
+    assert compared >= 3 * 4 * 5

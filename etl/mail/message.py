@@ -119,18 +119,20 @@ def _adjusted_difference_text(rows: pd.DataFrame, diff: float | None) -> str:
     return text.replace("−", "-").replace(" kr", f"{NBSP}kr")
 
 
-def summary_rows(published: pd.DataFrame, scope: str) -> list[dict]:
+def summary_rows(published: pd.DataFrame, scope: str, comparison: pd.DataFrame | None = None) -> list[dict]:
     """The catalogue's e-mail summary indicators for ``scope``, as published text.
 
     Each row: indicator_id, label, unit, T, K, M (text; None where the indicator has no such
-    sex), judgement (måluppfyllelse word via etl.targets.judge, None without an årsmål).
-    Indicators absent from the table are left out.
+    sex), judgement (the workbook's måluppfyllelse word, :mod:`reports.judgements`, from the
+    published and the published comparison figures; None without an årsmål). Indicators absent
+    from the table are left out.
     """
     cfg = settings()
     entries = cfg.catalogue.email_summary()
     rows = _scope_rows(published, scope, [e.id for e in entries] + list(_DIFF_COMPANIONS))
-    period = _period_of(published)
-    plan = cfg.plan(period.year)
+    from reports.judgements import Judgements  # pandas: not at the DAG file's parse time
+
+    judged = Judgements(published, comparison, _period_of(published))
     out = []
     for entry in entries:  # a handful of indicators
         if not (rows["indicator_id"] == entry.id).any():
@@ -138,30 +140,33 @@ def summary_rows(published: pd.DataFrame, scope: str) -> list[dict]:
         texts, unit, total = _cells(rows, entry.id)
         if entry.id == gender_text.DIFF_ID:  # never a bare point estimate: interval and verdict
             texts["T"] = _adjusted_difference_text(rows, total)
-        judgement = targets.judge(entry, plan, total, period.months, scope) if entry.goal else None
+        judgement = judged.assess(entry, scope).judgement if entry.goal else None
         out.append(
             {"indicator_id": entry.id, "label": entry.name, "unit": unit, **texts, "judgement": judgement}
         )
     return out
 
 
-def goal_rows(published: pd.DataFrame, scope: str) -> list[dict]:
+def goal_rows(published: pd.DataFrame, scope: str, comparison: pd.DataFrame | None = None) -> list[dict]:
     """Måluppfyllelse for every indicator with an årsmål in the year's plan, judged for ``scope``.
 
     Each row: indicator_id, name, outcome (published total), target (årsmål text), judgement.
     Indicators without an årsmål for the scope, or absent from the table, are left out; a year
-    without a plan has none.
+    without a plan has none. Judged as :func:`summary_rows` (the workbook's judgement).
     """
     cfg = settings()
     period = _period_of(published)
     plan = cfg.plan(period.year)
+    from reports.judgements import Judgements
+
+    judged = Judgements(published, comparison, period)
     goals = [e for e in cfg.catalogue.goals() if plan is not None and plan.target(e.id, scope) is not None]
     rows = _scope_rows(published, scope, [e.id for e in goals])
     out = []
     for entry in goals:  # the plan's ~17 indicators
         if not (rows["indicator_id"] == entry.id).any():
             continue
-        texts, _, total = _cells(rows, entry.id)
+        texts, _, _ = _cells(rows, entry.id)
         target_text = _format(plan.target(entry.id, scope), entry.unit)
         if entry.is_count and period.months < 12:
             # Counts are judged against the årsmål pro-rated to the period: show both.
@@ -174,7 +179,7 @@ def goal_rows(published: pd.DataFrame, scope: str) -> list[dict]:
                 "name": entry.name,
                 "outcome": texts["T"],
                 "target": target_text,
-                "judgement": targets.judge(entry, plan, total, period.months, scope),
+                "judgement": judged.assess(entry, scope).judgement,
             }
         )
     return out
@@ -274,20 +279,24 @@ def build_message(
     sender: str | None = None,
     *,
     date: dt.datetime | None = None,
+    comparison: pd.DataFrame | None = None,
 ) -> EmailMessage:
     """The e-mail for one recipient: text + HTML summary and the workbook attached.
 
     ``summary`` is the published table (rows are picked for ``recipient.scope``), or a dict
     ``{"rows": summary_rows(...), "goals": goal_rows(...)}``. ``scope_name`` defaults to the
     configured name of the recipient's scope; ``sender`` to ``delivery.from``; ``date`` to
-    :func:`message_date` (pass the DAG run's ``run_after`` to date it by the run instead).
+    :func:`message_date` (pass the DAG run's ``run_after`` to date it by the run instead);
+    ``comparison`` the run's published comparison figures, which the judgements need as the
+    workbook's did.
     """
     cfg = settings().mail
     p = as_period(period)
     scope_name = scope_name or cfg.scope_name(recipient.scope)
     sender = sender or cfg.delivery.sender
     if hasattr(summary, "columns"):
-        rows, goals = summary_rows(summary, recipient.scope), goal_rows(summary, recipient.scope)
+        scope = recipient.scope
+        rows, goals = summary_rows(summary, scope, comparison), goal_rows(summary, scope, comparison)
     elif isinstance(summary, dict):
         rows, goals = list(summary.get("rows", [])), list(summary.get("goals", []))
     else:

@@ -201,11 +201,13 @@ def deliver(
     mode: str | None = None,
     date: dt.datetime | None = None,
     content_sha256: str | None = None,
+    comparison: pd.DataFrame | Path | None = None,
 ) -> dict:
     """One recipient's whole delivery (the DAG's mapped e-mail task): find, build, send once.
 
     ``workbooks`` is the folder of the run's workbooks or a list of paths; the recipient's is
-    the one named ``…_<scope>.xlsx``. ``published`` is the published table or published.csv.
+    the one named ``…_<scope>.xlsx``. ``published`` is the published table or published.csv;
+    ``comparison`` the published comparison figures (table or file; None or a missing file: none).
     The ledger is :func:`ledger.ledger_dir` under ``archive_root``; ``mode`` defaults to
     :func:`recipients.delivery_mode`. Returns the ledger entry with ``status`` (XCom-safe).
     """
@@ -218,7 +220,9 @@ def deliver(
             f"(mottagare {recipient.email}) bland {[Path(w).name for w in paths]}."
         )
     table = read_published(Path(published)) if isinstance(published, str | Path) else published
-    message = build_message(recipient, period, None, table, mine[0], date=date)
+    if isinstance(comparison, str | Path):
+        comparison = read_published(Path(comparison)) if Path(comparison).exists() else None
+    message = build_message(recipient, period, None, table, mine[0], date=date, comparison=comparison)
     return send_to_recipient(
         recipient,
         message,

@@ -12,6 +12,7 @@ from etl.periods import Period
 from etl.settings import Entry
 from etl.statistics import comparison
 from etl.vocabulary import ALL
+from reports.judgements import Judgements
 from reports.model import NOTHING, Cell, ReportContext
 from reports.swedish import format_number
 
@@ -37,14 +38,8 @@ def cell(ctx: ReportContext, entry: Entry, period: str, scope: str = ALL) -> Cel
 
 
 def history(ctx: ReportContext, entry: Entry, scope: str) -> targets.History:
-    """Last year's same period and full year, for the judgement's prognosis and trend."""
-    periods = comparison.comparison_periods(ctx.period)
-
-    def number(role: str) -> float | None:
-        found = cell(ctx, entry, str(periods[role]), scope)
-        return None if found is None else found.number
-
-    return targets.History(same_period=number("previous_year"), full_year=number("previous_full_year"))
+    """Last year's same period and full year (as the judgement uses them)."""
+    return Judgements.of(ctx).history(entry, scope)
 
 
 def reason(ctx: ReportContext, entry: Entry) -> str:

@@ -9,6 +9,7 @@ from xlsxwriter.utility import xl_range_abs
 from etl import targets
 from etl.settings import Entry, Plan, settings
 from etl.vocabulary import ALL, SEXES
+from reports.judgements import Judgements
 from reports.layout import Page, plan_format, safe_text
 from reports.model import NOTHING, PERIODICITY, SUPPRESSED, VALUE, Cell, Figures, ReportContext
 from reports.sheets import activities, comparisons
@@ -156,9 +157,7 @@ def _row(
             w.put(r, cols.compare + j, found, num_format=num)
     decimals = targets.shown_decimals(ind, plan)
     w.text(r, cols.change, comparisons.change(ind, result, earlier[-1], decimals), fmts.text)
-    assessed = targets.assess(
-        ind, plan, result.number, ctx.period.months, scope, comparisons.history(ctx, ind, scope)
-    )
+    assessed = Judgements.of(ctx).assess(ind, scope)  # the e-mail reads the same judgement
     judgement = assessed.judgement
     if assessed.compared is not None and judgement in ICONS and ind.judgement in FORECAST:
         w.put(r, cols.prognosis, Cell(VALUE, assessed.compared, ind.unit), num_format=num)
