@@ -163,10 +163,11 @@ def calibration_figures(engine: sa.Engine) -> list[Figure]:
     hm = household_months(engine, 2017)
     figures.append(near("Biståndsmånader per hushåll 2017", 7.0, len(hm) / hm["household_id"].nunique()))
     city = hm["district_code"] != "OST"  # Kungsholmen and Norrmalm pay the city's mean
-    figures.append(near("Utbetalt per hushåll och månad 2017 KUN, NOR (kr)", 9135, hm.loc[city, "paid"].mean()))
+    paid = hm.groupby(city)["paid"].mean()
+    figures.append(near("Utbetalt per hushåll och månad 2017 KUN, NOR (kr)", 9135, paid[True]))
     # Östermalm pays 1.5 × that (demo.calibration.OST_PAYOUT_LEVEL), so that its 2018 payouts
     # meet its budget line (plan 2018: ekonomiskt bistånd 15.4 mnkr).
-    figures.append(near("Utbetalt per hushåll och månad 2017 OST (kr)", 1.5 * 9135, hm.loc[~city, "paid"].mean()))
+    figures.append(near("Utbetalt per hushåll och månad 2017 OST (kr)", 1.5 * 9135, paid[False]))
     paid_ost = household_months(engine, 2018).query("district_code == 'OST'")["paid"].sum() / 1e6
     figures.append(near("Utbetalt OST 2018 (mnkr), budget", 15.4, paid_ost))
 

@@ -8,7 +8,8 @@ from etl.vocabulary import ALL, SEXES
 from reports.labels import HOUSEHOLD_TYPES
 from reports.layout import CHART_DATA_COL, Line, Page
 from reports.model import Figures, ReportContext
-from reports.sheets.common import SEX_COLUMNS, sex_lines
+from reports.sheets import comparisons
+from reports.sheets.common import SEX_COLUMNS, sex_items, sex_lines
 from reports.swedish import MONTHS
 
 SHEET = "Ekonomiskt bistånd"
@@ -17,7 +18,9 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
     ws = w.ws
     w.set_widths({0: 46, 1: 16, **{c: 13 for c in range(2, 8)}})
     row = w.subtitle(3, "Hushåll, personer och utbetalt bistånd per stadsdel och kön")
+    header = row
     row = w.grid(row, ["Indikator", "Omfattning", *SEX_COLUMNS], sex_lines(ctx, fig, SHEET, "oversikt"), 2)
+    comparisons.beside(w, ctx, fig, header, 2 + len(SEX_COLUMNS), sex_items(ctx, SHEET, "oversikt"))
     first_table_header = 4
     row = w.note(
         row, "Hushåll och belopp redovisas efter registerledarens kön, personer efter sitt eget kön."

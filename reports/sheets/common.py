@@ -50,15 +50,20 @@ def start(wb: xlsxwriter.Workbook, ctx: ReportContext, fmts: Formats, name: str,
     return p
 
 
+def sex_items(ctx: ReportContext, sheet: str, group: str) -> list[tuple[str, str]]:
+    """(indicator id, scope) of each line of :func:`sex_lines`, in the same order."""
+    return [(entry.id, s) for entry in settings().catalogue.select(sheet, group) for s in ctx.shown_scopes]
+
+
 def sex_lines(ctx: ReportContext, fig: Figures, sheet: str, group: str) -> list[Line]:
     """Rows (indicator, scope) of a catalogue row group with Totalt / Kvinnor / Män; sexes the
     catalogue does not split an indicator by stay empty."""
+    catalogue = settings().catalogue
     return [
         Line(
-            (entry.name, ctx.scope_label(s)),
-            tuple(fig.get(entry.id, s, x) if x in entry.sexes else None for x in SEXES),
+            (catalogue.get(i).name, ctx.scope_label(s)),
+            tuple(fig.get(i, s, x) if x in catalogue.get(i).sexes else None for x in SEXES),
             bold=s == ALL,
         )
-        for entry in settings().catalogue.select(sheet, group)
-        for s in ctx.shown_scopes
+        for i, s in sex_items(ctx, sheet, group)
     ]

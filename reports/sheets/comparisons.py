@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from etl import targets
 from etl.periods import Period
-from etl.settings import Entry
+from etl.settings import Entry, settings
 from etl.statistics import comparison
 from etl.vocabulary import ALL
 from reports.judgements import Judgements
-from reports.model import NOTHING, Cell, ReportContext
+from reports.layout import Page
+from reports.model import NOTHING, Cell, Figures, ReportContext
 from reports.swedish import format_number
 
 MISSING = "saknas"
@@ -31,10 +32,7 @@ def columns(ctx: ReportContext) -> list[tuple[str, str]]:
 
 def cell(ctx: ReportContext, entry: Entry, period: str, scope: str = ALL) -> Cell | None:
     """The comparison figure (T), or None when the run has none for the indicator."""
-    figures = ctx.figures_for(period)
-    if figures is None or not figures.has(entry.id):
-        return None
-    return figures.get(entry.id, scope, "T")
+    return _figure(ctx, entry.id, period, scope)
 
 
 def history(ctx: ReportContext, entry: Entry, scope: str) -> targets.History:
@@ -74,3 +72,47 @@ def nothing() -> Cell:
 def period_label(period: str) -> str:
     p = Period.parse(period)
     return f"T{p.tertial} {p.year}"
+
+
+CHANGE_WIDTH = 30
+"""Characters of the change column (it carries the reason where a comparison is missing)."""
+
+
+def beside(
+    w: Page, ctx: ReportContext, fig: Figures, header: int, col: int, items: list[tuple[str, str] | None]
+) -> None:
+    """Comparison columns right of a table: its header row is ``header``, its lines follow, one
+    per ``(indicator id, scope)`` (None: a line without a comparison). The earlier tertials of
+    the year and the same period last year (totals), then the change against last year, or
+    "saknas" and why. Comparison figures are published ones: a suppressed figure stays ``..``."""
+    cols = columns(ctx)
+    last = comparison.comparison_periods(ctx.period)["previous_year"]
+    heads = [h for h, _ in cols] + [f"Förändring mot {cols[-1][0]}"]
+    w.set_widths({**{col + j: 11 for j in range(len(cols))}, col + len(cols): CHANGE_WIDTH})
+    for j, text in enumerate(heads):
+        w.text(header, col + j, text, w.fmts.header_right if j < len(cols) else w.fmts.header)
+    for i, item in enumerate(items, start=header + 1):
+        if item is None:
+            continue
+        indicator_id, scope = item
+        entry = settings().catalogue.entry_for(indicator_id)
+        earlier = [_figure(ctx, indicator_id, period, scope) for _, period in cols]
+        for j, found in enumerate(earlier):
+            if found is None:
+                w.text(i, col + j, MISSING, w.fmts.symbol())
+            else:
+                w.put(i, col + j, found, bold=scope == ALL)
+        if earlier[-1] is None:
+            text = f"{MISSING}: {comparison.reason(entry, ctx.period, last)}"
+        else:
+            now = fig.get(indicator_id, scope, "T")
+            text = change(entry, now, earlier[-1], targets.shown_decimals(entry, None))
+        w.text(i, col + len(cols), text, w.fmts.text)
+        w.fit_row(i, [(text, CHANGE_WIDTH)])
+
+
+def _figure(ctx: ReportContext, indicator_id: str, period: str, scope: str) -> Cell | None:
+    figures = ctx.figures_for(period)
+    if figures is None or not figures.has(indicator_id):
+        return None
+    return figures.get(indicator_id, scope, "T")

@@ -8,6 +8,7 @@ from etl.vocabulary import ALL
 from reports import gender_text
 from reports.layout import CHART_DATA_COL, Page, safe_text
 from reports.model import Figures, ReportContext
+from reports.sheets import comparisons
 from reports.sheets.common import SEX_COLUMNS, sex_lines
 
 SHEET = "Jämställdhetsanalys"
@@ -124,6 +125,8 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
     table_header = row
     lines = sex_lines(ctx, fig, SHEET, "underlag") + sex_lines(ctx, fig, SHEET, "utfall")
     row = w.grid(row, ["Mått", "Omfattning", *SEX_COLUMNS], lines, 2)
+    row = w.note(row, f"Jämförelse med tidigare perioder {comparisons.MISSING}: jämställdhetsanalysen "
+                 "beräknas bara för perioden.")  # fmt: skip
     row = w.subtitle(row + 1, "Konfidensintervall för andelarna")
     row = w.grid(row, ["Mått", "Omfattning", *SEX_COLUMNS], sex_lines(ctx, fig, SHEET, "intervall"), 2)
     row = w.note(

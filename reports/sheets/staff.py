@@ -6,6 +6,7 @@ from etl.vocabulary import ALL, SEXES
 from reports.labels import AGE_BANDS
 from reports.layout import Line, Page
 from reports.model import Figures, ReportContext
+from reports.sheets import comparisons
 from reports.sheets.common import SEX_COLUMNS, ids, name_of
 
 SHEET = "Personal"
@@ -25,6 +26,9 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
         for suffix, band in AGE_BANDS.items()
     ]
     row = w.grid(table_header, ["Mått", "Åldersgrupp", *SEX_COLUMNS], lines, 2)
+    # Comparisons for the whole group (the age bands are not computed for earlier periods).
+    items = [(base, ALL) if not suffix else None for base in ids(SHEET, "personal") for suffix in AGE_BANDS]
+    comparisons.beside(w, ctx, fig, table_header, 2 + len(SEX_COLUMNS), items)
     if ctx.staff_rule:
         row = w.note(row, ctx.staff_rule)
     w.note(
