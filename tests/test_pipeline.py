@@ -126,6 +126,29 @@ def test_missing_table_stops_with_exit_2_and_no_outputs(tmp_path, key_env, capsy
     assert not (tmp_path / "out" / "archive").exists()
 
 
+def test_a_missing_booked_cost_table_only_warns_and_the_budget_lines_say_saknas(tmp_path, key_env):
+    """booked_cost is optional in the source contract (docs/source-contract.md): the run goes on,
+    validation warns, and the budget lines it would follow up say why they have no outcome."""
+    url = f"sqlite:///{tmp_path / 'src.db'}"
+    small_db(url)
+    with sa.create_engine(url).begin() as conn:
+        conn.execute(sa.text("DROP TABLE booked_cost"))
+    out = tmp_path / "out"
+    assert main(["run", "--source", url, "--period", "2018-T1", "--out", str(out), "--no-email"]) == 0
+    package = out / "archive" / "2018" / "T1" / "v1"
+    report = {r["table"]: r for r in json.loads((package / "validation.json").read_text())}
+    assert report["booked_cost"]["status"] == "varning" and not report["booked_cost"]["critical"]
+    assert any("tabellen saknas i källan" in w for w in report["booked_cost"]["warnings"])
+    ws = openpyxl.load_workbook(next(package.glob("workbooks/*_ALL.xlsx")))["Ekonomi"]
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    for line in ("Handläggningskostnader", "Arbetsmarknadsåtgärder"):
+        assert f"{line}: saknas – bokförda kostnader saknas i källan." in texts
+        row = next(r for r in ws.iter_rows() if r[0].value == line)
+        assert row[4].value == "saknas"  # Utfall kostnader
+    # The comparison figures go into the package with the rest.
+    assert (package / "published_comparison.csv").exists()
+
+
 def test_bad_period_and_missing_key_exit_1(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("EB_PSEUDONYM_KEY", raising=False)
     monkeypatch.delenv("EB_PSEUDONYM_KEY_FILE", raising=False)

@@ -180,3 +180,13 @@ def test_a_plan_file_must_carry_its_own_year(tmp_path):
 
     with pytest.raises(SettingsError, match=r"2019\.yml: year 2018 stämmer inte med filnamnet"):
         load.__wrapped__(folder)
+
+
+@pytest.mark.parametrize(
+    ("optional", "message"),
+    [(["okand"], r"optional_tables: okända tabeller \['okand'\]"),
+     (["payment"], r"\['payment'\] står både i required_tables och optional_tables")],
+)  # fmt: skip
+def test_optional_source_tables_must_be_known_and_not_required(tmp_path, optional, message):
+    with pytest.raises(SettingsError, match=message):
+        load_copy(tmp_path, validation=lambda raw: raw.update(optional_tables=optional))

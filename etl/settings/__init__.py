@@ -97,9 +97,15 @@ def load(config_dir: Path) -> Settings:
     catalogue = _file(config_dir, "catalogue.yml", Catalogue)
     scopes = pipeline.scopes
     _cross_check(config_dir / "recipients.yml", lambda: mail.check_scopes(scopes))
-    unknown = sorted(set(validation.required_tables) - set(source.TABLES))
-    if unknown:
-        raise SettingsError(f"{config_dir / 'validation.yml'}: required_tables: okända tabeller {unknown}")
+    for key in ("required_tables", "optional_tables"):
+        unknown = sorted(set(getattr(validation, key)) - set(source.TABLES))
+        if unknown:
+            raise SettingsError(f"{config_dir / 'validation.yml'}: {key}: okända tabeller {unknown}")
+    both = sorted(set(validation.required_tables) & set(validation.optional_tables))
+    if both:
+        raise SettingsError(
+            f"{config_dir / 'validation.yml'}: {both} står både i required_tables och optional_tables"
+        )
     plans = []
     for path in sorted((config_dir / PLANS).glob("*.yml")):
         if path.name == TEMPLATE:

@@ -29,6 +29,8 @@ class Dates(Frozen):
 
 class Validation(Frozen):
     required_tables: tuple[str, ...]
+    optional_tables: tuple[str, ...] = ()
+    """Tables whose absence from the source only warns (the workbook says "saknas")."""
     quarantine: Quarantine
     amounts: Amounts
     dates: Dates

@@ -181,7 +181,8 @@ def _validate_table(
     """Check one table's rules into ``out``; returns GX's (trimmed) results, if GX ran."""
     name, meta, df = staged.name, staged.meta, staged.df
     if meta.get("table_missing"):
-        out.add(python_rule(-2, "tabellen saknas i källan", CRITICAL))
+        optional = name in out.cfg.optional_tables  # the run goes on; its figures say "saknas"
+        out.add(python_rule(-2, "tabellen saknas i källan", WARNING if optional else CRITICAL))
         return None
     if meta.get("columns_extra"):
         out.add(

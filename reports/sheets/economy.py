@@ -27,6 +27,8 @@ OUTCOMES = {
     "arbetsmarknadsatgarder": ("ek_kostnad_arbetsmarknad", "ek_intakt_arbetsmarknad"),
 }
 """Budget line id → (cost indicator, income indicator or None: income not in the source)."""
+BOOKED = "ek_"
+"""Outcomes from the ledger's booked costs (source table booked_cost, optional in the source)."""
 KR = '#,##0" kr"'
 PCT = '0.0" %"'
 HEADERS = [
@@ -105,6 +107,8 @@ def _line(w: Page, ctx: ReportContext, fig: Figures, r: int, row: BudgetRow, sca
         for c in (3, 4, 5, 6, 7, 8, 10, 11):
             w.text(r, c, comparisons.MISSING, w.fmts.text)
         w.text(r, 12, "", w.fmts.text)
+        if cost_id is not None and cost_id.startswith(BOOKED):  # optional source table missing or empty
+            return f"{row.name}: {comparisons.MISSING} – bokförda kostnader saknas i källan."
         return f"{row.name}: utfallet finns inte i källan och följs inte upp här."
     cost = fig.get(cost_id, row.scope, "T")
     part = share(ctx, cost_id, row.scope)
