@@ -76,6 +76,7 @@ def test_config_file_matches_the_documented_defaults():
     """config/validation.yml holds the values docs/validation.md documents (Thresholds)."""
     v = settings().validation
     assert v.required_tables == ("district", "household", "person", "payment")
+    assert v.optional_tables == ("booked_cost",)
     assert (v.quarantine.stop_enabled, v.quarantine.max_share, v.quarantine.min_rows) == (True, 0.01, 10)
     assert v.amounts.max_payment_sek == 100_000
     assert v.dates.earliest == D(1900, 1, 1)
