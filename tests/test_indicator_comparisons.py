@@ -107,3 +107,11 @@ def test_suppressed_comparison_figures_stay_suppressed_and_missing_ones_say_why(
     assert places["Förändring mot T2 2017"] in {
         f"saknas: {comparison.NO_DATA}", f"saknas: {comparison.NOT_COVERED}"
     }
+
+
+def test_every_reason_fits_one_line_of_the_change_column():
+    from reports.layout import wrapped_lines
+    from reports.sheets.comparisons import CHANGE_WIDTH, MISSING
+
+    for why in (comparison.NOT_COVERED, comparison.NOT_COMPUTED, comparison.NO_DATA):
+        assert wrapped_lines(f"{MISSING}: {why}", CHANGE_WIDTH) == 1, why

@@ -74,8 +74,9 @@ def period_label(period: str) -> str:
     return f"T{p.tertial} {p.year}"
 
 
-CHANGE_WIDTH = 30
-"""Characters of the change column (it carries the reason where a comparison is missing)."""
+CHANGE_WIDTH = 46
+"""Characters of the change column: the longest reason a comparison is missing fits one line, so
+the column never changes the height of a row the table has sized for its labels."""
 
 
 def beside(
@@ -108,7 +109,6 @@ def beside(
             now = fig.get(indicator_id, scope, "T")
             text = change(entry, now, earlier[-1], targets.shown_decimals(entry, None))
         w.text(i, col + len(cols), text, w.fmts.text)
-        w.fit_row(i, [(text, CHANGE_WIDTH)])
 
 
 def _figure(ctx: ReportContext, indicator_id: str, period: str, scope: str) -> Cell | None:
