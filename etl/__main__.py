@@ -1,4 +1,4 @@
-"""Command line: ``python -m etl run|verify|docs|review`` (demo data: ``python -m demo``).
+"""Command line: ``python -m etl run|verify|docs|review|comments`` (demo data: ``python -m demo``).
 
 Exit codes for ``run``: 0 success, 2 validation stopped the run, 1 any other error.
 """
@@ -10,6 +10,7 @@ import logging
 import sys
 from pathlib import Path
 
+from etl.comments import cli as comments_cli
 from etl.periods import Period, PeriodError
 from etl.review import cli as review_cli
 
@@ -37,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     aud = sub.add_parser("audit-disclosure", help="pröva om dolda uppgifter i ett paket kan räknas fram")
     aud.add_argument("package", type=Path, help="arkivpaketet (mappen med published.csv) eller filen")
     review_cli.add_parser(sub)
+    comments_cli.add_parser(sub)
     return p
 
 
@@ -45,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "review":
         return review_cli.main(args)
+    if args.command == "comments":
+        return comments_cli.main(args)
     if args.command == "docs":
         from etl import docs
 

@@ -17,6 +17,7 @@ from etl.vocabulary import ALL
 from reports import sheets
 from reports.layout import SAFE_OPTIONS
 from reports.model import COMPANY, Figures, ReportContext, check_context, created_at
+from reports.sheets import manager_input
 
 
 def workbook_name(period: Period, scope: str) -> str:
@@ -48,5 +49,6 @@ def write_workbook(ctx: ReportContext, out_dir: Path) -> Path:
         }
     )
     sheets.write_all(wb, ctx, figures)
+    manager_input.protect(wb, ctx, path.name)
     wb.close()
     return path

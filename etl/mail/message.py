@@ -267,7 +267,8 @@ def attachment(message: EmailMessage) -> tuple[str, str]:
     if len(found) != 1:
         raise ValueError(f"Meddelandet ska ha exakt en bilaga (arbetsboken), har {len(found)}.")
     part = found[0]
-    return part.get_filename(), hashlib.sha256(part.get_content()).hexdigest()
+    # the bytes as attached (get_content() would decode a text attachment, e.g. a receipt's CSV)
+    return part.get_filename(), hashlib.sha256(part.get_payload(decode=True)).hexdigest()
 
 
 def build_message(

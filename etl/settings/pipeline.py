@@ -95,6 +95,17 @@ class Orchestration(Frozen):
         return self
 
 
+class Comments(Frozen):
+    """The managers' analysis round trip (etl/comments/)."""
+
+    max_chars: int = Field(ge=1, le=32767)
+    """Longest text accepted in one Analys or Åtgärder cell (Excel's own limit is 32 767)."""
+    inbox_minutes: int = Field(ge=1)
+    """How often the manager_comments DAG looks in the inbox."""
+    settle_seconds: int = Field(ge=0)
+    """A file changed more recently than this is left for the next look (still being copied)."""
+
+
 class Pipeline(Frozen):
     unit: Unit
     extract: Extract
@@ -103,6 +114,7 @@ class Pipeline(Frozen):
     gender_analysis: GenderAnalysis
     judgement: Judgement
     orchestration: Orchestration
+    comments: Comments
 
     @property
     def scopes(self) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from etl.vocabulary import ALL, SEXES
 from reports.judgements import Judgements
 from reports.layout import Page, plan_format, safe_text
 from reports.model import NOTHING, PERIODICITY, SUPPRESSED, VALUE, Cell, Figures, ReportContext
-from reports.sheets import activities, comparisons
+from reports.sheets import activities, comparisons, manager_input
 from reports.sheets.common import SEX_COLUMNS
 
 ICONS = {targets.UPPFYLLT: 3, targets.DELVIS: 2, targets.EJ_UPPFYLLT: 1}
@@ -80,6 +80,8 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
             r, [(ind.goal.kf_inriktningsmal, widths[0]), (ind.name, widths[1]), (comment, widths[c_note])]
         )
     last = first + len(goals) - 1
+    goal_rows = [(first + i, g.id) for i, g in enumerate(goals)]
+    manager_input.write(w, ctx, group_row, header_row, goal_rows, c_note + 1)
     ws.conditional_format(first, c_icon, last, c_icon, ICON_RULE)
     w.wb.define_name("Sammanfattning_utfall", f"='{w.name}'!{xl_range_abs(header_row, 0, last, c_note)}")
     ws.freeze_panes(first, 2)

@@ -1,0 +1,115 @@
+"""The receipt a manager gets for a returned workbook: what was stored, as text and as an
+attached CSV, sent once per file and recipient through the same delivery and write-once ledger
+as the reports (etl.mail.sending; ``outbox`` mode writes .eml files)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from pathlib import Path
+
+from etl.comments.reader import Returned
+from etl.comments.store import Stored
+from etl.mail import ledger, recipients, sending
+from etl.settings import Recipient, settings
+
+RECEIPTS = "kvitton"
+"""Outbox subfolder of a period's receipts (beside the reports' messages, never over them)."""
+KEY_PREFIX = "kvitto-"
+"""Ledger key of a receipt: this prefix and the returned file's SHA-256 (once per file)."""
+
+
+def receivers(returned: Returned, sender: str | None) -> list[Recipient]:
+    """The sender when they are a configured recipient, else everyone who got this scope's workbook."""
+    if sender:
+        try:
+            return [recipients.recipient(parseaddr(sender)[1] or sender)]
+        except ValueError:
+            pass  # unknown sender: the scope's recipients are told instead
+    return list(settings().mail.recipients_for(returned.scope))
+
+
+def _text(returned: Returned, stored: Stored, recipient: Recipient) -> str:
+    cfg = settings()
+    scope = cfg.mail.scope_name(returned.scope)
+    state = (
+        f"De är sparade i arkivet som version {stored.version.name} av tertialuppföljningen."
+        if stored.created
+        else f"Samma kommentarer fanns redan sparade (version {stored.version.name}); inget är ändrat."
+    )
+    lines = [
+        f"Hej {recipient.name},",
+        "",
+        f"Vi har tagit emot arbetsboken {returned.path.name} med analys och åtgärder för "
+        f"T{returned.period.tertial} {returned.period.year}, {scope}. {state}",
+        "",
+        f"Mål med kommentar: {len(stored.comments)}.",
+    ]
+    for c in stored.comments.itertuples():
+        entry = cfg.catalogue.entry_for(c.indicator)
+        lines.append(f"- {entry.name if entry else c.indicator}")
+    lines += [
+        "",
+        "Texterna visas i verksamhetsberättelsen. Vill du ändra något: fyll i den senaste arbetsboken "
+        "och skicka den igen; den nya versionen ersätter den här för ditt område.",
+        "",
+        f"Bifogat: kommentarerna som de sparades (CSV). {cfg.unit_name}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def build_receipt(returned: Returned, stored: Stored, recipient: Recipient, now: dt.datetime) -> EmailMessage:
+    cfg = settings()
+    sender = cfg.mail.delivery.sender
+    data = stored.comments.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    name = f"kommentarer_{returned.period.year}_T{returned.period.tertial}_{returned.scope}.csv"
+    digest = hashlib.sha256(f"{returned.file_sha256}\n{recipient.email.lower()}".encode()).hexdigest()
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    msg = EmailMessage()
+    msg["Subject"] = (
+        f"Kvitto: analys och åtgärder T{returned.period.tertial} {returned.period.year} – "
+        f"{cfg.mail.scope_name(returned.scope)}"
+    )
+    msg["From"] = sender
+    msg["To"] = Address(display_name=recipient.name, addr_spec=recipient.email)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = f"<eb.kvitto.{digest[:32]}@{domain}>"
+    msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: an answer to the manager's file
+    msg["X-EB-Period"] = str(returned.period)
+    msg.set_content(_text(returned, stored, recipient), subtype="plain", cte="quoted-printable")
+    msg.add_attachment(data, maintype="text", subtype="csv", filename=name, params={"charset": "utf-8"})
+    msg.set_boundary(f"=_kvitto-{digest[:24]}_mixed")
+    msg["Content-Language"] = "sv"
+    return msg
+
+
+def send_receipts(
+    returned: Returned,
+    stored: Stored,
+    archive_root: Path,
+    outbox_dir: Path,
+    *,
+    sender: str | None = None,
+    now: dt.datetime | None = None,
+    mode: str | None = None,
+) -> list[dict]:
+    """One receipt per receiver, at most once per returned file (ledger entries ``already_sent``
+    on a re-import)."""
+    now = now or dt.datetime.now(dt.UTC)  # the message's Date only, never a stored result
+    folder = ledger.ledger_dir(Path(archive_root), returned.period)
+    out = []
+    for recipient in receivers(returned, sender):
+        out.append(
+            sending.send_to_recipient(
+                recipient,
+                build_receipt(returned, stored, recipient, now),
+                folder,
+                mode=mode or recipients.delivery_mode(),
+                outbox_dir=Path(outbox_dir) / str(returned.period) / RECEIPTS / returned.file_sha256[:12],
+                content_sha256=f"{KEY_PREFIX}{returned.file_sha256}",
+            )
+        )
+    return out
