@@ -93,7 +93,7 @@ def test_round_trip_stores_a_new_version_readable_by_comments_for_year(data):
     msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     assert msg["To"].addresses[0].addr_spec == KUN_MANAGER and "Kvitto" in msg["Subject"]
     body = msg.get_body(("plain",)).get_content()
-    assert "version v2" in body and "Mål med kommentar: 2." in body
+    assert "(tertialuppföljningens version 2)" in body and "Mål med kommentar: 2." in body
     attached = next(msg.iter_attachments())
     assert attached.get_payload(decode=True).decode("utf-8") == expected_csv
     assert attached.get_content_charset() == "utf-8"

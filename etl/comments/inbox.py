@@ -20,6 +20,8 @@ from pathlib import Path
 from etl.comments.reader import CommentsRefused, Returned, read_returned
 from etl.comments.receipt import send_receipts
 from etl.comments.store import Stored, store
+from etl.mail.ledger import DeliveryUncertain
+from etl.mail.sending import MailDeliveryError
 from etl.settings import env, settings
 
 log = logging.getLogger(__name__)
@@ -43,9 +45,11 @@ class Imported:
             else f"redan sparat i {s.version.name}, ingen ny version"
         )
         sent = sum(1 for x in self.receipts if x["status"] == "sent")
+        earlier = len(self.receipts) - sent
+        note = f" ({earlier} hade redan fått kvitto på samma fil)" if earlier else ""
         return (
             f"{r.path.name}: {len(s.comments)} mål med kommentar för {r.scope} {r.period} ({what}); "
-            f"kvitto skickat till {sent} av {len(self.receipts)} mottagare (övriga hade redan fått det)."
+            f"kvitto skickat till {sent} mottagare{note}."
         )
 
 
@@ -102,12 +106,14 @@ def _ready(file: Path, now: dt.datetime, settle: int) -> bool:
 
 
 def import_inbox(data_dir: Path | None = None, now: dt.datetime | None = None) -> dict[str, list[str]]:
-    """Import every file in the inbox; one Swedish line per file, ``imported`` or ``refused``."""
+    """Import every file in the inbox; one Swedish line per file: ``imported``, ``refused``,
+    ``waiting`` (still being copied) or ``undelivered`` (stored, but the receipt could not be sent:
+    the file stays and the next look sends it, or an operator resolves an uncertain delivery)."""
     now = now or dt.datetime.now(dt.UTC)  # only to leave a file still being copied alone
     inbox = _data_dir(data_dir) / INBOX
     inbox.mkdir(parents=True, exist_ok=True)
     settle = settings().pipeline.comments.settle_seconds
-    out: dict[str, list[str]] = {"imported": [], "refused": [], "waiting": []}
+    out: dict[str, list[str]] = {"imported": [], "refused": [], "waiting": [], "undelivered": []}
     for file in sorted(p for p in inbox.iterdir() if p.is_file()):
         if file.name.startswith(".") or file.name.endswith(SENDER_SUFFIX):
             continue
@@ -122,6 +128,10 @@ def import_inbox(data_dir: Path | None = None, now: dt.datetime | None = None) -
             _move(file, inbox / REFUSED, REASON_SUFFIX, str(exc))
             log.warning("%s", exc)
             out["refused"].append(str(exc))
+            continue
+        except (DeliveryUncertain, MailDeliveryError) as exc:  # stored; the receipt waits, the file stays
+            log.error("%s: %s", file.name, exc)
+            out["undelivered"].append(f"{file.name}: {exc}")
             continue
         _move(file, inbox / DONE, RECEIPT_SUFFIX, done.summary())
         log.info("%s", done.summary())

@@ -144,9 +144,9 @@ def _check_archive(path: Path, root: Path, period: Period, scope: str, origin: P
         raise CommentsRefused(
             path,
             [
-                f"{PROPERTIES}: arbetsboken hör till version {origin.name} av {period}, men siffrorna har "
-                f"ersatts av en senare körning ({latest.name}). Skriv in kommentarerna i den senaste "
-                "arbetsboken och skicka den."
+                f"{PROPERTIES}: arbetsboken hör till version {origin.name[1:]} av {period}, men siffrorna "
+                f"har ersatts av en senare körning (version {latest.name[1:]}). Skriv in kommentarerna "
+                "i den senaste arbetsboken och skicka den."
             ],
         )
 
@@ -177,7 +177,7 @@ def _same(a, b) -> bool:
 def _shown(value) -> str:
     if value is None or value == "":
         return "tom"
-    text = str(value)
+    text = str(value).replace(".", ",") if isinstance(value, float) else str(value)  # Swedish decimal comma
     return repr(text if len(text) <= 40 else text[:40] + "…")
 
 

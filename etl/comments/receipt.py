@@ -36,9 +36,9 @@ def _text(returned: Returned, stored: Stored, recipient: Recipient) -> str:
     cfg = settings()
     scope = cfg.mail.scope_name(returned.scope)
     state = (
-        f"De är sparade i arkivet som version {stored.version.name} av tertialuppföljningen."
+        f"De är sparade i arkivet (tertialuppföljningens version {stored.version.name[1:]})."
         if stored.created
-        else f"Samma kommentarer fanns redan sparade (version {stored.version.name}); inget är ändrat."
+        else f"Samma kommentarer fanns redan sparade (version {stored.version.name[1:]}); inget är ändrat."
     )
     lines = [
         f"Hej {recipient.name},",
