@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import email
 import os
+import shutil
+import subprocess
 
 import openpyxl
 import pandas as pd
@@ -178,3 +180,36 @@ def test_stored_csv_is_sorted_and_deterministic(data):
     inbox.import_file(fill(workbook_in(_v1(data), "KUN"), data / "r.xlsx", texts), now=NOW)
     frame = pd.read_csv(data / "archive" / "2018" / "T1" / "v2" / store.COMMENTS, dtype="string")
     assert frame["indicator"].tolist() == ["eb_andel_befolkning", "eb_langvarigt_vuxna"]
+
+
+@pytest.mark.slow
+def test_a_workbook_saved_again_by_libreoffice_still_imports(data):
+    """Another program's save (LibreOffice here; Excel behaves the same) keeps the custom
+    properties and the cell values the import compares."""
+    office = shutil.which("libreoffice") or shutil.which("soffice")
+    if office is None:
+        pytest.skip("LibreOffice (libreoffice/soffice) finns inte på PATH: omsparningen kan inte provas.")
+    filled = fill(
+        workbook_in(_v1(data), "KUN"), data / "in" / "kun.xlsx", {"eb_andel_befolkning": ("Bra", "Mer")}
+    )
+    out = data / "lo"
+    subprocess.run(
+        [office, "--headless", f"-env:UserInstallation={(data / 'profile').as_uri()}",
+         "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(filled)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    done = inbox.import_file(out / "kun.xlsx", now=NOW)
+    assert done.stored.created
+    assert comments_for_year(data / "archive", 2018)[["analys", "atgarder"]].values.tolist() == [
+        ["Bra", "Mer"]
+    ]
+
+
+def test_an_empty_return_clears_the_scopes_earlier_comments(data):
+    inbox.import_file(
+        fill(workbook_in(_v1(data), "KUN"), data / "a.xlsx", {"eb_andel_befolkning": ("X", None)})
+    )
+    cleared = inbox.import_file(fill(workbook_in(_v1(data), "KUN"), data / "b.xlsx", {}), now=NOW)
+    assert cleared.stored.created and cleared.stored.version.name == "v3"
+    assert comments_for_year(data / "archive", 2018).empty
+    assert archive.verify(data / "archive") == []

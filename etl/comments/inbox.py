@@ -19,7 +19,7 @@ from pathlib import Path
 
 from etl.comments.reader import CommentsRefused, Returned, read_returned
 from etl.comments.receipt import send_receipts
-from etl.comments.store import Stored, store
+from etl.comments.store import Stored, period_comments, store
 from etl.mail.ledger import DeliveryUncertain
 from etl.mail.sending import MailDeliveryError
 from etl.settings import env, settings
@@ -64,16 +64,13 @@ def import_file(
     base = _data_dir(data_dir)
     root = base / "archive"
     returned = read_returned(Path(path), root)
-    stored_before = None
-    if not returned.comments:
-        from etl.comments.store import period_comments
-
-        stored_before, _ = period_comments(root, returned.period)
-        if not (stored_before["scope"] == returned.scope).any():
-            raise CommentsRefused(
-                Path(path),
-                ["Sammanfattning: inga kommentarer är ifyllda i kolumnerna Analys och Åtgärder."],
-            )
+    if (
+        not returned.comments
+        and not (period_comments(root, returned.period)[0]["scope"] == returned.scope).any()
+    ):
+        raise CommentsRefused(
+            Path(path), ["Sammanfattning: inga kommentarer är ifyllda i kolumnerna Analys och Åtgärder."]
+        )  # an empty return that clears earlier comments of its scope is stored
     stored = store(root, returned)
     receipts = send_receipts(returned, stored, root, base / "outbox", sender=sender, now=now)
     return Imported(returned, stored, receipts)
