@@ -43,7 +43,9 @@ the receipt. A file changed in the last `comments.settle_seconds` waits for the 
     max_active_runs=1,
     default_args={
         "owner": "forsorjningsstod",
-        "retries": 0,  # the next scheduled look is the retry
+        "retries": 1,  # e.g. the archive's disk briefly away; a refused file fails at once (no retry)
+        "retry_delay": dt.timedelta(minutes=2),
+        "max_retry_delay": dt.timedelta(minutes=10),
     },
     tags=["ekonomiskt bistånd", "tertialuppföljning"],
     doc_md=__doc__,
