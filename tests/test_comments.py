@@ -213,3 +213,14 @@ def test_an_empty_return_clears_the_scopes_earlier_comments(data):
     assert cleared.stored.created and cleared.stored.version.name == "v3"
     assert comments_for_year(data / "archive", 2018).empty
     assert archive.verify(data / "archive") == []
+
+
+def test_reimport_without_the_sender_sends_no_receipt_to_anyone_else(data):
+    returned = fill(workbook_in(_v1(data), "ALL"), data / "r.xlsx", {"eb_andel_befolkning": ("Text", None)})
+    first = inbox.import_file(returned, sender="karin.exempelsson@stockholm.se", now=NOW)
+    again = inbox.import_file(returned, now=NOW)  # no sender: would otherwise go to both ALL recipients
+    assert [r["to"] for r in first.receipts] == ["karin.exempelsson@stockholm.se"]
+    assert [(r["status"], r["to"]) for r in again.receipts] == [
+        ("already_sent", "karin.exempelsson@stockholm.se")
+    ]
+    assert len(list((data / "archive" / "2018" / "T1" / "email_ledger").glob("*.json"))) == 1

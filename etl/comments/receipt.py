@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -96,10 +97,17 @@ def send_receipts(
     now: dt.datetime | None = None,
     mode: str | None = None,
 ) -> list[dict]:
-    """One receipt per receiver, at most once per returned file (ledger entries ``already_sent``
-    on a re-import)."""
+    """One receipt per receiver, at most once per returned file: a re-import sends nothing (the
+    earlier ledger entries come back as ``already_sent``)."""
     now = now or dt.datetime.now(dt.UTC)  # the message's Date only, never a stored result
     folder = ledger.ledger_dir(Path(archive_root), returned.period)
+    key = f"{KEY_PREFIX}{returned.file_sha256}"
+    earlier = sorted(folder.glob(f"*__{key}{ledger.LEDGER_SUFFIX}")) if folder.is_dir() else []
+    if earlier:  # this file was acknowledged before (perhaps to its sender): nobody gets another
+        return [
+            {"status": "already_sent", "ledger_file": p.name, **json.loads(p.read_text("utf-8"))}
+            for p in earlier
+        ]
     out = []
     for recipient in receivers(returned, sender):
         out.append(
@@ -109,7 +117,7 @@ def send_receipts(
                 folder,
                 mode=mode or recipients.delivery_mode(),
                 outbox_dir=Path(outbox_dir) / str(returned.period) / RECEIPTS / returned.file_sha256[:12],
-                content_sha256=f"{KEY_PREFIX}{returned.file_sha256}",
+                content_sha256=key,
             )
         )
     return out
