@@ -27,8 +27,9 @@ IMPORT_DOC = """\
 Imports every returned workbook in `$EB_DATA_DIR/inbox/` (the manager's Analys and Åtgärder).
 
 **If it fails:** a file was refused: its `.fel.txt` in `inbox/refused/` (and this log) names the
-sheet and cell of every problem; nothing of it was stored. Forward the reason to the manager (the
-receipt only goes out for stored comments); they correct the latest workbook and send it again.
+sheet and cell of every problem; nothing of it was stored. The sender (or the scope's recipients)
+got the reasons by e-mail; a file that names neither (not an .xlsx, no sender file) reached
+nobody: forward its `.fel.txt`. They correct the latest workbook and send it again.
 If a receipt could not be sent (SMTP down, or an uncertain delivery in the e-mail ledger, see
 docs/deployment.md), the comments are stored and the file stays in the inbox: the next run sends
 the receipt. A file changed in the last `comments.settle_seconds` waits for the next run.

@@ -4,6 +4,8 @@ cell, and nothing stored (no new version, no receipt, the archive still verifies
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import os
 import shutil
 import zipfile
@@ -188,3 +190,27 @@ def test_refused_file_in_the_inbox_gets_a_reason_file(data):
     reason = (box / "refused" / "f.xlsx.fel.txt").read_text(encoding="utf-8")
     assert f"{ANALYS_CELL} (Analys, " in reason and "formel" in reason
     assert [p.name for p in archive.versions(data / "archive", PERIOD)] == ["v1"]
+    assert not (data / "archive" / "2018" / "T1" / "email_ledger").exists()  # nothing in the archive
+    # The workbook says it is Kungsholmen's: its one recipient is told why, once.
+    notices = list((box / "refused" / ".utkorg").rglob("*.eml"))
+    assert [p.name for p in notices] == ["maria.provlund_at_stockholm.se.eml"]
+    msg = email.message_from_bytes(notices[0].read_bytes(), policy=email.policy.default)
+    assert msg["Subject"] == "Arbetsboken kunde inte läsas in: f.xlsx"
+    assert f"{ANALYS_CELL} (Analys, " in msg.get_body(("plain",)).get_content()
+    assert len(list((box / "refused" / ".utskick").glob("*.json"))) == 1
+
+
+def test_a_refused_file_with_a_named_sender_tells_them_and_an_unknown_one_tells_nobody(data):
+    box = data / "inbox"
+    box.mkdir()
+    (box / "a.pdf").write_bytes(b"%PDF-1.4")
+    (box / "a.pdf.avsandare").write_text("nils.testberg@stockholm.se\n", encoding="utf-8")
+    (box / "b.pdf").write_bytes(b"%PDF-1.4 other")
+    old = NOW.timestamp()
+    for f in ("a.pdf", "b.pdf"):
+        os.utime(box / f, (old, old))
+    out = inbox.import_inbox(now=NOW + dt.timedelta(days=1))
+    assert len(out["refused"]) == 2
+    notices = sorted(p.name for p in (box / "refused" / ".utkorg").rglob("*.eml"))
+    assert notices == ["nils.testberg_at_stockholm.se.eml"]  # b.pdf says nothing about its scope
+    assert (box / "refused" / "a.pdf.avsandare").is_file() and (box / "refused" / "b.pdf.fel.txt").is_file()

@@ -4,7 +4,8 @@
 A file is checked (etl.comments.reader), its comments stored as a new package version
 (etl.comments.store) and the receipt sent (etl.comments.receipt). From the inbox a processed
 file moves to ``inbox/done/`` with a ``.kvitto.txt``, or to ``inbox/refused/`` with a
-``.fel.txt`` that names every problem's sheet and cell. A file still being copied (changed in
+``.fel.txt`` that names every problem's sheet and cell; the same reasons go by e-mail to the
+sender (or the scope's recipients when the file says its scope), once per file. A file still being copied (changed in
 the last ``comments.settle_seconds``) waits for the next look. ``<file>.avsandare`` beside a
 file may hold the sender's address (the receipt goes there when it is a configured recipient).
 """
@@ -17,8 +18,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from etl.comments.reader import CommentsRefused, Returned, read_returned
-from etl.comments.receipt import send_receipts
+from etl.comments.reader import CommentsRefused, Returned, identify, read_returned
+from etl.comments.receipt import send_receipts, send_refusal
 from etl.comments.store import Stored, period_comments, store
 from etl.mail.ledger import DeliveryUncertain
 from etl.mail.sending import MailDeliveryError
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 INBOX, DONE, REFUSED = "inbox", "done", "refused"
 SENDER_SUFFIX = ".avsandare"
 REASON_SUFFIX, RECEIPT_SUFFIX = ".fel.txt", ".kvitto.txt"
+LEDGER, OUTBOX = ".utskick", ".utkorg"
+"""Under refused/: the write-once ledger of refusal notices, and their .eml files in outbox mode."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,21 @@ def _move(file: Path, folder: Path, note_suffix: str, note: str) -> Path:
     return target
 
 
+def _refuse(file: Path, inbox: Path, exc: CommentsRefused, sender: str | None, now: dt.datetime) -> None:
+    """Tell the sender (or the scope's recipients) why, then move the file to refused/ with the
+    reasons. The notice's ledger lives in refused/ (nothing of a refused file goes to the archive)."""
+    log.warning("%s", exc)
+    known = identify(file)
+    try:
+        send_refusal(
+            file, str(exc), known[1] if known else None, inbox / REFUSED / LEDGER, inbox / REFUSED / OUTBOX,
+            sender=sender, now=now,
+        )  # fmt: skip
+    except (DeliveryUncertain, MailDeliveryError) as err:  # the reason file still says it
+        log.error("Avvisningen av %s kunde inte skickas: %s", file.name, err)
+    _move(file, inbox / REFUSED, REASON_SUFFIX, str(exc))
+
+
 def _ready(file: Path, now: dt.datetime, settle: int) -> bool:
     changed = dt.datetime.fromtimestamp(file.stat().st_mtime, dt.UTC)
     return (now - changed).total_seconds() >= settle
@@ -122,8 +140,7 @@ def import_inbox(data_dir: Path | None = None, now: dt.datetime | None = None) -
         try:
             done = import_file(file, data_dir, sender=sender, now=now)
         except CommentsRefused as exc:
-            _move(file, inbox / REFUSED, REASON_SUFFIX, str(exc))
-            log.warning("%s", exc)
+            _refuse(file, inbox, exc, sender, now)
             out["refused"].append(str(exc))
             continue
         except (DeliveryUncertain, MailDeliveryError) as exc:  # stored; the receipt waits, the file stays

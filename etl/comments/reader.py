@@ -232,6 +232,15 @@ def _text(cell, indicator: str, which: str, max_chars: int) -> tuple[str, list[s
     return text, []
 
 
+def identify(path: Path) -> tuple[Period, str] | None:
+    """The tertial and scope a file says it belongs to, or None when it cannot say (to tell the
+    right people about a refusal; nothing is trusted from it)."""
+    try:
+        return _identity(Path(path), _properties(_open(Path(path))))
+    except CommentsRefused:
+        return None
+
+
 def read_returned(path: Path, archive_root: Path) -> Returned:
     """Check ``path`` against the archive; CommentsRefused with every problem if it is not good."""
     path, root = Path(path), Path(archive_root)

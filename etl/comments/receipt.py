@@ -23,14 +23,18 @@ KEY_PREFIX = "kvitto-"
 """Ledger key of a receipt: this prefix and the returned file's SHA-256 (once per file)."""
 
 
-def receivers(returned: Returned, sender: str | None) -> list[Recipient]:
-    """The sender when they are a configured recipient, else everyone who got this scope's workbook."""
+REFUSALS_KEY_PREFIX = "avvisad-"
+
+
+def receivers(scope: str | None, sender: str | None) -> list[Recipient]:
+    """The sender when they are a configured recipient, else everyone who got this scope's
+    workbook (nobody when neither is known)."""
     if sender:
         try:
             return [recipients.recipient(parseaddr(sender)[1] or sender)]
         except ValueError:
             pass  # unknown sender: the scope's recipients are told instead
-    return list(settings().mail.recipients_for(returned.scope))
+    return list(settings().mail.recipients_for(scope)) if scope else []
 
 
 def _text(returned: Returned, stored: Stored, recipient: Recipient) -> str:
@@ -109,7 +113,7 @@ def send_receipts(
             for p in earlier
         ]
     out = []
-    for recipient in receivers(returned, sender):
+    for recipient in receivers(returned.scope, sender):
         out.append(
             sending.send_to_recipient(
                 recipient,
@@ -120,4 +124,52 @@ def send_receipts(
                 content_sha256=key,
             )
         )
+    return out
+
+
+def send_refusal(
+    path: Path,
+    reasons: str,
+    scope: str | None,
+    ledger_folder: Path,
+    outbox_dir: Path,
+    *,
+    sender: str | None = None,
+    now: dt.datetime | None = None,
+    mode: str | None = None,
+) -> list[dict]:
+    """Tell the sender (or the scope's recipients) why a file was refused, once per file; the
+    reasons attached as text. Nothing goes to the archive: the ledger is ``ledger_folder``."""
+    now = now or dt.datetime.now(dt.UTC)
+    cfg = settings()
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    out = []
+    for recipient in receivers(scope, sender):
+        msg = EmailMessage()
+        msg["Subject"] = f"Arbetsboken kunde inte läsas in: {Path(path).name}"
+        msg["From"] = cfg.mail.delivery.sender
+        msg["To"] = Address(display_name=recipient.name, addr_spec=recipient.email)
+        msg["Date"] = format_datetime(now)
+        mid = hashlib.sha256(f"{digest}\n{recipient.email.lower()}\nrefused".encode()).hexdigest()
+        domain = parseaddr(cfg.mail.delivery.sender)[1].rpartition("@")[2] or "localhost"
+        msg["Message-ID"] = f"<eb.avvisad.{mid[:32]}@{domain}>"
+        msg["Auto-Submitted"] = "auto-replied"
+        body = (
+            f"Hej {recipient.name},\n\n{reasons}\n\nRätta det som står ovan i den senaste arbetsboken "
+            "(fyll bara i de gula cellerna Analys och Åtgärder på Sammanfattning) och skicka den igen.\n\n"
+            f"{cfg.unit_name}\n"
+        )
+        msg.set_content(body, subtype="plain", cte="quoted-printable")
+        msg.add_attachment(
+            (reasons + "\n").encode("utf-8"), maintype="text", subtype="plain", filename="fel.txt",
+            params={"charset": "utf-8"},
+        )  # fmt: skip
+        msg.set_boundary(f"=_avvisad-{mid[:24]}_mixed")
+        msg["Content-Language"] = "sv"
+        out.append(
+            sending.send_to_recipient(
+                recipient, msg, ledger_folder, mode=mode or recipients.delivery_mode(),
+                outbox_dir=Path(outbox_dir) / digest[:12], content_sha256=f"{REFUSALS_KEY_PREFIX}{digest}",
+            )
+        )  # fmt: skip
     return out
