@@ -5,9 +5,10 @@ A file is checked (etl.comments.reader), its comments stored as a new package ve
 (etl.comments.store) and the receipt sent (etl.comments.receipt). From the inbox a processed
 file moves to ``inbox/done/`` with a ``.kvitto.txt``, or to ``inbox/refused/`` with a
 ``.fel.txt`` that names every problem's sheet and cell; the same reasons go by e-mail to the
-sender (or the scope's recipients when the file says its scope), once per file. A file still being copied (changed in
-the last ``comments.settle_seconds``) waits for the next look. ``<file>.avsandare`` beside a
-file may hold the sender's address (the receipt goes there when it is a configured recipient).
+sender (or the scope's recipients when the file says its scope), once per file. A file still
+being copied (changed in the last ``comments.settle_seconds``) waits for the next look.
+``<file>.avsandare`` beside a file may hold the sender's address (the receipt goes there when it
+is a configured recipient).
 """
 
 from __future__ import annotations
