@@ -505,8 +505,9 @@ def _assert_offline_and_styled(site):
         assert any(path.endswith(name) for path in loaded), name
     for path in loaded:
         assert (site / path).resolve().is_file(), path
-    fonts = re.findall(r"url\(([^)]+\.woff2)\)", (site / "static/vendor/font_awesome/css/all.min.css").read_text())
-    assert fonts and all((site / "static/vendor/font_awesome/css" / f).resolve().is_file() for f in fonts)
+    css = site / "static/vendor/font_awesome/css"
+    fonts = re.findall(r"url\(([^)]+\.woff2)\)", (css / "all.min.css").read_text())
+    assert fonts and all((css / f).resolve().is_file() for f in fonts)
 
 
 def test_data_docs_and_gx_results_are_written(empty_db_url, tmp_path, key_env):

@@ -23,7 +23,10 @@ VENDOR_DIR = "static/vendor"
 # GX's CDN address -> (XStatic package, file in its data folder); None: dropped.
 ASSETS: dict[str, tuple[str, str] | None] = {
     "https://code.jquery.com/jquery-3.7.1.min.js": ("jquery", "jquery.min.js"),
-    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": ("bootstrap", "css/bootstrap.min.css"),
+    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": (
+        "bootstrap",
+        "css/bootstrap.min.css",
+    ),
     "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js": (
         "bootstrap",
         "js/bootstrap.bundle.min.js",
