@@ -12,7 +12,9 @@ alerted the operators through its failed task.
   anew from the DAG version's alerts, measured as at the run's creation (for
   ``DAGRUN_QUEUED_AT``: from the new ``queued_at`` the clear set).
 
-Both run in the scheduler's session, inside its transaction; a failure is logged, never raised.
+Both run in the scheduler's session, inside its transaction (flushed, never committed nor in a
+savepoint: Airflow's scheduler refuses any commit it did not make, "UNEXPECTED COMMIT"); a
+failure is logged, never raised.
 """
 
 from __future__ import annotations
@@ -37,12 +39,12 @@ def clear_pending(dag_run, session=None) -> int:
     from sqlalchemy import false, select
 
     session = _session(dag_run, session)
-    with session.begin_nested():  # a failure here leaves the scheduler's transaction intact
-        pending = session.scalars(
-            select(Deadline).where(Deadline.dagrun_id == dag_run.id, Deadline.missed == false())
-        ).all()
-        for deadline in pending:
-            session.delete(deadline)  # its callback goes with it (delete-orphan)
+    pending = session.scalars(
+        select(Deadline).where(Deadline.dagrun_id == dag_run.id, Deadline.missed == false())
+    ).all()
+    for deadline in pending:
+        session.delete(deadline)  # its callback goes with it (delete-orphan)
+    session.flush()
     return len(pending)
 
 
@@ -70,8 +72,9 @@ def restore(dag_run, session=None) -> int:
     alerts = session.scalars(
         select(DeadlineAlertModel).where(DeadlineAlertModel.serialized_dag_id == serialized_dag_id)
     ).all()
-    with session.begin_nested():  # a failure here leaves the scheduler's transaction intact
-        return _create(dag_run, alerts, session)
+    created = _create(dag_run, alerts, session)
+    session.flush()
+    return created
 
 
 def _create(dag_run, alerts, session) -> int:
