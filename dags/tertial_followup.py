@@ -209,8 +209,9 @@ def tertial_followup():
         key = pseudonym.load_key(BaseHook.get_connection("eb_pseudonym_key").password or "")
         try:
             return pipeline.extract_step(run, table, source_url, key)
-        except ExtractError as exc:  # first the cause (table and error), then which attempt this was
-            pipeline.log.error("%s", exc)
+        except ExtractError as exc:  # first the cause (table and error), the action, then the attempt
+            for line in filter(None, operators.split_action(str(exc))):
+                pipeline.log.error("%s", line)
             delay = SOURCE_RETRIES["retry_delay"].total_seconds() / 60
             cap = SOURCE_RETRIES["max_retry_delay"].total_seconds() / 60
             factor = DEFAULT_ARGS["retry_exponential_backoff"]
@@ -229,6 +230,10 @@ def tertial_followup():
         try:
             return pipeline.validate_step(run)
         except ValidationStop as stop:  # bad data does not get better by retrying
+            from etl.mail import operators
+
+            for line in filter(None, operators.split_action(str(stop))):  # the cause, then the action
+                pipeline.log.error("%s", line)
             raise AirflowFailException(str(stop)) from stop
 
     @task(doc_md=DOCS["statistics"])

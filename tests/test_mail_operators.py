@@ -218,3 +218,12 @@ def test_error_row_and_subject_carry_the_cause_not_the_advice_or_paths():
     text, _ = _bodies(msg)
     assert "Fel: Valideringen stoppade körningen: payment: tabellen saknas i källan. Rapport: " in text
     assert "be förvaltaren …" not in text
+
+
+def test_the_action_gets_its_own_log_line():
+    message = "Valideringen stoppade: payment: tabellen saknas i källan. Gör så här: be förvaltaren rätta."
+    assert operators.split_action(message) == (
+        "Valideringen stoppade: payment: tabellen saknas i källan.",
+        "Gör så här: be förvaltaren rätta.",
+    )
+    assert operators.split_action("okänt fel") == ("okänt fel", "")

@@ -124,6 +124,15 @@ def first_line(error: object, limit: int = 600) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def split_action(message: str) -> tuple[str, str]:
+    """(cause, "Gör så här: …") of one of our error messages; the action empty if it has none.
+
+    The task log gets them as two lines, so the action is not hidden at the end of a long one.
+    """
+    cause, sep, action = str(message).partition(" Gör så här:")
+    return cause.strip(), f"Gör så här:{action}".strip() if sep else ""
+
+
 def attempt_line(try_number: int, max_tries: int, retry_minutes: float, factor: float, cap: float) -> str:
     """'försök 2 av 4 misslyckades; nästa om 10–20 min' for the task's log (Airflow's backoff)."""
     total = max_tries + 1
