@@ -4,10 +4,11 @@ validation summary and workbooks, behind Airflow's login.
 A FastAPI app mounted by the api-server under ``/eb-arkiv`` (plugin apps are not authenticated
 by Airflow: every route here depends on ``requires_authenticated``, i.e. the UI's session
 token). Files are served read-only from ``$EB_DATA_DIR/archive`` and only from inside a
-package. Data Docs pages are made self-contained when served: GX links Bootstrap, jQuery and
-Font Awesome from public CDNs, which an offline server cannot reach and which would tell
-third parties who reads the report; those tags are removed and GX's own stylesheet plus a
-small one of ours are inlined, so nothing is requested from outside the machine.
+package. Data Docs are archived self-contained (``etl.validation.offline_assets``: GX's CDN
+assets vendored from pinned XStatic packages into the package, links rewritten); a page of an
+older package that still names a CDN is rewritten when served to the same files under
+``/eb-arkiv/static/`` (behind the same login), and anything else external is dropped, so
+nothing is requested from outside the machine.
 """
 
 from __future__ import annotations
@@ -22,24 +23,12 @@ from airflow.plugins_manager import AirflowPlugin
 URL_PREFIX = "/eb-arkiv"
 _PART = re.compile(r"^(T[123]|VB)$")
 _VERSION = re.compile(r"^v\d+$")
-_EXTERNAL_TAG = re.compile(
-    r"<script\b[^>]*\bsrc=[\"']https?://[^\"']*[\"'][^>]*>\s*</script>"
-    r"|<link\b[^>]*\bhref=[\"']https?://[^>]*>|<img\b[^>]*\bsrc=[\"']https?://[^>]*>",
-    re.IGNORECASE,
-)
-_EXTERNAL_URL = re.compile(r"url\(['\"]?https?://[^)]*\)")
-_FALLBACK_CSS = """
+_CSS = """
 body{font-family:Arial,Helvetica,sans-serif;margin:0;color:#212529}
-.container,.container-fluid{padding:1rem 2rem}
+.container{padding:1rem 2rem}
 table{border-collapse:collapse;margin:.5rem 0}
 th,td{border:1px solid #dee2e6;padding:.3rem .6rem;text-align:left}
-.card{border:1px solid #dee2e6;border-radius:4px;margin:1rem 0;padding:.5rem 1rem}
-.navbar{background:#343a40;color:#fff;padding:.5rem 2rem}.navbar a{color:#fff}
-.badge-success,.text-success{color:#1e7e34}.badge-danger,.text-danger{color:#bd2130}
-.d-none,.collapse:not(.show){display:none}ul{padding-left:1.2rem}
-.fa-check-circle::before{content:"\\2714";color:#1e7e34}.fa-times::before{content:"\\2716";color:#bd2130}
 """
-# (Font Awesome is not loaded: its two status icons are drawn with Unicode characters instead.)
 
 
 def archive_root() -> Path:
@@ -82,17 +71,19 @@ def package_file(root: Path, path: str) -> Path | None:
     return target
 
 
-def self_contained(page: str) -> str:
-    """A Data Docs page without CDN scripts and styles, GX's own stylesheet inlined."""
-    from importlib.util import find_spec
+def self_contained(page: str, path: str) -> str:
+    """A Data Docs page at ``paket/<path>`` with CDN links pointing at the plugin's copies."""
+    from etl.validation import offline_assets
 
-    # The installed package's own stylesheet (found, not imported: GX takes seconds to import).
-    (location,) = find_spec("great_expectations").submodule_search_locations
-    gx_css = (Path(location) / "render/view/static/styles/data_docs_default_styles.css").read_text()
-    gx_css = _EXTERNAL_URL.sub("none", gx_css)  # the GX logo on S3
-    page = _EXTERNAL_URL.sub("none", _EXTERNAL_TAG.sub("", page))
-    style = f"<style>{_FALLBACK_CSS}\n{gx_css}</style>"
-    return page.replace("</head>", style + "</head>", 1) if "</head>" in page else style + page
+    prefix = "../" * len(Path(path).parts) + "static/"  # from paket/<path> up to /eb-arkiv/
+    return offline_assets.localise(page, prefix)
+
+
+def static_file(name: str) -> Path | None:
+    """A vendored asset by its local name (only those; never any other file), or None."""
+    from etl.validation import offline_assets
+
+    return offline_assets.vendored_files().get(name)
 
 
 def validation_summary(report: list[dict]) -> str:
@@ -139,7 +130,7 @@ def index_page(root: Path) -> str:
 def _page(title: str, body: str) -> str:
     return (
         f"<!DOCTYPE html><html lang='sv'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{_FALLBACK_CSS}</style></head><body><div class='container'><h2>{html.escape(title)}</h2>"
+        f"<style>{_CSS}</style></head><body><div class='container'><h2>{html.escape(title)}</h2>"
         f"{body}</div></body></html>"
     )
 
@@ -169,8 +160,15 @@ def create_app():
         if target is None:
             raise HTTPException(404, "Filen finns inte i något arkivpaket.")
         if target.suffix == ".html":
-            return HTMLResponse(self_contained(target.read_text(encoding="utf-8")))
+            return HTMLResponse(self_contained(target.read_text(encoding="utf-8"), path))
         return FileResponse(target, filename=target.name if target.suffix == ".xlsx" else None)
+
+    @app.get("/static/{name:path}")
+    def static(name: str):
+        target = static_file(name)
+        if target is None:
+            raise HTTPException(404, "Ingen sådan fil.")
+        return FileResponse(target)
 
     return app
 

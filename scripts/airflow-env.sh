@@ -14,6 +14,7 @@ export AIRFLOW__CORE__DEFAULT_TIMEZONE=Europe/Stockholm   # backfill dates read 
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-sqlite:///$AIRFLOW_HOME/airflow.db}"
 export AIRFLOW__CORE__EXECUTOR="${AIRFLOW__CORE__EXECUTOR:-LocalExecutor}"
 export GX_ANALYTICS_ENABLED=false
+export AIRFLOW__API__DEFAULT_WRAP=True   # task logs wrapped: the action line of an error is visible
 # `airflow dags test` (the demo) cannot run a DAG with a deadline alert in Airflow 3.3.2; the
 # scheduler can. See dags/tertial_followup.py.
 export EB_DEADLINE_ALERTS="${EB_DEADLINE_ALERTS:-off}"

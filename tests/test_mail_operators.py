@@ -100,23 +100,80 @@ def test_failed_delivery_is_logged_and_retried_never_raised(monkeypatch, caplog)
     assert logged[-1].startswith("Driftlarmet gick förlorat")
 
 
-def test_task_failure_callback_reads_the_airflow_context(tmp_path, monkeypatch):
-    sent = []
-    monkeypatch.setattr(operators, "send_alert", lambda m, p, slug: sent.append((m, p, slug)))
+RUN_ID = "manual__tertial__2018-T2__x"
+
+
+def _context(task_id: str, *, clear_number: int = 0, map_index: int = -1, label: str | None = None) -> dict:
     ti = types.SimpleNamespace(
-        task_id="extract", map_index=3, rendered_map_index="staff", run_id="manual__tertial__2018-T2__x",
-        try_number=4, log_url=URL,
+        task_id=task_id, map_index=map_index, rendered_map_index=label, run_id=RUN_ID, try_number=4,
+        log_url=URL,
     )  # fmt: skip
     dag_run = types.SimpleNamespace(
-        run_id=ti.run_id, conf={"period": "2018-T2"}, run_after=dt.datetime(2026, 11, 26, tzinfo=dt.UTC),
+        dag_id="tertial_followup", run_id=RUN_ID, conf={"period": "2018-T2"}, clear_number=clear_number,
+        run_after=dt.datetime(2026, 11, 26, tzinfo=dt.UTC),
         data_interval_start=dt.datetime(2018, 4, 30, 22, tzinfo=dt.UTC),
         data_interval_end=dt.datetime(2018, 8, 31, 22, tzinfo=dt.UTC),
     )  # fmt: skip
-    operators.on_task_failure({"ti": ti, "dag_run": dag_run, "exception": RuntimeError("källan svarar inte")})
-    ((msg, period, slug),) = sent
-    assert period == Period(2018, 2) and slug.endswith("-extract-staff")
-    text, _ = _bodies(msg)
-    assert "Uppgift: extract (staff)" in text and "Fel: RuntimeError: källan svarar inte" in text
+    return {"ti": ti, "dag_run": dag_run, "exception": RuntimeError("källan svarar inte")}
+
+
+def _outbox(tmp_path):
+    return sorted((tmp_path / "outbox" / "drift" / "2018-T2").glob("*.eml"))
+
+
+@pytest.fixture
+def outbox_mode(tmp_path, monkeypatch):
+    monkeypatch.setenv("EB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("EB_MAIL_MODE", "outbox")
+
+
+def test_task_failure_callback_reads_the_airflow_context(tmp_path, outbox_mode):
+    operators.on_task_failure(_context("email", map_index=1, label="olga@stockholm.se"), run_states=dict)
+    (eml,) = _outbox(tmp_path)
+    assert eml.name.endswith("-email-olga_stockholm.se.eml")
+    message = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert text.startswith("Period: 2018-T2 (Tertialrapport 2, 1 jan–31 aug 2018)")
+    assert "Uppgift: email (olga@stockholm.se)" in text and "Fel: RuntimeError: källan svarar inte" in text
+
+
+def test_a_source_outage_alerts_once_naming_every_failing_table(tmp_path, outbox_mode):
+    # The run's other extract tasks as the Task SDK reports them when the first one gives up.
+    states = {
+        "plan": "success", "extract.district": "success", "extract.payment": "failed",
+        "extract.staff": "up_for_retry", "extract.person": "up_for_retry", "extract.application": "running",
+    }  # fmt: skip
+    operators.on_task_failure(_context("extract.household"), run_states=lambda ti, dag_id: states)
+    (eml,) = _outbox(tmp_path)
+    message = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
+    assert message["Subject"] == (
+        "[2018-T2] Källan nås inte: extract (household, payment) – RuntimeError: källan svarar inte"
+    )
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Uppgift: extract (household, payment)" in text
+    assert "Väntar på nytt försök: person, staff" in text
+    assert "Källdatabasen gick inte att läsa (household, payment)" in text
+    # The other tables give up one after the other: no second alert for the same run.
+    for table in ("payment", "staff", "person"):
+        operators.on_task_failure(_context(f"extract.{table}"), run_states=lambda ti, dag_id: states)
+    assert len(_outbox(tmp_path)) == 1
+    (entry,) = (tmp_path / "alert_ledger").glob("*.json")
+    assert entry.name == f"{RUN_ID}__c0-source.json"
+    # Another kind in the same run alerts; so does the same kind after the run was cleared.
+    operators.on_task_failure(_context("validate"), run_states=dict)
+    operators.on_task_failure(_context("extract.staff", clear_number=1), run_states=lambda ti, d: {})
+    assert len(_outbox(tmp_path)) == 3
+
+
+def test_an_undelivered_alert_is_released_for_the_next_failing_task(tmp_path, outbox_mode, monkeypatch):
+    monkeypatch.setattr(operators, "send_alert", lambda message, period, slug: False)
+    operators.on_task_failure(_context("extract.staff"), run_states=lambda ti, d: {})
+    assert list((tmp_path / "alert_ledger").iterdir()) == []  # no claim left behind
+    monkeypatch.undo()
+    monkeypatch.setenv("EB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("EB_MAIL_MODE", "outbox")
+    operators.on_task_failure(_context("extract.payment"), run_states=lambda ti, d: {})
+    assert len(_outbox(tmp_path)) == 1
 
 
 def test_deadline_alert_only_for_runs_still_running(monkeypatch):
@@ -161,3 +218,12 @@ def test_error_row_and_subject_carry_the_cause_not_the_advice_or_paths():
     text, _ = _bodies(msg)
     assert "Fel: Valideringen stoppade körningen: payment: tabellen saknas i källan. Rapport: " in text
     assert "be förvaltaren …" not in text
+
+
+def test_the_action_gets_its_own_log_line():
+    message = "Valideringen stoppade: payment: tabellen saknas i källan. Gör så här: be förvaltaren rätta."
+    assert operators.split_action(message) == (
+        "Valideringen stoppade: payment: tabellen saknas i källan.",
+        "Gör så här: be förvaltaren rätta.",
+    )
+    assert operators.split_action("okänt fel") == ("okänt fel", "")

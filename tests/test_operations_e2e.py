@@ -10,7 +10,9 @@ connection and outbox mail. One run goes through what an operator meets:
 2. the SQLite source file is gone: extract fails as a source error, opens nothing (no new file),
    retries, and shows the table name; the operator restores the file and clears extract;
 3. a source table is missing: validate stops the run; the operators' alert lands in the outbox
-   with period, task, error and action; clearing the failed run fails again the same way;
+   with period, task, error and action; the failed run's deadline is cleared
+   (plugins/eb_deadlines.py); clearing the failed run gives it a new deadline and fails again
+   the same way;
 4. the table is back: clearing the failed task with Upstream and Downstream reruns and succeeds.
 """
 
@@ -74,6 +76,19 @@ def _run_state(meta, run_id: str) -> str:
         return conn.execute(
             sa.text("select state from dag_run where dag_id = :d and run_id = :r"), {"d": DAG_ID, "r": run_id}
         ).scalar()
+
+
+def _pending_deadlines(meta, run_id: str) -> list[dt.datetime]:
+    with meta.connect() as conn:
+        return list(
+            conn.execute(
+                sa.text(
+                    "select d.deadline_time from deadline d join dag_run r on d.dagrun_id = r.id"
+                    " where r.dag_id = :d and r.run_id = :r and not d.missed"
+                ),
+                {"d": DAG_ID, "r": run_id},
+            ).scalars()
+        )
 
 
 def test_operator_recovers_a_period_run_through_the_rest_api(tmp_path, meta_url):
@@ -140,11 +155,12 @@ def test_operator_recovers_a_period_run_through_the_rest_api(tmp_path, meta_url)
         assert run_id.startswith("manual__tertial__2018-T1__"), triggered
         assert triggered["data_interval_start"].startswith("2017-12-31T23:00:00"), triggered  # 1 Jan local
         assert triggered["data_interval_end"].startswith("2018-04-30T22:00:00"), triggered  # 1 May local
+        assert len(_pending_deadlines(meta, run_id)) == 1  # DAGRUN_QUEUED_AT + deadline_hours
 
         def extract_retrying():
             states = _states(meta, run_id)
             assert _run_state(meta, run_id) != "failed", states
-            extracts = [s for (t, _), s in states.items() if t == "extract"]
+            extracts = [s for (t, _), s in states.items() if t.startswith("extract.")]
             return len(extracts) == len(TABLES) and all(s == "up_for_retry" for s in extracts)
 
         _wait("extract väntar på nytt försök", extract_retrying, STEP_TIMEOUT, topology, interval=3.0)
@@ -161,7 +177,8 @@ def test_operator_recovers_a_period_run_through_the_rest_api(tmp_path, meta_url)
         with sqlite3.connect(source_db) as conn:
             conn.execute(f"ALTER TABLE {HIDDEN} RENAME TO {HIDDEN}_hidden")
         cleared = api("POST", "/clearTaskInstances", {
-            "dry_run": False, "dag_run_id": run_id, "task_ids": ["extract"], "only_failed": False,
+            "dry_run": False, "dag_run_id": run_id, "task_ids": [f"extract.{t}" for t in TABLES],
+            "only_failed": False,
             "include_downstream": True,
         })  # fmt: skip
         assert cleared["task_instances"], cleared
@@ -173,21 +190,10 @@ def test_operator_recovers_a_period_run_through_the_rest_api(tmp_path, meta_url)
 
         _wait("valideringen stoppar körningen", run_failed, STEP_TIMEOUT, topology, interval=3.0)
         assert _states(meta, run_id)[("validate", -1)] == "failed"
-        # Mapped tasks carry their table's name (Airflow 3.3.2 resets it while a try waits for
-        # its retry, but keeps it in the try's history and on every finished try).
-        with meta.connect() as conn:
-            labels = set(
-                conn.execute(
-                    sa.text(
-                        "select rendered_map_index from task_instance"
-                        " where run_id = :r and task_id = 'extract' union all"
-                        " select rendered_map_index from task_instance_history"
-                        " where run_id = :r and task_id = 'extract'"
-                    ),
-                    {"r": run_id},
-                ).scalars()
-            )
-        assert {"staff", "payment"} <= labels, labels
+        # One extract task per table, named for it (the grid shows the name in every state).
+        assert {f"extract.{t}" for t in TABLES} <= {t for t, _ in _states(meta, run_id)}
+        # The failed run has no deadline left ("Upcoming" would be false; the alert has gone).
+        assert _pending_deadlines(meta, run_id) == []
         run = api("GET", f"/dagRuns/{run_id}")
         assert run["note"].startswith("**Period 2018-T1 (Tertialrapport 1, 1 jan–30 apr 2018)**"), run["note"]
 
@@ -210,13 +216,14 @@ def test_operator_recovers_a_period_run_through_the_rest_api(tmp_path, meta_url)
         # Clear the whole failed run (the UI's "Clear Run"): HTTP 200 despite the deadline; still
         # missing a table, so it fails again the same way.
         first_alerts = len(list((data / "outbox" / "drift" / "2018-T1").glob("*validate*.eml")))
+        cleared_at = dt.datetime.now(dt.UTC)
         api("POST", f"/dagRuns/{run_id}/clear", {"dry_run": False, "only_failed": False})
-        _wait(
-            "körningen rensad och igång",
-            lambda: _run_state(meta, run_id) in ("queued", "running"),
-            60,
-            topology,
-        )
+        _wait("körningen rensad och igång", lambda: _run_state(meta, run_id) == "running", 60, topology)
+        # Started again: a new deadline, counted from the clear (deadline_hours later).
+        hours = dt.timedelta(hours=orchestration.deadline_hours)
+        (deadline,) = _wait("en ny tidsgräns", lambda: _pending_deadlines(meta, run_id), 60, topology)
+        slack = dt.timedelta(minutes=5)
+        assert cleared_at + hours - slack < deadline < cleared_at + hours + slack, deadline
         _wait("valideringen stoppar igen", run_failed, STEP_TIMEOUT, topology, interval=3.0)
         _wait(
             "ett nytt larm", lambda: len(list(eml.parent.glob("*validate*.eml"))) > first_alerts, 60, topology
@@ -237,6 +244,7 @@ def test_operator_recovers_a_period_run_through_the_rest_api(tmp_path, meta_url)
             return state == "success"
 
         _wait("omkörningen lyckas", run_succeeded, STEP_TIMEOUT, topology, interval=3.0)
+        assert _pending_deadlines(meta, run_id) == []  # Airflow's own pruning on success
         assert (data / "archive" / "2018" / "T1" / "v1" / "manifest.json").exists()
         assert not any(p.name == "source.db" for p in (home, data) for p in p.rglob("source.db"))
         ok = True

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -492,6 +493,23 @@ def test_stopped_run_names_rule_rows_and_pseudonymised_keys(
     assert not (out / "archive").exists()
 
 
+def _assert_offline_and_styled(site):
+    """No page or stylesheet points off the machine, and every local asset a page loads exists."""
+    for page in [*site.rglob("*.html"), *site.rglob("*.css")]:
+        text = page.read_text(encoding="utf-8")
+        assert not re.findall(r"""(?:src|href)=["'](?:https?:)?//""", text), page
+        assert not re.findall(r"""url\(\s*["']?(?:https?:)?//""", text), page
+    index = (site / "index.html").read_text(encoding="utf-8")
+    loaded = re.findall(r"""<(?:script|link)\b[^>]*\b(?:src|href)=["']([^"'#]+)["']""", index)
+    for name in ("bootstrap.min.css", "jquery.min.js", "bootstrap.bundle.min.js", "all.min.css"):
+        assert any(path.endswith(name) for path in loaded), name
+    for path in loaded:
+        assert (site / path).resolve().is_file(), path
+    css = site / "static/vendor/font_awesome/css"
+    fonts = re.findall(r"url\(([^)]+\.woff2)\)", (css / "all.min.css").read_text())
+    assert fonts and all((css / f).resolve().is_file() for f in fonts)
+
+
 def test_data_docs_and_gx_results_are_written(empty_db_url, tmp_path, key_env):
     src = Source(base_rows())
     _set("payment", {"payment_id": "P04"}, amount_sek=-1.0)(src)
@@ -505,6 +523,7 @@ def test_data_docs_and_gx_results_are_written(empty_db_url, tmp_path, key_env):
     assert index.exists()
     pages = list((run / "data_docs" / "validations").rglob("*.html"))
     assert {p.stem for p in pages} == set(source.TABLES)
+    _assert_offline_and_styled(run / "data_docs")
     gx = staging.read_json(run / "gx" / "payment.json")
     failed = [r for r in gx["results"] if not r["success"]]
     assert [r["expectation_config"]["meta"]["rule"] for r in failed] == ["negativt belopp"]

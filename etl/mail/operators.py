@@ -8,6 +8,13 @@ a failed delivery included, lands in that task's log; delivery is tried three ti
 Every alert names the period in its subject and first line, the task (and table or recipient
 of a mapped task), the error's first line, a link to the task's log, and one specific action
 per kind of failure (:data:`ACTIONS`). Deadline alerts go out only for runs still running.
+
+One alert per run (per clearing of it) and kind of failure: an outage of the source fails every
+``extract.<table>`` task, and the operators get one alert naming every table that failed or
+waits for a retry, not thirteen. The first failing task claims the alert in a write-once ledger
+(``etl.mail.ledger``, under ``$EB_DATA_DIR/alert_ledger``) keyed on run, clear number and kind;
+the others find the claim and only log that the alert has gone. A delivery that fails is
+released, so the next failing task tries again.
 """
 
 from __future__ import annotations
@@ -69,6 +76,8 @@ ACTIONS = {
     ),
 }
 KIND_OF_TASK = {"extract": "source", "validate": "validation", "plan": "plan", "email": "mail"}
+WAITING_STATES = ("up_for_retry", "up_for_reschedule")
+ALERT_LEDGER_DIR = "alert_ledger"
 LEADS = {
     "failure": "En uppgift i tertialuppföljningen har misslyckats och körningen står still.",
     "deadline": "En körning av tertialuppföljningen har inte blivit klar inom den utsatta tiden.",
@@ -76,8 +85,30 @@ LEADS = {
 
 
 def failure_kind(task_id: str) -> str:
-    """The kind of failure (a key of :data:`ACTIONS`) for a failed task."""
-    return KIND_OF_TASK.get(task_id, "other")
+    """The kind of failure (a key of :data:`ACTIONS`) for a failed task (``extract.<table>``: source)."""
+    return KIND_OF_TASK.get(task_id.split(".")[0], "other")
+
+
+def item_of(task_id: str) -> str | None:
+    """The table a static per-table task is for (``extract.payment`` -> ``payment``), else None."""
+    return task_id.split(".", 1)[1] if "." in task_id else None
+
+
+def group_items(task_id: str, states: dict[str, str]) -> tuple[list[str], list[str]]:
+    """(failed, waiting for a retry): the items of the tasks of ``task_id``'s group, this one failed.
+
+    ``states`` maps task ids of the run to their states (this task may not be marked failed yet).
+    """
+    group = task_id.split(".")[0] + "."
+    failed = {item_of(task_id)} if item_of(task_id) else set()
+    waiting = set()
+    for other, state in states.items():
+        if other.startswith(group) and other != task_id:
+            if state == "failed":
+                failed.add(item_of(other))
+            elif state in WAITING_STATES:
+                waiting.add(item_of(other))
+    return sorted(failed), sorted(waiting)
 
 
 def first_line(error: object, limit: int = 600) -> str:
@@ -91,6 +122,15 @@ def first_line(error: object, limit: int = 600) -> str:
     name = type(error).__name__ if isinstance(error, BaseException) else ""
     line = f"{name}: {line}" if name and name not in ("AirflowFailException",) and line else line
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def split_action(message: str) -> tuple[str, str]:
+    """(cause, "Gör så här: …") of one of our error messages; the action empty if it has none.
+
+    The task log gets them as two lines, so the action is not hidden at the end of a long one.
+    """
+    cause, sep, action = str(message).partition(" Gör så här:")
+    return cause.strip(), f"Gör så här:{action}".strip() if sep else ""
 
 
 def attempt_line(try_number: int, max_tries: int, retry_minutes: float, factor: float, cap: float) -> str:
@@ -117,6 +157,7 @@ def build_alert(
     try_number: int | None = None,
     deadline: str | None = None,
     date: dt.datetime | None = None,
+    waiting: list[str] | tuple[str, ...] = (),
 ) -> EmailMessage:
     """The alert as an e-mail (plain text and HTML) to the operators' address."""
     cfg = settings().mail
@@ -131,10 +172,13 @@ def build_alert(
         subject = f"[{short}] Tertialuppföljningen är inte klar i tid: {run_id}"
     else:
         cause = first_line(error).split(" Rapport: ")[0]  # the staging paths only in the body
-        subject = f"[{short}] Tertialuppföljningen stoppade: {what} – {first_line(cause, 100)}"
+        lead = "Källan nås inte" if action_key == "source" else "Tertialuppföljningen stoppade"
+        subject = f"[{short}] {lead}: {what} – {first_line(cause, 100)}"
     rows = [("Period", label), ("Körning", run_id)]
     if what:
         rows.append(("Uppgift", what))
+    if waiting:
+        rows.append(("Väntar på nytt försök", ", ".join(waiting)))
     if try_number:
         rows.append(("Försök", str(try_number)))
     if error:
@@ -228,29 +272,71 @@ def _slug(*parts: object) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
 
 
-def on_task_failure(context: dict) -> None:
-    """``on_failure_callback`` of every task: one alert naming period, task, item, error, action."""
+def alert_ledger() -> Path:
+    """Where alerts are claimed once per run and kind (shared by every worker, like staging)."""
+    return env().data_dir / ALERT_LEDGER_DIR
+
+
+def _run_states(ti, dag_id: str) -> dict[str, str]:
+    """Task id -> state of the failed task's run, through the Task SDK (empty if unavailable)."""
+    try:
+        from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+        found = RuntimeTaskInstance.get_task_states(dag_id=dag_id, run_ids=[ti.run_id])
+        return {k: str(v) for k, v in (found.get(ti.run_id) or {}).items()}
+    except Exception as exc:  # noqa: BLE001 - the alert still names this task
+        log.warning("Kunde inte läsa de andra uppgifternas status: %s", exc)
+        return {}
+
+
+def on_task_failure(context: dict, *, run_states=_run_states) -> None:
+    """``on_failure_callback`` of every task: one alert per run and kind of failure, naming
+    period, task (every failed table of an outage), error and action."""
+    from etl.mail import ledger
+
     ti = context.get("ti")
     dag_run = context.get("dag_run")
+    task_id = getattr(ti, "task_id", "") or ""
+    run_id = getattr(ti, "run_id", "") or getattr(dag_run, "run_id", "")
+    kind = failure_kind(task_id)
     period = _period_of(
         getattr(dag_run, "conf", None),
         getattr(dag_run, "data_interval_start", None),
         getattr(dag_run, "data_interval_end", None),
         getattr(dag_run, "run_after", None),
     )
-    item = getattr(ti, "rendered_map_index", None) if getattr(ti, "map_index", -1) >= 0 else None
+    folder, slug = alert_ledger(), _slug(run_id)
+    key = f"c{getattr(dag_run, 'clear_number', 0) or 0}-{kind}"
+    if ledger.sent_before(folder, slug, key):
+        log.info("Driften har redan fått larm om %s i körningen %s: inget nytt larm.", kind, run_id)
+        return
+    try:
+        claim = ledger.begin(folder, slug, key, {"run_id": run_id, "kind": kind, "task": task_id})
+    except ledger.DeliveryUncertain:
+        log.info("En annan uppgift larmar redan om %s i körningen %s: inget nytt larm.", kind, run_id)
+        return
+    mapped = getattr(ti, "map_index", -1) is not None and getattr(ti, "map_index", -1) >= 0
+    item = getattr(ti, "rendered_map_index", None) if mapped else item_of(task_id)
+    waiting: list[str] = []
+    if item_of(task_id):  # a static per-table task: name every table of the group that fails
+        failed, waiting = group_items(task_id, run_states(ti, getattr(dag_run, "dag_id", DAG_ID)))
+        item = ", ".join(failed)
     message = build_alert(
         "failure",
         period=period,
-        run_id=getattr(ti, "run_id", "") or getattr(dag_run, "run_id", ""),
-        task=getattr(ti, "task_id", None),
+        run_id=run_id,
+        task=task_id.split(".")[0] if item_of(task_id) else task_id,
         item=item,
         error=first_line(context.get("exception")) if context.get("exception") else "",
         log_url=getattr(ti, "log_url", ""),
         try_number=getattr(ti, "try_number", None),
+        waiting=waiting,
     )
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
-    send_alert(message, period, _slug(stamp, getattr(ti, "task_id", ""), item))
+    if send_alert(message, period, _slug(stamp, task_id, None if item_of(task_id) else item)):
+        ledger.finish(claim, {"run_id": run_id, "kind": kind, "task": task_id, "subject": message["Subject"]})
+    else:  # not delivered: the next failing task of this kind tries again
+        ledger.abandon(claim)
 
 
 def run_url(run_id: str) -> str:

@@ -2,8 +2,9 @@
 
 GX is imported lazily (slow; the DAG file must stay light). Its results are trimmed to be
 deterministic (no ids, wall-clock times or long lists) and rendered as Data Docs in
-``<run>/data_docs/``, made reproducible (no build stamps, UUIDs renumbered) and given a static
-index that needs no script or network.
+``<run>/data_docs/``, made reproducible (no build stamps, UUIDs renumbered), given a static
+index that needs no script, and styled from vendored copies of GX's CDN assets (nothing is
+requested from outside the machine; ``offline_assets``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from etl.validation import offline_assets
 from etl.validation.suites import Rule, load_suite, rule_column
 
 GX_DIR = "gx"
@@ -193,6 +195,7 @@ class GxRun:
         self.context.build_data_docs(site_names=["run"])
         _strip_build_time(site)
         _add_static_index(site)
+        offline_assets.make_offline(site)
         return site / "index.html"
 
 

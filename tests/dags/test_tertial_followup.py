@@ -62,7 +62,15 @@ def test_task_graph_flows_one_way(dagbag):
         "archive",
         "verksamhetsberattelse",
     ]
-    assert {t.task_id for t in dag.tasks} == {*order, "purge_staging"}
+    # One extract task per table of the source contract, named for it (hand-listed here).
+    tables = ["district", "population", "household", "person", "application", "payment", "booked_cost",
+              "support_obstacle", "intervention", "job_place", "staff", "staff_month", "indicator_input"]
+    extracts = {f"extract.{t}" for t in tables}
+    assert {t.task_id for t in dag.tasks} == {*order, "purge_staging"} - {"extract"} | extracts
+    assert set(dag.get_task("plan").downstream_task_ids) >= extracts
+    for name in extracts:
+        assert dag.get_task(name).downstream_task_ids == {"validate"}, name
+    order.remove("extract")
     for upstream, downstream in zip(order, order[1:], strict=False):
         assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
     assert dag.get_task("purge_staging").upstream_task_ids == {"plan"}
@@ -75,7 +83,8 @@ def test_operator_facing_settings(dagbag):
 
     dag = dagbag.dags[DAG_ID]
     orchestration = settings().pipeline.orchestration
-    assert dag.get_task("extract").pool == orchestration.source_pool
+    extracts = [t for t in dag.tasks if t.task_id.startswith("extract.")]
+    assert extracts and {t.pool for t in extracts} == {orchestration.source_pool}
     assert set(dag.params.keys()) == {"period", "send_emails", "resend"}
     assert dag.params.get_param("send_emails").value is True and dag.params.get_param("resend").value is False
     with pytest.raises(Exception, match="does not match"):  # the schema refuses a malformed period
@@ -83,11 +92,12 @@ def test_operator_facing_settings(dagbag):
     # Every task alerts the operators itself (its log shows a failed delivery).
     assert all(t.on_failure_callback for t in dag.tasks)
     assert dag.on_failure_callback is None or dag.on_failure_callback == []
-    extract = dag.get_task("extract")
+    extract = dag.get_task("extract.staff")
     delays = (extract.retry_delay.total_seconds(), extract.max_retry_delay.total_seconds())
     assert (extract.retries, *delays) == (3, 300, 1200)
-    # The grid labels mapped tasks from their own argument, before they run.
-    assert extract.map_index_template == "{{ ti.task.op_kwargs['table'] }}"
+    assert extract.op_kwargs["table"] == "staff"  # the task's name is its table, in every state
+    # The grid labels the mapped tasks from their own argument, before they run.
+    assert dag.get_task("workbook").map_index_template == "{{ ti.task.op_kwargs['scope'] }}"
     deadline = dag.deadline[0] if isinstance(dag.deadline, list) else dag.deadline
     assert deadline.interval.total_seconds() == orchestration.deadline_hours * 3600
     assert deadline.callback.path == "etl.mail.operators.deadline_alert"
