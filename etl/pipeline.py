@@ -303,7 +303,6 @@ def archive_step(plan: RunPlan | dict) -> dict:
     period = plan.period
     with plan.local() as run:
         output = run / OUTPUT
-        disclosure_gate.require_clean(output, "arkiveras")
         ledger = mail_ledger.ledger_entries(
             mail_ledger.ledger_dir(Path(plan.archive_root), period), [archive.sha256(output / PUBLISHED)]
         )
@@ -327,6 +326,7 @@ def archive_step(plan: RunPlan | dict) -> dict:
         broken = [p.name for p in books if not zipfile.is_zipfile(p)]  # cut off: no central directory
         if broken:
             raise archive.ArchiveError(f"Ofullständiga arbetsböcker arkiveras inte: {', '.join(broken)}.")
+        disclosure_gate.require_clean(output, "arkiveras")
         files.update({f"{WORKBOOKS}/{p.name}": p for p in books})
         metadata = {
             "run_id": plan.run_id,
