@@ -37,6 +37,8 @@ RULES = DISCLOSURE_RULES
 _CELL = ["period", "district_code", "sex"]
 _AUDIT_CELL = ["indicator_id", "district_code", "sex"]
 PRIMARY = "primary"
+AUDIT_LEFT = "audit_leaks_left"
+"""suppress()'s frame attribute: leaks its last audit found (0 = clean; None = not audited)."""
 
 
 @dataclass(frozen=True)
@@ -309,24 +311,28 @@ def suppress(stats: pd.DataFrame, cfg: DisclosureConfig) -> pd.DataFrame:
         k: i for i, k in enumerate(zip(*(df[c].astype(str) for c in ["period", *_AUDIT_CELL]), strict=True))
     }
     sensitive = {k for k, i in keys.items() if pattern.primary[i]}
+    left = None  # leaks the last audit found (None: the last pattern was not audited)
     for _ in range(cfg.audit_rounds):
         findings = audit.audit(_published_frame(df, hidden), sensitive=sensitive).findings
         fixes = [keys.get((f.period, *c)) for f in findings for c in f.fix]
         fixes = [i for i in fixes if i is not None and not hidden[i]]
+        left = len(findings)
         if not fixes:
             break
         hidden[fixes] = True
         hidden = pattern.close(hidden)
+        left = None
 
     group, row = pattern.group, pattern.row
     count = np.bincount(group, weights=hidden[row], minlength=pattern.n_groups)
-    left = np.unique(row[(count == 1)[group] & hidden[row]])
-    if len(left):
-        ids = sorted(df.loc[left, "indicator_id"].astype(str).unique())
+    alone = np.unique(row[(count == 1)[group] & hidden[row]])
+    if len(alone):
+        ids = sorted(df.loc[alone, "indicator_id"].astype(str).unique())
         log.warning("Röjandekontroll: en dold uppgift kan inte skyddas av någon annan i %s", ", ".join(ids))
     out = stats.reset_index(drop=True).copy()
     out[SUPPRESSED] = hidden
     out[PRIMARY] = pattern.primary
+    out.attrs[AUDIT_LEFT] = left
     return out
 
 
