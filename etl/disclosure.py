@@ -1,17 +1,21 @@
-"""Disclosure control: what may leave the archive.
+"""Disclosure control: what may leave the archive (policy: docs/disclosure.md).
 
-Primary suppression by each row's rule (``etl.indicators.RULE``): a figure resting on 1–4
-persons, or staff sick leave for a group of at most ten employees, is replaced by ``..``;
-figures that are not about individuals are never hidden. Zero stays visible, and a figure with
-nothing to report (zero denominator, NaN) is shown as ``–``.
+Primary suppression by each row's rule (``etl.vocabulary.RULE``): a figure resting on 1–4
+persons, or staff sick leave for a group of at most ten employees (even "nothing to report",
+which would say "no sick leave"), is replaced by ``..``; figures that are not about individuals
+are never hidden. A figure with nothing to report (zero denominator, NaN) is shown as ``–``.
 
-Suppression is then complemented until no hidden cell can be recovered by subtraction. The
-"sum groups" checked are: each indicator's T/K/M triple per scope (for rates too: a rate times
-a public population is a count), the district cells adding up to ``ALL`` per sex, and the
-configured part/total groups (age bands, hushållstyp, the months of P). A group must never
-hold exactly one hidden non-zero cell; where it does, its smallest visible non-zero cell is
-hidden too, and this repeats until nothing changes. Linked indicators (configured families, e.g. a count
-and its share of the population) are hidden together at the same period, scope and sex.
+Complements, rule-based and iterated to a fixed point (each step only adds cells, so it ends).
+The relations: each indicator's T/K/M triple per scope (for rates too: a rate times a public
+population is a count), the district cells adding up to ``ALL`` per sex, and the configured
+part/total groups (age bands, hushållstyp, the months of P). A relation must never hold exactly
+one hidden cell (hidden zeros count: 0 % of 3 persons is about them); where it does, a non-zero
+cell closing most exposed relations, then resting on the fewest persons, is hidden too. A zero
+beside a hidden count total with one hidden part would tell who is in it: it is hidden, unless
+structural (the unit's own shown figures already say it). Linked indicators (e.g. a count and
+its share of the population) are hidden together at the same period, scope and sex. Then, for
+at most ``audit_rounds`` rounds, etl.audit checks every primary cell's feasible interval and a
+cell it names is hidden, followed by the rules again.
 """
 
 from __future__ import annotations
