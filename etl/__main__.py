@@ -61,8 +61,11 @@ def main(argv: list[str] | None = None) -> int:
 
         path = args.package / PUBLISHED if args.package.is_dir() else args.package
         summary = disclosure_gate.read_summary(path.parent)  # the primary cells, when the package has them
-        sensitive = disclosure_gate.sensitive_cells(summary) if summary else None
-        result = audit.audit(read_published(path), sensitive=sensitive)
+        if summary and args.package.is_dir():  # the package's comparison periods too
+            result = disclosure_gate.check(args.package)
+        else:
+            sensitive = disclosure_gate.sensitive_cells(summary) if summary else None
+            result = audit.audit(read_published(path), sensitive=sensitive)
         if summary:
             print(disclosure_gate.note(summary))
         print(result.summary())
