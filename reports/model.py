@@ -33,7 +33,7 @@ def rule_texts(cfg: DisclosureConfig) -> dict[str, str]:
             "Så många celler till döljs att ingen dold uppgift kan räknas fram ur totaler "
             "(kvinnor + män = totalt, stadsdelarna = hela enheten) eller ringas in på ±2 personer "
             "eller ±1 procentenhet. Noll visas som 0, utom när nollan skulle avslöja vilka som finns "
-            "i en dold grupp. Regler: docs/disclosure.md."
+            "i en dold grupp."
         ),
         "staff_rule": (
             f"Sjukfrånvaro redovisas inte för grupper med {cfg.min_staff_group - 1} eller färre anställda "
