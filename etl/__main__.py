@@ -56,11 +56,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Uppdaterade {name}")
         return EXIT_OK
     if args.command == "audit-disclosure":
-        from etl import audit
+        from etl import audit, disclosure_gate
         from etl.published import PUBLISHED, read_published
 
         path = args.package / PUBLISHED if args.package.is_dir() else args.package
-        result = audit.audit(read_published(path))
+        summary = disclosure_gate.read_summary(path.parent)  # the primary cells, when the package has them
+        if summary and args.package.is_dir():  # the package's comparison periods too
+            result = disclosure_gate.check(args.package)
+        else:
+            sensitive = disclosure_gate.sensitive_cells(summary) if summary else None
+            result = audit.audit(read_published(path), sensitive=sensitive)
+        if summary:
+            print(disclosure_gate.note(summary))
         print(result.summary())
         return EXIT_OK if result.ok else EXIT_ERROR
     if args.command == "verify":

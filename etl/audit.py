@@ -65,9 +65,13 @@ class Finding:
     high: float | None = None
     fix: tuple = ()
     """Shown cells (id, scope, sex) whose suppression closes this leak (etl.disclosure uses them)."""
+    relation: str = ""
+    """The relation that gives it away, in Swedish (the gate's message)."""
 
     def text(self) -> str:
         where = f"{self.indicator_id} {self.scope} {self.sex} ({self.period})"
+        if self.relation:
+            where += f" [samband: {self.relation}]"
         if self.kind == "attribute":
             return f"{where}: det som visas bredvid (nollor eller –) röjer vad som gäller den dolda gruppen."
         if self.kind == "small_group":
@@ -163,7 +167,9 @@ def _staff_weight(cells: dict, cell: tuple) -> float | None:
 # --------------------------------------------------------------------------- the audit
 
 
-def _period_audit(frame: pd.DataFrame, period: str, min_staff_group: int) -> tuple[list[Finding], int]:
+def _period_audit(
+    frame: pd.DataFrame, period: str, min_staff_group: int, sensitive: set | None = None
+) -> tuple[list[Finding], int]:
     value = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
     hidden = frame["suppressed"].astype("string").str.lower().isin(["true", "1"]).to_numpy()
     keys = list(zip(frame["indicator_id"].astype(str), frame["district_code"].astype(str),
@@ -214,10 +220,16 @@ def _period_audit(frame: pd.DataFrame, period: str, min_staff_group: int) -> tup
         present = [p for p in parts if p in cells]
         shown_parts = [p for p in present if not cells[p][1]]
         hidden_parts = [p for p in present if cells[p][1]]
-        if kind == "additive" and cells[total][1] and len(hidden_parts) == 1 and shown_parts and all(
-            cells[p][0] == 0 for p in shown_parts
+        if (
+            kind == "additive"
+            and cells[total][1]
+            and len(hidden_parts) == 1
+            and shown_parts
+            and all(cells[p][0] == 0 and not _structural(cells, p) for p in shown_parts)
         ):
-            finding(hidden_parts[0], "attribute", fix=[p for p in shown_parts if cells[p][0] == 0])
+            findings.append(Finding(period, *hidden_parts[0], "attribute",
+                                    fix=tuple(p for p in shown_parts if cells[p][0] == 0),
+                                    relation=_relation_text(total, present)))  # fmt: skip
         coef, b = {}, 0.0
         for c, sign in [(total, 1.0)] + [(p, -1.0) for p in present]:
             v, h = cells[c]
@@ -234,17 +246,49 @@ def _period_audit(frame: pd.DataFrame, period: str, min_staff_group: int) -> tup
         staff = kinds[total[0]] == "staff" and kind != "difference"
         slack.append(_STAFF_SLACK * weights[total] if staff else 0.0)
 
+    def protected(cell) -> bool:
+        return sensitive is None or (period, *cell) in sensitive
+
     if var:
-        for f in _linear(var, rows, rhs, slack, kinds, period):
-            findings.append(replace(f, fix=_fix(cells, relations, f)))
+        for f in _linear(var, rows, rhs, slack, kinds, period, protected):
+            if protected((f.indicator_id, f.scope, f.sex)):
+                findings.append(replace(f, fix=_fix(cells, relations, f), relation=_named(relations, f)))
     for cell, (low, high) in hull_bounds.items():
+        if not protected(cell) or not cells[cell][1]:
+            continue
         width = high - low
         entry = settings().catalogue.entry_for(cell[0])
         protect = RATE_PROTECTION if entry is not None and entry.unit == "procent" else 0.5
         if width < 2 * protect or width <= EXACT:
             f = Finding(period, *cell, "exact" if width <= EXACT else "interval", low, high)
-            findings.append(replace(f, fix=_fix(cells, relations, f)))
+            findings.append(replace(f, fix=_fix(cells, relations, f), relation=_named(relations, f)))
     return findings, int(hidden.sum())
+
+
+def _structural(cells: dict, cell: tuple) -> bool:
+    """A district's zero that the unit's shown figures already give (the unit's cell of that sex
+    is a shown 0 beside a shown total): it tells nothing the unit's figures do not."""
+    indicator_id, scope, sex = cell
+    unit, total = cells.get((indicator_id, ALL, sex)), cells.get((indicator_id, ALL, "T"))
+    return (scope != ALL and unit is not None and not unit[1] and unit[0] == 0
+            and total is not None and not total[1])  # fmt: skip
+
+
+def _relation_text(total: tuple, parts: list[tuple]) -> str:
+    """E.g. "totalt = kvinnor + män (eb_hushall KUN)"."""
+    if parts and all(p[0] == total[0] and p[1] == total[1] for p in parts):
+        return f"totalt = kvinnor + män ({total[0]} {total[1]})"
+    if parts and all(p[0] == total[0] for p in parts):
+        return f"stadsdelarna = hela enheten ({total[0]} {total[2]})"
+    if parts and parts[0][0] in DIFFERENCES:
+        return f"kvinnor = skillnaden + män ({total[0]} {total[1]})"
+    names = " + ".join(sorted({p[0] for p in parts}))
+    return f"delarna = helheten ({total[0]} = {names}, {total[1]} {total[2]})"
+
+
+def _named(relations: dict, f: Finding) -> str:
+    found = relations.get((f.indicator_id, f.scope, f.sex))
+    return _relation_text(*found[0]) if found else ""
 
 
 def _fix(cells: dict, relations: dict, f: Finding) -> tuple:
@@ -291,7 +335,7 @@ def _hull(cells, total, parts, bounds) -> None:
             narrow(h, t, t)
 
 
-def _linear(var, rows, rhs, slack, kinds, period) -> list[Finding]:
+def _linear(var, rows, rhs, slack, kinds, period, protected) -> list[Finding]:
     """Min and max of every hidden cell under the relations (equalities within their slack),
     one connected set of hidden cells at a time (small LPs)."""
     from scipy.sparse import csr_matrix
@@ -310,11 +354,13 @@ def _linear(var, rows, rhs, slack, kinds, period) -> list[Finding]:
     for component in np.unique(label):
         cols = np.flatnonzero(label == component)
         used = np.flatnonzero((a[:, cols] != 0).any(axis=1))
-        out += _solve(a[np.ix_(used, cols)], b[used], s[used], [cells[j] for j in cols], kinds, period)
+        out += _solve(
+            a[np.ix_(used, cols)], b[used], s[used], [cells[j] for j in cols], kinds, period, protected
+        )
     return out
 
 
-def _solve(a, b, s, cells, kinds, period) -> list[Finding]:
+def _solve(a, b, s, cells, kinds, period, protected) -> list[Finding]:
     n = len(cells)
     bounds = [_bounds(c[0], kinds) for c in cells]
     exact = s == 0
@@ -323,6 +369,8 @@ def _solve(a, b, s, cells, kinds, period) -> list[Finding]:
     a_eq, b_eq = (a[exact], b[exact]) if exact.any() else (None, None)
     out = []
     for j, c in enumerate(cells):
+        if not protected(c):  # a complement needs no interval of its own
+            continue
         objective = np.zeros(n)
         objective[j] = 1.0
         ends = []
@@ -369,12 +417,17 @@ def _cat(a, b):
     return b if a is None else np.concatenate([a, b])
 
 
-def audit(published: pd.DataFrame) -> AuditResult:
-    """Every leak in a published table (any number of periods)."""
+def audit(published: pd.DataFrame, sensitive: set[tuple[str, str, str, str]] | None = None) -> AuditResult:
+    """Every leak in a published table (any number of periods).
+
+    ``sensitive``: the (period, id, scope, sex) cells the primary rule hid. Only they need a
+    protection interval (a complement resting on many persons may well be derivable); without
+    it every hidden cell is held to the width, as an outsider who cannot tell them apart would.
+    """
     min_staff = settings().pipeline.disclosure.min_staff_group
     result = AuditResult()
     for period, frame in published.groupby("period", sort=True):
-        found, hidden = _period_audit(frame, str(period), min_staff)
+        found, hidden = _period_audit(frame, str(period), min_staff, sensitive)
         result.findings += sorted(set(found), key=lambda f: (f.indicator_id, f.scope, f.sex, f.kind))
         result.hidden += hidden
         result.checked += len(frame)

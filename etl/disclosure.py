@@ -1,17 +1,21 @@
-"""Disclosure control: what may leave the archive.
+"""Disclosure control: what may leave the archive (policy: docs/disclosure.md).
 
-Primary suppression by each row's rule (``etl.indicators.RULE``): a figure resting on 1–4
-persons, or staff sick leave for a group of at most ten employees, is replaced by ``..``;
-figures that are not about individuals are never hidden. Zero stays visible, and a figure with
-nothing to report (zero denominator, NaN) is shown as ``–``.
+Primary suppression by each row's rule (``etl.vocabulary.RULE``): a figure resting on 1–4
+persons, or staff sick leave for a group of at most ten employees (even "nothing to report",
+which would say "no sick leave"), is replaced by ``..``; figures that are not about individuals
+are never hidden. A figure with nothing to report (zero denominator, NaN) is shown as ``–``.
 
-Suppression is then complemented until no hidden cell can be recovered by subtraction. The
-"sum groups" checked are: each indicator's T/K/M triple per scope (for rates too: a rate times
-a public population is a count), the district cells adding up to ``ALL`` per sex, and the
-configured part/total groups (age bands, hushållstyp, the months of P). A group must never
-hold exactly one hidden non-zero cell; where it does, its smallest visible non-zero cell is
-hidden too, and this repeats until nothing changes. Linked indicators (configured families, e.g. a count
-and its share of the population) are hidden together at the same period, scope and sex.
+Complements, rule-based and iterated to a fixed point (each step only adds cells, so it ends).
+The relations: each indicator's T/K/M triple per scope (for rates too: a rate times a public
+population is a count), the district cells adding up to ``ALL`` per sex, and the configured
+part/total groups (age bands, hushållstyp, the months of P). A relation must never hold exactly
+one hidden cell (hidden zeros count: 0 % of 3 persons is about them); where it does, a non-zero
+cell closing most exposed relations, then resting on the fewest persons, is hidden too. A zero
+beside a hidden count total with one hidden part would tell who is in it: it is hidden, unless
+structural (the unit's own shown figures already say it). Linked indicators (e.g. a count and
+its share of the population) are hidden together at the same period, scope and sex. Then, for
+at most ``audit_rounds`` rounds, etl.audit checks every primary cell's feasible interval and a
+cell it names is hidden, followed by the rules again.
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ PUBLISHED_COLUMNS = [
 REQUIRED = ["indicator_id", "period", "district_code", "sex", "value", "unit", BASIS, RULE]
 RULES = DISCLOSURE_RULES
 _CELL = ["period", "district_code", "sex"]
+_AUDIT_CELL = ["indicator_id", "district_code", "sex"]
+PRIMARY = "primary"
+AUDIT_LEFT = "audit_leaks_left"
+"""suppress()'s frame attribute: leaks its last audit found (0 = clean; None = not audited)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class DisclosureConfig:
     nothing_symbol: str
     linked: tuple[tuple[str, ...], ...] = ()
     sum_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    audit_rounds: int = 0
 
     def __post_init__(self) -> None:
         if int(self.min_persons) < 1 or int(self.min_staff_group) < 1:
@@ -81,6 +90,7 @@ class DisclosureConfig:
             min_staff_group=d.min_staff_group,
             suppressed_symbol=d.suppressed_symbol,
             nothing_symbol=d.nothing_symbol,
+            audit_rounds=d.audit_rounds,
             linked=cfg.catalogue.linked_families(),
             sum_groups=cfg.catalogue.sum_groups(),
         )
@@ -144,7 +154,7 @@ def _text(df: pd.DataFrame, *cols: str) -> pd.Series:
 
 
 def _groups(df: pd.DataFrame, cfg: DisclosureConfig) -> pd.DataFrame:
-    """Every sum group as (group, row) memberships; only groups with a total and a part."""
+    """Every sum group as (group, row, total) memberships; only groups with a total and a part."""
     ids = df["indicator_id"].astype("string")
     years = df["period"].astype("string").str[:4]
     cell = _text(df, *_CELL)
@@ -167,7 +177,13 @@ def _groups(df: pd.DataFrame, cfg: DisclosureConfig) -> pd.DataFrame:
     ).dropna(subset=["key"])
     by_key = long.groupby("key")
     long = long[by_key["total"].transform("any") & (by_key["row"].transform("size") >= 2)]
-    return pd.DataFrame({"group": pd.factorize(long["key"])[0], "row": long["row"].to_numpy()})
+    return pd.DataFrame(
+        {
+            "group": pd.factorize(long["key"])[0],
+            "row": long["row"].to_numpy(),
+            "total": long["total"].astype(bool).to_numpy(),
+        }
+    )
 
 
 def _families(df: pd.DataFrame, cfg: DisclosureConfig) -> list[np.ndarray]:
@@ -194,57 +210,133 @@ def _spread(hidden: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return hidden | (member & any_hidden[np.where(member, codes, 0)])
 
 
+def _first(group: np.ndarray, row: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Per group, the member row with the smallest ``key`` (rows already ordered by rank)."""
+    pick = pd.DataFrame({"group": group, "row": row, "key": key})
+    return pick.sort_values(["key"], kind="stable").drop_duplicates("group")["row"].to_numpy()
+
+
+class _Pattern:
+    """The rule-based suppression pattern of one table (see the module docstring)."""
+
+    def __init__(self, df: pd.DataFrame, cfg: DisclosureConfig) -> None:
+        basis = df[BASIS].to_numpy(dtype="float64")
+        rule = df[RULE].astype(str).to_numpy()
+        value = pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype="float64")
+        staff = rule == STAFF_GROUP
+        small_staff = staff & (basis < cfg.min_staff_group)
+        # A staff rate of a small group is hidden even when it is "nothing" ("–" would say the
+        # group had no sick leave); a group of nobody (basis 0, no value) shows "–".
+        self.primary = ((rule == PERSONS) & (basis > 0) & (basis < cfg.min_persons) & ~np.isnan(value)) | (
+            small_staff & (~np.isnan(value) | (basis > 0))
+        )
+        self.hideable = ~np.isnan(value) & (rule != NOT_INDIVIDUAL)
+        self.zero = (value == 0) | ((basis == 0) & self.hideable)
+        self.count = df["unit"].astype(str).to_numpy() == "antal"
+        self.structural = _structural_zeros(df, value, self.primary)
+        members = _groups(df, cfg)
+        self.group, self.row = members["group"].to_numpy(), members["row"].to_numpy()
+        self.is_total = members["total"].to_numpy()
+        self.n_groups = int(self.group.max()) + 1 if len(self.group) else 0
+        self.families = _families(df, cfg)
+        # Fewest persons first; on a tie a part before a total (a district before the unit, a sex
+        # before T), then a fixed order (deterministic output).
+        order = df[["indicator_id", "district_code", "sex", "period"]].astype(str)
+        order = order.assign(basis=basis, unit=order["district_code"] == ALL, total=order["sex"] == "T")
+        by = ["basis", "unit", "total", "indicator_id", "district_code", "sex", "period"]
+        self.rank = np.empty(len(df), dtype="int64")
+        self.rank[order.sort_values(by, kind="stable").index] = np.arange(len(df))
+
+    def close(self, hidden: np.ndarray) -> np.ndarray:
+        """Hide complements until no relation holds exactly one hidden cell and no zero beside a
+        hidden total tells who is in it; families are hidden together. A fixed point."""
+        hidden = hidden.copy()
+        group, row = self.group, self.row
+        while True:
+            before = hidden.copy()
+            for codes in self.families:
+                hidden |= _spread(hidden, codes) & self.hideable & ~self.zero
+            count = np.bincount(group, weights=hidden[row], minlength=self.n_groups)
+            shown = ~hidden[row] & self.hideable[row]
+            exposed = (count == 1)[group] & shown & ~self.structural[row]
+            if exposed.any():
+                # Prefer a non-zero cell, then one that closes most exposed groups (a crossing
+                # relation's), then the one resting on the fewest persons.
+                closes = np.bincount(row[exposed], minlength=len(hidden))
+                key = self.zero[row[exposed]] * 2**40 - closes[row[exposed]] * 2**32 + self.rank[row[exposed]]
+                hidden[_first(group[exposed], row[exposed], key)] = True
+            # Attribute disclosure: a hidden count total with one hidden part and every shown
+            # part zero says the hidden part holds everyone: hide one of the zeros too.
+            total_hidden = np.zeros(self.n_groups, dtype=bool)
+            total_hidden[group[self.is_total & hidden[row]]] = True
+            part = ~self.is_total
+            hidden_parts = np.bincount(group[part], weights=hidden[row[part]], minlength=self.n_groups)
+            public = ~hidden & (~self.zero | self.structural)  # a non-zero, or a zero the unit shows
+            public_parts = np.bincount(group[part], weights=public[row[part]], minlength=self.n_groups)
+            telling = total_hidden & (hidden_parts == 1) & (public_parts == 0)
+            zeros = telling[group] & part & shown & self.zero[row] & self.count[row]
+            if zeros.any():
+                hidden[_first(group[zeros], row[zeros], self.rank[row[zeros]])] = True
+            if (hidden == before).all():
+                return hidden
+
+
+def _structural_zeros(df: pd.DataFrame, value: np.ndarray, primary: np.ndarray) -> np.ndarray:
+    """District zeros the unit's own shown figures already give: the unit's cell of the same sex is
+    0 beside a shown total (e.g. single men with children among women). Hiding them hides nothing."""
+    key = _text(df, "indicator_id", "period")
+    unit = df["district_code"] == ALL
+    zero_all = pd.Series(value == 0, index=df.index)[unit]
+    zero_at = dict(zip(key[unit] + "|" + df.loc[unit, "sex"].astype("string"), zero_all, strict=True))
+    total_shown = dict(zip(key[unit & (df["sex"] == "T")], ~primary[(unit & (df["sex"] == "T")).to_numpy()],
+                           strict=True))  # fmt: skip
+    same = (key + "|" + df["sex"].astype("string")).map(zero_at).fillna(False).astype(bool)
+    shown_total = key.map(total_shown).fillna(False).astype(bool)
+    return (~unit & same & shown_total).to_numpy() & (value == 0)
+
+
+def _published_frame(df: pd.DataFrame, hidden: np.ndarray) -> pd.DataFrame:
+    value = pd.to_numeric(df["value"], errors="coerce").astype("float64")
+    out = df[["indicator_id", "period", "district_code", "sex", "unit"]].copy()
+    out["value"] = value.mask(hidden)
+    out[SUPPRESSED] = hidden
+    return out
+
+
 def suppress(stats: pd.DataFrame, cfg: DisclosureConfig) -> pd.DataFrame:
-    """``stats`` with a boolean ``suppressed`` column: primary cells, then complements until stable."""
+    """``stats`` with boolean ``suppressed`` and ``primary`` columns: primary cells, the
+    rule-based complements, then (bounded) cells the audit still asks for."""
+    from etl import audit
+
     df = _validate(stats)
-    basis = df[BASIS].to_numpy(dtype="float64")
-    rule = df[RULE].astype(str).to_numpy()
-    value = pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype="float64")
-    has_value = ~np.isnan(value)
-    hideable = has_value & (rule != NOT_INDIVIDUAL)
-    primary = ((rule == PERSONS) & (basis > 0) & (basis < cfg.min_persons)) | (
-        (rule == STAFF_GROUP) & (basis < cfg.min_staff_group)
-    )
-    hidden = primary & hideable
-
-    members = _groups(df, cfg)
-    families = _families(df, cfg)
-    # Zeros stay visible (links do not hide them) and do not count as protection: a hidden zero
-    # (say 0 of 2 persons, primary) is given away by visible zeros, so it shields nothing.
-    # Complement candidates are visible non-zero cells. Within an exposed group the one that
-    # also closes the most other exposed groups goes first, then the one resting on the fewest
-    # persons, then a fixed order (deterministic output).
-    zero = (basis == 0) | (value == 0)
-    candidate = hideable & ~zero
-    order = df[["indicator_id", "district_code", "sex", "period"]].astype(str).assign(basis=basis)
-    rank = np.empty(len(df), dtype="int64")
-    rank[order.sort_values(["basis", *order.columns[:4]], kind="stable").index] = np.arange(len(df))
-    group, row = members["group"].to_numpy(), members["row"].to_numpy()
-    n_groups = int(group.max()) + 1 if len(group) else 0
-
-    while True:
-        before = hidden.copy()
-        for codes in families:
-            hidden |= _spread(hidden, codes) & hideable & ~zero
-        count = np.bincount(group, weights=(hidden & ~zero)[row], minlength=n_groups)
-        exposed = (count == 1)[group] & ~hidden[row] & candidate[row]
-        if exposed.any():
-            closes = np.bincount(row[exposed], minlength=len(df))
-            pick = pd.DataFrame({"group": group[exposed], "row": row[exposed]})
-            pick = pick.assign(closes=-closes[pick["row"]], rank=rank[pick["row"]])
-            first = pick.sort_values(["closes", "rank"], kind="stable").drop_duplicates("group")
-            hidden[first["row"].to_numpy()] = True
-        if (hidden == before).all():
+    pattern = _Pattern(df, cfg)
+    hidden = pattern.close(pattern.primary)
+    keys = {
+        k: i for i, k in enumerate(zip(*(df[c].astype(str) for c in ["period", *_AUDIT_CELL]), strict=True))
+    }
+    sensitive = {k for k, i in keys.items() if pattern.primary[i]}
+    left = None  # leaks the last audit found (None: the last pattern was not audited)
+    for _ in range(cfg.audit_rounds):
+        findings = audit.audit(_published_frame(df, hidden), sensitive=sensitive).findings
+        fixes = [keys.get((f.period, *c)) for f in findings for c in f.fix]
+        fixes = [i for i in fixes if i is not None and not hidden[i]]
+        left = len(findings)
+        if not fixes:
             break
+        hidden[fixes] = True
+        hidden = pattern.close(hidden)
+        left = None
 
-    # A group left with one hidden non-zero cell had nothing else to hide (inconsistent input).
-    count = np.bincount(group, weights=(hidden & ~zero)[row], minlength=n_groups)
-    left = np.unique(row[(count == 1)[group] & (hidden & ~zero)[row]])
-    if len(left):
-        ids = sorted(df.loc[left, "indicator_id"].astype(str).unique())
+    group, row = pattern.group, pattern.row
+    count = np.bincount(group, weights=hidden[row], minlength=pattern.n_groups)
+    alone = np.unique(row[(count == 1)[group] & hidden[row]])
+    if len(alone):
+        ids = sorted(df.loc[alone, "indicator_id"].astype(str).unique())
         log.warning("Röjandekontroll: en dold uppgift kan inte skyddas av någon annan i %s", ", ".join(ids))
     out = stats.reset_index(drop=True).copy()
     out[SUPPRESSED] = hidden
+    out[PRIMARY] = pattern.primary
+    out.attrs[AUDIT_LEFT] = left
     return out
 
 
@@ -253,12 +345,18 @@ def _format(values: pd.Series) -> pd.Series:
     return values.map(lambda v: f"{v:.15g}", na_action="ignore")
 
 
+def protect(stats: pd.DataFrame, cfg: DisclosureConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The publishable table and ``suppress``'s output (with the ``primary`` column, internal)."""
+    df = suppress(stats, cfg)
+    out = df.copy()
+    value = pd.to_numeric(out["value"], errors="coerce").astype("float64")
+    text = _format(value).astype("string").fillna(cfg.nothing_symbol)
+    out["published"] = text.mask(out[SUPPRESSED], cfg.suppressed_symbol)
+    out["value"] = value.mask(out[SUPPRESSED])
+    out[SUPPRESSED] = out[SUPPRESSED].astype(bool)
+    return out[PUBLISHED_COLUMNS], df
+
+
 def publish(stats: pd.DataFrame, cfg: DisclosureConfig) -> pd.DataFrame:
     """The publishable table: values as text with the symbols, no basis counts or rules."""
-    df = suppress(stats, cfg)
-    value = pd.to_numeric(df["value"], errors="coerce").astype("float64")
-    text = _format(value).astype("string").fillna(cfg.nothing_symbol)
-    df["published"] = text.mask(df[SUPPRESSED], cfg.suppressed_symbol)
-    df["value"] = value.mask(df[SUPPRESSED])
-    df[SUPPRESSED] = df[SUPPRESSED].astype(bool)
-    return df[PUBLISHED_COLUMNS]
+    return protect(stats, cfg)[0]

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from etl import archive, disclosure, sex_history, source, staging, storage
+from etl import archive, disclosure, disclosure_gate, sex_history, source, staging, storage
 from etl.extract import extract_table
 from etl.periods import Period
 from etl.published import PUBLISHED, read_published
@@ -200,20 +200,33 @@ def statistics_step(plan: RunPlan | dict) -> dict:
         stats = build.build_statistics(run, plan.period)
         with staging.atomic_path(output / STATISTICS) as tmp:
             build.write_statistics_csv(stats, tmp)
-        published = disclosure.publish(stats, disclosure.DisclosureConfig.from_settings())
+        cfg = disclosure.DisclosureConfig.from_settings()
+        published, checked = disclosure.protect(stats, cfg)
         with staging.atomic_path(output / PUBLISHED) as tmp:
             published.to_csv(tmp, index=False, lineterminator="\n")
         suppressed = int(published[disclosure.SUPPRESSED].sum())
         # The same indicators for the periods the report is compared with, disclosure-checked;
         # archived with the package (the workbooks' comparison columns and judgements use them).
         earlier = comparison.build_comparison(run, plan.period)
+        others = []
         if len(earlier):
+            earlier_published, earlier_checked = disclosure.protect(earlier, cfg)
             with staging.atomic_path(output / comparison.PUBLISHED_COMPARISON) as tmp:
-                disclosure.publish(earlier, disclosure.DisclosureConfig.from_settings()).to_csv(
-                    tmp, index=False, lineterminator="\n"
-                )
-    log.info("Statistik: %d rader, varav %d undertryckta (..)", len(stats), suppressed)
-    return {"rows": len(stats), "suppressed": suppressed}
+                earlier_published.to_csv(tmp, index=False, lineterminator="\n")
+            others.append(earlier_checked)
+        summary = disclosure_gate.summarize(checked, str(plan.period), *others)
+        disclosure_gate.write_summary(output, summary)
+        # The pattern's own last audits are the gate's check when clean; otherwise audit the files.
+        clean = all(t.attrs.get(disclosure.AUDIT_LEFT) == 0 for t in (checked, *others))
+        result = None if clean else disclosure_gate.check(output)
+    log.info(
+        "Statistik: %d rader, varav %d undertryckta (..): %d enligt grundregeln, %d för att skydda dem",
+        len(stats), suppressed, summary["primary"], summary["secondary"],
+    )  # fmt: skip
+    if result is not None and not result.ok:  # workbooks are still made; the gate stops sending
+        log.error("%s", result.summary())
+    return {"rows": len(stats), "suppressed": suppressed, "primary": summary["primary"],
+            "secondary": summary["secondary"], "audit_ok": result is None or result.ok}  # fmt: skip
 
 
 def _source_rows(run: Path) -> dict[str, int]:
@@ -248,6 +261,7 @@ def workbook_step(plan: RunPlan | dict, scope: str) -> str:
             data_docs_location=f"validation/data_docs/index.html i arkivpaketet för {plan.period}",
             population_year=case.population_year(plan.period),
             **model.rule_texts(disclosure.DisclosureConfig.from_settings(cfg)),
+            suppression_note=disclosure_gate.note(disclosure_gate.read_summary(run / OUTPUT)),
         )
         path = workbook.write_workbook(ctx, run / OUTPUT / WORKBOOKS)
     log.info("Arbetsbok för %s: %s", scope, path.name)
@@ -261,6 +275,7 @@ def email_step(plan: RunPlan | dict, recipient: str, *, resend: bool = False) ->
     plan = RunPlan.of(plan)
     with plan.local() as run:
         output = run / OUTPUT
+        disclosure_gate.require_clean(output, "skickas")
         result = sending.deliver(
             recipient,
             period=plan.period,
@@ -299,6 +314,7 @@ def archive_step(plan: RunPlan | dict) -> dict:
             PUBLISHED: output / PUBLISHED,
             EMAIL_LEDGER: output / EMAIL_LEDGER,
             "validation.json": run / "validation.json",
+            disclosure_gate.SUMMARY: output / disclosure_gate.SUMMARY,
         }
         # The comparison figures (none when no comparison period could be computed), GX results
         # and Data Docs, where validation wrote them (Data Docs can be switched off).
@@ -312,6 +328,7 @@ def archive_step(plan: RunPlan | dict) -> dict:
         broken = [p.name for p in books if not zipfile.is_zipfile(p)]  # cut off: no central directory
         if broken:
             raise archive.ArchiveError(f"Ofullständiga arbetsböcker arkiveras inte: {', '.join(broken)}.")
+        disclosure_gate.require_clean(output, "arkiveras")
         files.update({f"{WORKBOOKS}/{p.name}": p for p in books})
         metadata = {
             "run_id": plan.run_id,

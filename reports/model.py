@@ -31,11 +31,17 @@ def rule_texts(cfg: DisclosureConfig) -> dict[str, str]:
         "disclosure_rule": (
             f"Uppgifter som vilar på 1–{cfg.min_persons - 1} personer visas inte ({cfg.suppressed_symbol}). "
             "Så många celler till döljs att ingen dold uppgift kan räknas fram ur totaler "
-            "(kvinnor + män = totalt, stadsdelarna = hela enheten). Noll visas som 0."
+            "(kvinnor + män = totalt, stadsdelarna = hela enheten) eller ringas in på ±2 personer "
+            "eller ±1 procentenhet. Noll visas som 0, utom när nollan skulle avslöja vilka som finns "
+            "i en dold grupp."
         ),
         "staff_rule": (
             f"Sjukfrånvaro redovisas inte för grupper med {cfg.min_staff_group - 1} eller färre anställda "
-            f"({cfg.suppressed_symbol}), enligt lagen om kommunal bokföring och redovisning."
+            f"({cfg.suppressed_symbol}), enligt lagen om kommunal bokföring och redovisning, och inte "
+            "heller för en större grupp när en liten grupps sjukfrånvaro då skulle gå att räkna fram "
+            "(till exempel kvinnornas när männen är få: totalen och kvinnornas siffra ger männens). "
+            "Därför kan uppdelningen på kön eller ålder saknas fast enhetens total visas. Antal "
+            "anställda och årsarbetare är inte känsliga och visas alltid."
         ),
         "suppressed_symbol": cfg.suppressed_symbol,
         "nothing_symbol": cfg.nothing_symbol,
@@ -64,6 +70,8 @@ class ReportContext:
     population_year: int
     disclosure_rule: str
     staff_rule: str = ""
+    suppression_note: str = ""
+    """How many cells the primary rule hid and how many more (etl.disclosure_gate.note)."""
     suppressed_symbol: str = ".."
     nothing_symbol: str = "–"
     data_through: dt.date | None = None

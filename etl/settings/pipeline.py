@@ -56,6 +56,8 @@ class Disclosure(Frozen):
     min_staff_group: int = Field(ge=1)
     suppressed_symbol: str = Field(min_length=1)
     nothing_symbol: str = Field(min_length=1)
+    audit_rounds: int = Field(default=5, ge=0)
+    """Rounds of audit-guided additions after the rule-based pattern (etl.disclosure)."""
 
 
 class GenderAnalysis(Frozen):

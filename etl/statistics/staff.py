@@ -4,7 +4,8 @@ Municipal annual reports give sick leave as a share of ordinary working time, in
 and men and by age band (≤29, 30–49, ≥50), plus the share of long spells (day 60+). SKR computes
 it as accumulated sick-leave hours / accumulated scheduled hours; so do we, over P's months.
 The sick-leave figures carry the ``staff_group`` disclosure rule (not shown for groups of at most
-ten employees); headcount and årsarbetare the ordinary ``persons`` rule.
+ten employees, lagen om kommunal bokföring och redovisning); headcount and årsarbetare by sex and
+age are not sensitive (the unit's own plan publishes them) and carry ``none``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 
 from etl.periods import Period
 from etl.settings.catalogue import AGE_BANDS as BAND_SUFFIXES
-from etl.vocabulary import ALL, BASIS, PART_COLUMNS, PERSONS, RULE, SEXES, STAFF_GROUP, require_columns
+from etl.vocabulary import ALL, BASIS, NOT_INDIVIDUAL, PART_COLUMNS, RULE, SEXES, STAFF_GROUP, require_columns
 
 COLUMNS = PART_COLUMNS
 
@@ -134,9 +135,24 @@ def staff_statistics(tables: Mapping[str, pd.DataFrame], period: Period) -> pd.D
         .reindex(grid, fill_value=0)
     )
 
-    common = {"basis": "scheduled_staff", "unit": "procent", "rule": STAFF_GROUP}
+    # The group a rate is about: employees with scheduled time in P, and no more than are
+    # employed on the last day (the headcount beside it), so that no shown rate is about a
+    # group the sheet shows as ten or fewer.
+    n = heads["n"].reindex(agg.index).to_numpy()
+    agg["group_size"] = np.where(
+        n > 0, np.minimum(n, agg["scheduled_staff"].to_numpy()), agg["scheduled_staff"]
+    )
+    common = {"basis": "group_size", "unit": "procent", "rule": STAFF_GROUP}
     frames = [
-        _rows("pe_anstallda", heads, numerator="n", denominator=None, basis="n", unit="antal", rule=PERSONS),
+        _rows(
+            "pe_anstallda",
+            heads,
+            numerator="n",
+            denominator=None,
+            basis="n",
+            unit="antal",
+            rule=NOT_INDIVIDUAL,
+        ),
         _rows(
             "pe_arsarbetare",
             agg,
@@ -144,7 +160,7 @@ def staff_statistics(tables: Mapping[str, pd.DataFrame], period: Period) -> pd.D
             denominator=None,
             basis="fte_staff",
             unit="årsarbetare",
-            rule=PERSONS,
+            rule=NOT_INDIVIDUAL,
         ),
         _rows("pe_sjukfranvaro", agg, numerator="sick_hours", denominator="scheduled_hours", **common),
         _rows(

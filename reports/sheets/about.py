@@ -23,7 +23,7 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
         ("Körningens dataintervall", f"{p.tertial_start.isoformat()} – {p.end.isoformat()}"),
         ("Uppgifter till och med", ctx.through.isoformat()),
         ("Befolkningsår", str(ctx.population_year)),
-        ("Sekretess", ctx.disclosure_rule),
+        ("Sekretess", " ".join(t for t in (ctx.disclosure_rule, ctx.suppression_note) if t)),
         ("Personalstatistik", ctx.staff_rule),
         (
             "Symboler",

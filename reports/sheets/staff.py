@@ -31,9 +31,4 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
     comparisons.beside(w, ctx, fig, table_header, 2 + len(SEX_COLUMNS), items)
     if ctx.staff_rule:
         row = w.note(row, ctx.staff_rule)
-    w.note(
-        row,
-        f"Antal anställda och årsarbetare visas inte ({ctx.suppressed_symbol}) när de vilar på "
-        "färre än fem personer.",
-    )
     w.ws.freeze_panes(table_header + 1, 0)
