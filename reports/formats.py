@@ -1,9 +1,11 @@
 """Cell formats of the workbooks: one place for number formats, symbols and styles.
 
-Number formats use Excel's invariant codes (``#,##0``, ``0.0``): Excel and LibreOffice show
-them with the reader's locale, i.e. ``1 234 567`` and ``0,4 %`` in Swedish. Percent values are
-already in percent units, so the format appends " %" instead of using Excel's ``%`` (which
-multiplies by 100).
+Number formats use Excel's invariant codes (``#,##0``, ``0.0``) tagged Swedish (``[$-41D]``,
+see ``swedish``): Excel shows them with the reader's separators (``1 234 567`` and ``0,4 %`` in
+Swedish Excel), LibreOffice, which reads the tag, always in Swedish. A literal space as the
+thousands separator cannot group millions or negative numbers in a number format, the tag can.
+Percent values are already in percent units, so the format appends " %" instead of using
+Excel's ``%`` (which multiplies by 100).
 """
 
 from __future__ import annotations
@@ -21,9 +23,18 @@ NUMBER_FORMATS: dict[str, str] = {
 }
 """Excel number format per statistics unit (the published table's ``unit`` column)."""
 
+SWEDISH = "[$-41D]"
+"""Locale tag of a number format: Swedish (LCID 0x041D)."""
 HEADER_BG = "#DDEBF7"
 GROUP_BG = "#BDD7EE"
 NOTE_COLOR = "#595959"
+
+
+def swedish(num_format: str) -> str:
+    """``num_format`` tagged Swedish: space between thousands, decimal comma."""
+    if num_format in ("General", "@", ";;;") or num_format.startswith("[$"):
+        return num_format
+    return SWEDISH + num_format
 
 
 class Formats:
@@ -42,7 +53,7 @@ class Formats:
         return self.num_format(NUMBER_FORMATS.get(unit, "General"), bold)
 
     def num_format(self, num_format: str, bold: bool = False) -> Format:
-        props = {"num_format": num_format, "border": 1, "bold": bold, "valign": "top"}
+        props = {"num_format": swedish(num_format), "border": 1, "bold": bold, "valign": "top"}
         return self._get(("num", num_format, bold), props)
 
     def symbol(self, bold: bool = False) -> Format:

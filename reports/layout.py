@@ -16,6 +16,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from etl import targets
 from etl.settings import Entry, Plan
+from reports import printing
 from reports.formats import Formats
 from reports.model import SUPPRESSED, VALUE, Cell
 
@@ -27,8 +28,9 @@ CHART_DATA_COL = 40
 LINE_HEIGHT = 15.0
 CHARS_PER_WIDTH = 1.15
 """Characters of body text per unit of column width (Calibri 11; cautious so nothing is cut)."""
+BOLD_WIDTH = 1.1
+"""Bold text is about this much wider than regular."""
 DEFAULT_WIDTH = 8.43
-A4 = 9
 
 
 def safe_text(value: str) -> str:
@@ -41,15 +43,9 @@ def header_escape(text: str) -> str:
     return text.replace("&", "&&")
 
 
-def print_setup(ws: Worksheet, header: str, footer: str, margins: bool = True) -> None:
-    """Landscape A4, one page wide, with the given page header and footer."""
-    ws.set_landscape()
-    ws.set_paper(A4)
-    ws.fit_to_pages(1, 0)
-    if margins:
-        ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
-    ws.set_header(header)
-    ws.set_footer(footer)
+def print_setup(ws: Worksheet, header: str, footer: str) -> None:
+    """Landscape A4 with the page header and footer (the scale is set by ``Page.finish``)."""
+    printing.page_setup(ws, header, footer)
 
 
 def wrapped_lines(text: str, width: float) -> int:
@@ -79,6 +75,22 @@ class Page:
     nothing_symbol: str = "–"
     widths: dict[int, float] = field(default_factory=dict)
     """Column widths set so far (characters): row heights and notes are estimated from them."""
+    heights: dict[int, float] = field(default_factory=dict)
+    """Row heights set so far (points); the others are one line."""
+    blocks: list[tuple[int, int]] = field(default_factory=list)
+    """(first row, last row kept with it) of each table and chart: the page breaks keep them whole."""
+    breaks: list[int] = field(default_factory=list)
+    """Rows that always start a printed page."""
+    repeat: tuple[int, int] | None = None
+    """Rows printed at the top of every page (the column headers)."""
+    label_cols: int = 0
+    """Columns printed on every page when the sheet is too wide for one."""
+    col_groups: list[tuple[int, int]] = field(default_factory=list)
+    """Columns that belong together when a wide sheet breaks (default: each column alone)."""
+    chart_right_pt: float = 0.0
+    chart_last_row: int = 0
+    """Right edge (points) and last row reached by the charts, which print like cells."""
+    _subtitle_row: int | None = None
 
     @classmethod
     def add(
@@ -124,7 +136,13 @@ class Page:
         """Row height for wrapped text (xlsxwriter cannot measure text; estimate by characters)."""
         n = max(wrapped_lines(t, wd) for t, wd in texts_widths)
         if n > 1:
-            self.ws.set_row(row, LINE_HEIGHT * n)
+            self.set_height(row, LINE_HEIGHT * n)
+
+    def set_height(self, row: int, points: float) -> None:
+        """A row's height; a taller one set before for the same row wins."""
+        if points > self.heights.get(row, 0.0):
+            self.ws.set_row(row, points)
+            self.heights[row] = points
 
     def fit_cells(self, row: int, first_col: int, texts: list[str]) -> None:
         """Row height for ``texts`` in the columns from ``first_col``, at their set widths."""
@@ -135,6 +153,8 @@ class Page:
     def headers(self, row: int, headers: list[str], left: set[int] | int, col: int = 0) -> None:
         """A header row: ``left`` = text columns (an int: the first n), the rest right aligned."""
         left = set(range(left)) if isinstance(left, int) else left
+        self.fit_words(col, headers)
+        self.keep(row)
         for j, h in enumerate(headers):
             self.text(row, col + j, h, self.fmts.header if j in left else self.fmts.header_right)
         self.fit_cells(row, col, headers)
@@ -164,7 +184,73 @@ class Page:
 
     def subtitle(self, row: int, text: str) -> int:
         self.text(row, 0, text, self.fmts.subtitle)
+        self._subtitle_row = row
         return row + 1
+
+    def fit_words(self, first_col: int, texts: list[str]) -> None:
+        """Widen columns so the longest word of each (bold header) text fits: a header wraps
+        between words but is never cut inside one."""
+        for j, text in enumerate(texts):
+            words = text.split()
+            need = max((len(w) for w in words), default=0) * BOLD_WIDTH / CHARS_PER_WIDTH + 1
+            col = first_col + j
+            if words and need > self.widths.get(col, DEFAULT_WIDTH):
+                self.set_widths({col: math.ceil(need)})
+
+    # --- printing ------------------------------------------------------------------------
+
+    def keep(self, header_row: int, rows: int = printing.KEEP_ROWS) -> None:
+        """A table's header (and the subtitle just above it) stays on a page with its first rows."""
+        first = self._subtitle_row if self._subtitle_row == header_row - 1 else header_row
+        self.blocks.append((first, header_row + rows))
+
+    def head(self, first: int, last: int, freeze_col: int = 0) -> None:
+        """The column headers ``first``..``last``: frozen on screen, repeated on every printed page."""
+        self.ws.freeze_panes(last + 1, freeze_col)
+        self.repeat = (first, last)
+
+    def columns(self, labels: int, groups: list[tuple[int, int]]) -> None:
+        """Label columns repeated on every page and the column groups kept together when a
+        sheet too wide for one page at a legible scale breaks across pages."""
+        self.label_cols, self.col_groups = labels, groups
+
+    def chart(self, chart, row: int, col: int, width: int, height: int) -> None:
+        """Insert ``chart`` (pixels) and keep it on one printed page."""
+        chart.set_size({"width": width, "height": height})
+        self.ws.insert_chart(row, col, chart)
+        left = sum(printing.column_pt(self.widths.get(c, DEFAULT_WIDTH)) for c in range(col))
+        self.chart_right_pt = max(self.chart_right_pt, left + width * printing.PT_PER_PX)
+        rows = math.ceil(height * printing.PT_PER_PX / printing.ROW_PT)
+        self.blocks.append((row, row + rows))
+        self.chart_last_row = max(self.chart_last_row, row + rows)
+
+    def finish(self) -> printing.Plan:
+        """Set the print scale, the repeated rows and columns and the page breaks."""
+        ws = self.ws
+        last_col = min(max(ws.dim_colmax or 0, *self.widths, 0), CHART_DATA_COL - 1)
+        col_pts = [printing.column_pt(self.widths.get(c, DEFAULT_WIDTH)) for c in range(last_col + 1)]
+        scale, factor = printing.scale_for(max(sum(col_pts), self.chart_right_pt))
+        col_breaks: list[int] = []
+        if scale is None:
+            ws.fit_to_pages(1, 0)
+        else:
+            ws.set_print_scale(scale)
+        if scale is not None and factor < 1:
+            groups = self.col_groups or [(c, c) for c in range(self.label_cols, last_col + 1)]
+            col_breaks = printing.column_breaks(col_pts, groups, self.label_cols, factor)
+            if self.label_cols:
+                ws.repeat_columns(0, self.label_cols - 1)
+            ws.print_across()  # a table's right part follows its left part
+            ws.set_v_pagebreaks(col_breaks)
+        if self.repeat is not None:
+            ws.repeat_rows(*self.repeat)
+        last_row = max(ws.dim_rowmax or 0, self.chart_last_row)
+        row_breaks = printing.row_breaks(
+            self.heights, last_row, self.blocks, self.breaks, self.repeat, factor
+        )
+        if row_breaks:
+            ws.set_h_pagebreaks(row_breaks)
+        return printing.Plan(scale, col_breaks, row_breaks)
 
     # --- chart data ----------------------------------------------------------------------
 

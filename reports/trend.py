@@ -89,8 +89,7 @@ def write_trend_workbook(
         ws.merge_range(group_row, c, group_row, c + 2, safe_text(label), fmts.group)
     headers = ["Område (KF:s inriktningsmål)", "Indikator", "Periodicitet"]
     headers += ["Totalt", "Kvinnor", "Män"] * len(stages)
-    for j, h in enumerate(headers):
-        w.text(header_row, j, h, fmts.header if j < 3 else fmts.header_right)
+    w.headers(header_row, headers, 3)
     plan = settings().plan(year)
     goals = settings().catalogue.goals()
     for i, ind in enumerate(goals, start=header_row + 1):
@@ -110,9 +109,11 @@ def write_trend_workbook(
         w.fit_cells(i, 0, [ind.goal.kf_inriktningsmal, ind.name])
     last = header_row + len(goals)
     w.note(last + 1, "Inte individbaserade indikatorer (platser, index) redovisas bara totalt.")
-    ws.freeze_panes(header_row + 1, 2)
-    ws.repeat_rows(group_row, header_row)
-    print_setup(ws, f"&L{header_escape(unit_name)}&C&A&RTrend {year}", "&CSida &P av &N", margins=False)
+    w.head(group_row, header_row, 2)
+    w.columns(3, [(3 + 3 * i, 5 + 3 * i) for i in range(len(stages))])
+    header, footer = f"&L{header_escape(unit_name)}&C&A&RTrend {year}", f"&CSida &P av &N&RÅr {year}"
+    print_setup(ws, header, footer)
+    w.finish()
 
     wa = Page.add(wb, fmts, ABOUT)
     about = wa.ws
@@ -127,9 +128,9 @@ def write_trend_workbook(
         if review_comparison
         else "Ärendegranskningen i jämställdhetsprojektet: ingen jämförelse före och efter finns ännu.",
     )
-    about.set_column(0, 1, 20)
-    about.freeze_panes(3, 0)
-    about.set_landscape()
-    about.fit_to_pages(1, 0)
+    wa.set_widths({0: 20, 1: 20})
+    wa.head(2, 2)
+    print_setup(about, header, footer)
+    wa.finish()
     wb.close()
     return path

@@ -176,9 +176,9 @@ def test_unit_workbook_layout_figures_and_formats(tmp_path, published, gender_ve
             checked += 1
     assert checked == 7 * 4 * 3
     r = find_row2(ws, "Utbetalt ekonomiskt bistånd (kr)", "Hela enheten")
-    assert ws.cell(r, 3).value == 4_000_000 and ws.cell(r, 3).number_format == '#,##0" kr"'
+    assert ws.cell(r, 3).value == 4_000_000 and ws.cell(r, 3).number_format == '[$-41D]#,##0" kr"'
     r = find_row2(ws, "Hushåll med ekonomiskt bistånd", "Hela enheten")
-    assert ws.cell(r, 3).value == 1234 and ws.cell(r, 3).number_format == "#,##0"
+    assert ws.cell(r, 3).value == 1234 and ws.cell(r, 3).number_format == "[$-41D]#,##0"
     assert find_row(ws, 1, "3 Ensamstående man utan barn") > hrow
     mrow = find_row(ws, 1, "Månad")
     assert [c.value for c in ws[mrow]][:3] == ["Månad", "Hela enheten 2018", "Hela enheten 2017"]

@@ -42,4 +42,6 @@ def write_all(wb: xlsxwriter.Workbook, ctx: ReportContext, fig: Figures) -> None
     fmts = Formats(wb)
     for name, title, sheet in zip(SHEETS, TITLES, WRITERS, strict=True):
         heading = title or f"{ctx.period.label} {ctx.period.year} – {ctx.unit_name}"
-        sheet.write(start(wb, ctx, fmts, name, heading), ctx, fig)
+        page = start(wb, ctx, fmts, name, heading)
+        sheet.write(page, ctx, fig)
+        page.finish()

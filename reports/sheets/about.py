@@ -7,7 +7,7 @@ from etl.targets import no_plan_text
 from reports.labels import table_label
 from reports.layout import Page, safe_text
 from reports.model import Figures, ReportContext
-from reports.sheets.common import period_text
+from reports.sheets.common import period_text, repeat_title
 
 
 def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
@@ -63,4 +63,4 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
         for j, value in enumerate(values):
             w.text(i, j, value, w.fmts.wrap)
         w.fit_cells(i, 0, values)
-    w.ws.freeze_panes(table_header + 1, 0)
+    repeat_title(w, table_header)

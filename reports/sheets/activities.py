@@ -22,6 +22,7 @@ def write(w: Page, plan, top: int) -> int:
     ws, fmts = w.ws, w.fmts
     w.text(top, 0, "Planens aktiviteter", fmts.subtitle)
     header = top + 1
+    w.keep(header)
     for col, label in ((0, "Mål"), (1, "Aktivitet"), (2, "Start"), (3, "Slut")):
         w.text(header, col, label, fmts.header)
     for (first, last), label in ((STATUS_COLS, "Status"), (COMMENT_COLS, "Kommentar")):

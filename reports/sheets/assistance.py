@@ -5,17 +5,59 @@ from __future__ import annotations
 from xlsxwriter.utility import xl_range_abs
 
 from etl.vocabulary import ALL, SEXES
+from reports import printing
 from reports.labels import HOUSEHOLD_TYPES
 from reports.layout import CHART_DATA_COL, Line, Page
-from reports.model import Figures, ReportContext
+from reports.model import Cell, Figures, ReportContext
 from reports.sheets import comparisons
-from reports.sheets.common import SEX_COLUMNS, sex_items, sex_lines
+from reports.sheets.common import SEX_COLUMNS, repeat_title, sex_items, sex_lines
 from reports.swedish import MONTHS
 
 SHEET = "Ekonomiskt bistånd"
+CHART_WIDTH, CHART_HEIGHT = 620, 300
+"""The payout chart, in pixels, below its table."""
+
+
+def monthly_payouts(ctx: ReportContext, fig: Figures, scope: str, year: int) -> list[Cell]:
+    """Payouts (total) per month of ``year`` for the months of the period (January onward)."""
+    return [
+        fig.get(f"eb_utbetalt_kr_manad_{year}{m:02d}", scope, "T") for m in range(1, ctx.period.months + 1)
+    ]
+
+
+def payout_chart(w: Page, rows: tuple[int, int], month_col: int, data_col: int, year: int, label: str):
+    """This year's payouts per month as columns, last year's as a line: month names in
+    ``month_col``, this year's and last year's numbers in ``data_col`` and the column after."""
+    first, last = rows
+    chart = w.wb.add_chart({"type": "column"})
+    chart.add_series(
+        {
+            "name": f"{year}",
+            "categories": [w.name, first, month_col, last, month_col],
+            "values": [w.name, first, data_col, last, data_col],
+            "fill": {"color": "#2F5597"},
+        }
+    )
+    line = w.wb.add_chart({"type": "line"})
+    line.add_series(
+        {
+            "name": f"{year - 1}",
+            "categories": [w.name, first, month_col, last, month_col],
+            "values": [w.name, first, data_col + 1, last, data_col + 1],
+            "line": {"color": "#C55A11", "width": 2.25},
+            "marker": {"type": "circle"},
+        }
+    )
+    chart.combine(line)
+    printing.chart_fonts(chart, f"Utbetalt per månad, kr – {label}")
+    chart.set_x_axis(printing.axis({}))
+    chart.set_y_axis(printing.axis({"num_format": "#,##0", "min": 0}))
+    chart.show_hidden_data()
+    chart.show_blanks_as("gap")
+    return chart
+
 
 def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
-    ws = w.ws
     w.set_widths({0: 46, 1: 16, **{c: 13 for c in range(2, 8)}})
     row = w.subtitle(3, "Hushåll, personer och utbetalt bistånd per stadsdel och kön")
     header = row
@@ -47,7 +89,7 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
     series = [(s, y) for s in series_scopes for y in (year, year - 1)]
     headers = ["Månad"] + [f"{ctx.scope_label(s)} {y}" for s, y in series]
     months = range(1, ctx.period.months + 1)
-    grid = {(s, y): [fig.get(f"eb_utbetalt_kr_manad_{y}{m:02d}", s, "T") for m in months] for s, y in series}
+    grid = {(s, y): monthly_payouts(ctx, fig, s, y) for s, y in series}
     lines = [Line((MONTHS[m - 1],), tuple(grid[k][i] for k in series)) for i, m in enumerate(months)]
     header = row
     row = w.grid(row, headers, lines, 1)
@@ -58,34 +100,7 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
         "Utbetalt_per_manad", f"='{w.name}'!{xl_range_abs(header, 0, row - 1, len(headers) - 1)}"
     )
 
-    chart = w.wb.add_chart({"type": "column"})
-    first, last = header + 1, header + len(lines)
-    label = ctx.scope_label()
-    chart.add_series(
-        {
-            "name": f"{year}",
-            "categories": [w.name, first, 0, last, 0],
-            "values": [w.name, first, CHART_DATA_COL, last, CHART_DATA_COL],
-            "fill": {"color": "#2F5597"},
-        }
-    )
-    line = w.wb.add_chart({"type": "line"})
-    line.add_series(
-        {
-            "name": f"{year - 1}",
-            "categories": [w.name, first, 0, last, 0],
-            "values": [w.name, first, CHART_DATA_COL + 1, last, CHART_DATA_COL + 1],
-            "line": {"color": "#C55A11", "width": 2.25},
-            "marker": {"type": "circle"},
-        }
-    )
-    chart.combine(line)
-    chart.set_title({"name": f"Utbetalt per månad – {label}", "name_font": {"size": 11}})
-    chart.set_y_axis({"num_format": "#,##0", "name": "kr", "min": 0})
-    chart.set_legend({"position": "bottom"})
-    chart.show_hidden_data()
-    chart.show_blanks_as("gap")
-    chart.set_size({"width": 620, "height": 300})
-    ws.insert_chart(header, len(headers) + 1, chart)
-    w.note(row, "Månader som inte får visas (..) saknas i diagrammet.")
-    ws.freeze_panes(first_table_header + 1, 0)
+    chart = payout_chart(w, (header + 1, header + len(lines)), 0, CHART_DATA_COL, year, ctx.scope_label())
+    row = w.note(row, "Månader som inte får visas (..) saknas i diagrammet.")
+    w.chart(chart, row + 1, 0, CHART_WIDTH, CHART_HEIGHT)
+    repeat_title(w, first_table_header)

@@ -42,10 +42,11 @@ def start(wb: xlsxwriter.Workbook, ctx: ReportContext, fmts: Formats, name: str,
         f"{period_text(ctx)} · uppgifter till och med {date_text(ctx.through)}",
         fmts.plain,
     )
+    period = header_escape(f"{ctx.period.label} {ctx.period.year}")
     print_setup(
         p.ws,
-        f"&L{header_escape(ctx.unit_name)}&C&A&R{header_escape(f'{ctx.period.label} {ctx.period.year}')}",
-        f"&L{header_escape(scope)}&CSida &P av &N&RUppgifter t.o.m. {ctx.through.isoformat()}",
+        f"&L{header_escape(ctx.unit_name)}&C&A&R{period}",
+        f"&L{header_escape(scope)} · {period}&CSida &P av &N&RUppgifter t.o.m. {ctx.through.isoformat()}",
     )
     return p
 
@@ -53,6 +54,13 @@ def start(wb: xlsxwriter.Workbook, ctx: ReportContext, fmts: Formats, name: str,
 def sex_items(ctx: ReportContext, sheet: str, group: str) -> list[tuple[str, str]]:
     """(indicator id, scope) of each line of :func:`sex_lines`, in the same order."""
     return [(entry.id, s) for entry in settings().catalogue.select(sheet, group) for s in ctx.shown_scopes]
+
+
+def repeat_title(w: Page, table_header: int) -> None:
+    """A sheet of several tables: frozen at its first table's header on screen; on paper each
+    page repeats the title and scope line (each table keeps its own header with its rows)."""
+    w.ws.freeze_panes(table_header + 1, 0)
+    w.repeat = (0, 1)
 
 
 def sex_lines(ctx: ReportContext, fig: Figures, sheet: str, group: str) -> list[Line]:

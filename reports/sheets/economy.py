@@ -89,7 +89,8 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
     r = w.note(r, f"Budget totalt ({ctx.scope_label(total.scope)}): kostnader {costs}, netto {net}.")
     for note in notes:
         r = w.note(r, note)
-    w.ws.freeze_panes(header + 1, 1)
+    w.head(header, header, 1)
+    w.columns(2, [(2, 6), (7, 8), (9, 11), (12, 12)])
     _paid(w, ctx, fig, r + 1)
 
 

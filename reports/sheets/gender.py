@@ -5,11 +5,11 @@ Swedish, and a chart that shows the same adjusted difference and interval as the
 from __future__ import annotations
 
 from etl.vocabulary import ALL
-from reports import gender_text
+from reports import gender_text, printing
 from reports.layout import CHART_DATA_COL, Page, safe_text
 from reports.model import Figures, ReportContext
 from reports.sheets import comparisons
-from reports.sheets.common import SEX_COLUMNS, sex_lines
+from reports.sheets.common import SEX_COLUMNS, repeat_title, sex_lines
 
 SHEET = "Jämställdhetsanalys"
 JA_DIFF = "ja_beviljat_kr_justerad_skillnad"
@@ -107,13 +107,12 @@ def _chart(w: Page, ctx: ReportContext, fig: Figures, first: int, row: int) -> N
             "fill": {"color": "#BFBFBF"},
         }
     )
-    chart.set_title({"name": "Skillnad i beviljat belopp, kvinnor minus män (kr)", "name_font": {"size": 11}})
-    chart.set_y_axis({"num_format": "#,##0", "name": "kr"})
-    chart.set_legend({"position": "bottom"})
+    printing.chart_fonts(chart, "Skillnad i beviljat belopp, kvinnor minus män (kr)")
+    chart.set_x_axis(printing.axis({}))
+    chart.set_y_axis(printing.axis({"num_format": "#,##0"}))
     chart.show_hidden_data()
     chart.show_blanks_as("gap")
-    chart.set_size({"width": 620, "height": 320})
-    ws.insert_chart(row, 0, chart)
+    w.chart(chart, row, 0, 620, 320)
 
 
 def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
@@ -156,4 +155,4 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
         w.text(row, 0, ctx.scope_label(s), w.fmts.text_bold)
         row = w.note(row + 1, reading(ctx, fig, s))
     _chart(w, ctx, fig, adjusted_first, row + 1)
-    w.ws.freeze_panes(table_header + 1, 0)
+    repeat_title(w, table_header)

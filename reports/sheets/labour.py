@@ -21,4 +21,4 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
         row = w.grid(row, ["Indikator", "Omfattning", *SEX_COLUMNS], sex_lines(ctx, fig, SHEET, group), 2)
         comparisons.beside(w, ctx, fig, header, 2 + len(SEX_COLUMNS), sex_items(ctx, SHEET, group))
     w.note(row, "Platser är inte individbaserade: de redovisas bara totalt, inte per kön.")
-    w.ws.freeze_panes(table_header + 1, 0)
+    w.head(table_header, table_header)

@@ -50,7 +50,7 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
         "Den tekniska valideringsrapporten, med exempel på felaktiga rader (pseudonymiserade), "
         "finns i arkivpaketet hos förvaltningens systemförvaltare.",
     )
-    w.ws.freeze_panes(table_header + 1, 0)
+    w.head(table_header, table_header)
     # For the systemförvaltare: where the run's report is, in the printed footer only.
     w.ws.set_footer(
         f"&L{header_escape(ctx.scope_label())}&CSida &P av &N"

@@ -31,4 +31,4 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
     comparisons.beside(w, ctx, fig, table_header, 2 + len(SEX_COLUMNS), items)
     if ctx.staff_rule:
         row = w.note(row, ctx.staff_rule)
-    w.ws.freeze_panes(table_header + 1, 0)
+    w.head(table_header, table_header)

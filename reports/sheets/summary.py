@@ -12,7 +12,7 @@ from etl.vocabulary import ALL, SEXES
 from reports.judgements import Judgements
 from reports.layout import Page, plan_format, safe_text
 from reports.model import NOTHING, PERIODICITY, SUPPRESSED, VALUE, Cell, Figures, ReportContext
-from reports.sheets import activities, comparisons, manager_input
+from reports.sheets import activities, comparisons, manager_input, summary_charts
 from reports.sheets.common import SEX_COLUMNS
 
 ICONS = {targets.UPPFYLLT: 3, targets.DELVIS: 2, targets.EJ_UPPFYLLT: 1}
@@ -71,10 +71,12 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
     year_plan = settings().plan(ctx.period.year)
     goals = settings().catalogue.goals()
     cols = Columns(c_out, c_unit if district else None, c_cmp, c_change, c_prog, c_note, compare)
+    judged = []
     for i, ind in enumerate(goals):
         r = first + i
         w.text(r, 0, ind.goal.kf_inriktningsmal, fmts.text)
-        comment = _row(w, ctx, fig, r, ind, year_plan, ctx.scope, cols)
+        comment, assessed = _row(w, ctx, fig, r, ind, year_plan, ctx.scope, cols)
+        judged.append((ind, assessed))
         w.text(r, c_per, PERIODICITY.get(ind.periodicity, ind.periodicity), fmts.text)
         w.fit_row(
             r, [(ind.goal.kf_inriktningsmal, widths[0]), (ind.name, widths[1]), (comment, widths[c_note])]
@@ -84,8 +86,16 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
     manager_input.write(w, ctx, group_row, header_row, goal_rows, c_note + 1)
     ws.conditional_format(first, c_icon, last, c_icon, ICON_RULE)
     w.wb.define_name("Sammanfattning_utfall", f"='{w.name}'!{xl_range_abs(header_row, 0, last, c_note)}")
-    ws.freeze_panes(first, 2)
-    ws.repeat_rows(group_row, header_row)
+    w.head(group_row, header_row, 2)
+    groups = [
+        (2, 3),
+        (c_out, c_cmp - 1),
+        (c_cmp, c_change),
+        (c_prog, c_word),
+        (c_per, c_per),
+        (c_note, c_note),
+    ]
+    w.columns(2, groups)
     after = w.note(
         last + 2,
         "Helårsprognos: det tal som bedöms när det inte är utfallet självt (antal: linjär, "
@@ -94,15 +104,15 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
         "procentenheter (p.e.) för andelar, procent för övriga. Bedömningsregeln står på bladet "
         "Om statistiken.",
     )
-    # The district view and the activities each start a printed page of their own.
-    breaks = []
+    # The charts, the district view and the activities each start a printed page of their own.
+    w.breaks.append(after + 1)
+    after = summary_charts.write(w, ctx, fig, after + 1, first, judged)
     if not district:
-        breaks.append(after + 1)
+        w.breaks.append(after + 1)
         after = _districts(w, ctx, fig, after + 1, year_plan, cols, widths)
     if year_plan and year_plan.activities:
-        breaks.append(after + 1)
+        w.breaks.append(after + 1)
     activities.write(w, year_plan, after + 1)
-    ws.set_h_pagebreaks(breaks)
 
 
 @dataclass(frozen=True)
@@ -128,10 +138,17 @@ class Columns:
 
 
 def _row(
-    w: Page, ctx: ReportContext, fig: Figures, r: int, ind: Entry, plan: Plan | None, scope: str,
+    w: Page,
+    ctx: ReportContext,
+    fig: Figures,
+    r: int,
+    ind: Entry,
+    plan: Plan | None,
+    scope: str,
     cols: Columns,
-) -> str:
-    """One indicator for ``scope`` from column 1 (name) to the comment; returns the comment."""
+) -> tuple[str, targets.Assessment]:
+    """One indicator for ``scope`` from column 1 (name) to the comment; returns the comment and
+    the judgement."""
     ws, fmts = w.ws, w.fmts
     num = plan_format(ind, plan)
     planned = plan.indicator(ind.id) if plan else None
@@ -174,7 +191,7 @@ def _row(
     if None in earlier:
         comment = f"{comment} {comparisons.reason(ctx, ind)}".strip()
     w.text(r, cols.note, comment, fmts.text)
-    return comment
+    return comment, assessed
 
 
 def _districts(
@@ -197,13 +214,14 @@ def _districts(
     labels |= {cols.compare + j: h for j, (h, _) in enumerate(cols.periods)}
     labels |= {cols.change: f"Förändring mot {cols.periods[-1][0]}", cols.prognosis: "Helårsprognos"}
     labels |= {cols.icon: "Måluppfyllelse", cols.word: "Bedömning", cols.note: "Kommentar"}
+    w.keep(header)
     for c, label in labels.items():
         w.text(header, c, label, fmts.header if c in (0, 1, cols.word, cols.note) else fmts.header_right)
     r = header + 1
     for ind in rows:
         for code in ctx.districts:
             w.text(r, 0, ctx.scope_label(code), fmts.text)
-            comment = _row(w, ctx, fig, r, ind, plan, code, cols)
+            comment, _ = _row(w, ctx, fig, r, ind, plan, code, cols)
             w.fit_row(r, [(ind.name, widths[1]), (comment, widths[cols.note])])
             r += 1
     ws.conditional_format(header + 1, cols.icon, r - 1, cols.icon, ICON_RULE)
