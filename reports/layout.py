@@ -174,6 +174,8 @@ class Page:
         """A note under a table; a long one wraps across the sheet's columns (set widths first)."""
         cols = sorted(c for c in self.widths if c < CHART_DATA_COL)
         last = next((i for i, c in enumerate(cols) if i != c), len(cols)) - 1  # contiguous from A
+        breaks = self.column_plan().col_breaks  # a wide sheet: only across its first printed page
+        last = min(last, breaks[0] - 1) if breaks else last
         total = sum(self.widths[c] for c in range(last + 1))
         if last < 1 or len(text) <= self.widths.get(0, DEFAULT_WIDTH) * CHARS_PER_WIDTH:
             self.text(row, 0, text, self.fmts.note)
@@ -215,42 +217,65 @@ class Page:
         self.label_cols, self.col_groups = labels, groups
 
     def chart(self, chart, row: int, col: int, width: int, height: int) -> None:
-        """Insert ``chart`` (pixels) and keep it on one printed page."""
+        """Insert ``chart`` (pixels) and keep it on one printed page. On a sheet too wide for a
+        page a chart not within the repeated label columns (which would print a clipped copy of
+        it on every page) goes right of them and is narrowed to the first page."""
+        plan = self.column_plan()
+        within_labels = col < self.label_cols and width <= self.px_width(col, self.label_cols)
+        if plan.col_breaks and not within_labels:
+            col = max(col, self.label_cols)
+            width = min(width, int(self.px_width(col, plan.col_breaks[0]) * printing.PAGE_SLACK))
         chart.set_size({"width": width, "height": height})
-        self.ws.insert_chart(row, col, chart)
+        self.ws.insert_chart(row, col, chart, {"y_offset": printing.CHART_OFFSET_PX})
         left = sum(printing.column_pt(self.widths.get(c, DEFAULT_WIDTH)) for c in range(col))
         self.chart_right_pt = max(self.chart_right_pt, left + width * printing.PT_PER_PX)
         rows = math.ceil(height * printing.PT_PER_PX / printing.ROW_PT)
         self.blocks.append((row, row + rows))
         self.chart_last_row = max(self.chart_last_row, row + rows)
 
+    def px_width(self, first: int, stop: int) -> int:
+        """Pixels (at 100 %) of the columns ``first`` up to ``stop`` (exclusive)."""
+        pts = sum(printing.column_pt(self.widths.get(c, DEFAULT_WIDTH)) for c in range(first, stop))
+        return int(pts / printing.PT_PER_PX)
+
+    def column_plan(self) -> printing.Columns:
+        """Scale and column breaks from the widths set so far (visible columns only)."""
+        ws = self.ws
+        shown = [c for c in self.widths if c < CHART_DATA_COL]
+        if ws.dim_colmax is not None and ws.dim_colmax < CHART_DATA_COL:
+            shown.append(ws.dim_colmax)
+        col_pts = [
+            printing.column_pt(self.widths.get(c, DEFAULT_WIDTH)) for c in range(max(shown, default=0) + 1)
+        ]
+        scale, factor = printing.scale_for(max(sum(col_pts), self.chart_right_pt))
+        breaks: list[int] = []
+        if factor < 1 and scale is not None:
+            groups = self.col_groups or [(c, c) for c in range(self.label_cols, len(col_pts))]
+            breaks = printing.column_breaks(col_pts, groups, self.label_cols, factor)
+        return printing.Columns(scale, factor, col_pts, breaks)
+
     def finish(self) -> printing.Plan:
         """Set the print scale, the repeated rows and columns and the page breaks."""
         ws = self.ws
-        last_col = min(max(ws.dim_colmax or 0, *self.widths, 0), CHART_DATA_COL - 1)
-        col_pts = [printing.column_pt(self.widths.get(c, DEFAULT_WIDTH)) for c in range(last_col + 1)]
-        scale, factor = printing.scale_for(max(sum(col_pts), self.chart_right_pt))
-        col_breaks: list[int] = []
-        if scale is None:
+        plan = self.column_plan()
+        if plan.scale is None:
             ws.fit_to_pages(1, 0)
         else:
-            ws.set_print_scale(scale)
-        if scale is not None and factor < 1:
-            groups = self.col_groups or [(c, c) for c in range(self.label_cols, last_col + 1)]
-            col_breaks = printing.column_breaks(col_pts, groups, self.label_cols, factor)
+            ws.set_print_scale(plan.scale)
+        if plan.col_breaks:
             if self.label_cols:
                 ws.repeat_columns(0, self.label_cols - 1)
             ws.print_across()  # a table's right part follows its left part
-            ws.set_v_pagebreaks(col_breaks)
+            ws.set_v_pagebreaks(plan.col_breaks)
         if self.repeat is not None:
             ws.repeat_rows(*self.repeat)
         last_row = max(ws.dim_rowmax or 0, self.chart_last_row)
         row_breaks = printing.row_breaks(
-            self.heights, last_row, self.blocks, self.breaks, self.repeat, factor
+            self.heights, last_row, self.blocks, self.breaks, self.repeat, plan.factor
         )
         if row_breaks:
             ws.set_h_pagebreaks(row_breaks)
-        return printing.Plan(scale, col_breaks, row_breaks)
+        return printing.Plan(plan.scale, plan.col_breaks, row_breaks)
 
     # --- chart data ----------------------------------------------------------------------
 

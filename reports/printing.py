@@ -32,6 +32,10 @@ MIN_SCALE = math.ceil(100 * MIN_PT / BODY_PT / 5) * 5
 CHART_FONT_PT = BODY_PT
 """Chart titles, axes and legends: as large as the body text, so they too stay ≥ 8 pt on paper."""
 ROW_PT = 15.0
+PAGE_SLACK = 0.95
+"""Share of a page's height (and of a chart's room) the plan uses: sizes are estimates."""
+CHART_OFFSET_PX = 4
+"""A chart sits this far below its row's top, so a page break at that row does not cut its edge."""
 PX_PER_CHAR = 7.5
 """Excel draws 7 pixels per character of column width (Calibri 11); LibreOffice with the
 metric-compatible Carlito a little more."""
@@ -74,6 +78,18 @@ def axis(options: dict) -> dict:
     their side they are hard to read; the unit goes in the chart's title."""
     num = {"num_format": swedish(options["num_format"])} if "num_format" in options else {}
     return {**options, **num, "num_font": {"size": CHART_FONT_PT}}
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The widths of a sheet's columns on paper and what follows from them."""
+
+    scale: int | None
+    """Per cent, or None = fit to one page wide."""
+    factor: float
+    """The scale as a fraction (also when fitted)."""
+    col_pts: list[float]
+    col_breaks: list[int]
 
 
 @dataclass(frozen=True)
@@ -133,7 +149,7 @@ def row_breaks(
     """Rows that start a new page: the ``forced`` ones, and before each block (first row, last
     row to keep with it: a table's subtitle and header with its first rows, a whole chart) that
     would otherwise be split; a block taller than a page starts a page and runs on."""
-    page_h = printable_pt()[1] / factor
+    page_h = printable_pt()[1] * PAGE_SLACK / factor
     repeat_h = 0.0 if repeat is None else sum(heights.get(r, ROW_PT) for r in range(repeat[0], repeat[1] + 1))
     starts = {first: last for first, last in blocks}
     breaks: list[int] = []

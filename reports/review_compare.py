@@ -15,7 +15,7 @@ import xlsxwriter
 
 from etl.review.compare import AFTER, BEFORE, DIFFERENCES, Comparison
 from reports.formats import Formats
-from reports.layout import SAFE_OPTIONS, Page, print_setup
+from reports.layout import SAFE_OPTIONS, Page, header_escape, print_setup
 from reports.model import NOTHING, SUPPRESSED, VALUE, Cell
 from reports.swedish import format_number
 
@@ -55,15 +55,21 @@ def write_comparison(
         {"title": f"Ärendegranskning: jämförelse {comp.before} och {comp.after}", "company": unit_name}
     )
     fmts = Formats(wb)
-    _review_sheet(Page.add(wb, fmts, "Granskning", *symbols), comp, years)
-    _registered_sheet(Page.add(wb, fmts, "Registerdata", *symbols), registered, years)
-    _about_sheet(Page.add(wb, fmts, "Om jämförelsen", *symbols), comp)
+    pages = [Page.add(wb, fmts, name, *symbols) for name in ("Granskning", "Registerdata", "Om jämförelsen")]
+    _review_sheet(pages[0], comp, years)
+    _registered_sheet(pages[1], registered, years)
+    _about_sheet(pages[2], comp)
+    for page in pages:
+        footer = f"&L{header_escape(f'Jämförelse {comp.before} och {comp.after}')}&RSida &P av &N"
+        print_setup(page.ws, "&LÄrendegranskning&C&A", footer)
+        page.repeat = page.repeat or (0, 0)  # the sheet's title on every printed page
+        page.finish()
     wb.close()
     return path
 
 
 def _review_sheet(page: Page, comp: Comparison, years: tuple[int, int]) -> None:
-    ws, fmts = page.ws, page.fmts
+    fmts = page.fmts
     page.set_widths({0: 46, **{c: 11 for c in range(1, 5)}, **{c: 16 for c in range(5, 11)}})
     page.text(
         0,
@@ -140,7 +146,6 @@ def _review_sheet(page: Page, comp: Comparison, years: tuple[int, int]) -> None:
         "Procentenheter (p.e.) = skillnad mellan två andelar. Intervall för andelar är exakta "
         "(Clopper–Pearson); för medelvärden och skillnader seedad bootstrap.",
     )
-    print_setup(ws, "&LÄrendegranskning", "&RSida &P av &N")
 
 
 def _registered_sheet(page: Page, registered: pd.DataFrame, years: tuple[int, int]) -> None:

@@ -103,7 +103,8 @@ def _instructions(page: Page, record: dict, answers: Answers) -> None:
         header = next(c.header for c in COLUMNS if c.key == key)
         page.text(row, 0, f"{header}: {', '.join(values)}", fmts.plain)
         row += 1
-    print_setup(ws, f"&L{SECRECY}", "&RSida &P av &N", margins=True)
+    print_setup(ws, f"&L{SECRECY}", f"&L{_period(record)}&RSida &P av &N")
+    page.finish()
     ws.protect("", {"select_locked_cells": True})
     ws.activate()
 
@@ -148,8 +149,10 @@ def _cases(page: Page, cases: pd.DataFrame, record: dict, answers: Answers) -> N
                     "error_message": f"Välj ett värde i listan ({col.header}).",
                 },
             )
-    ws.freeze_panes(first, 3)
-    print_setup(ws, f"&L{SECRECY}", "&RSida &P av &N")
+    page.head(HEADER_ROW, HEADER_ROW, 3)
+    page.columns(3, [])
+    print_setup(ws, f"&L{SECRECY}", f"&L{_period(record)}&RSida &P av &N")
+    page.finish()
     ws.protect(
         "",
         {
@@ -159,6 +162,10 @@ def _cases(page: Page, cases: pd.DataFrame, record: dict, answers: Answers) -> N
             "format_rows": True,
         },
     )
+
+
+def _period(record: dict) -> str:
+    return f"Omgång {record['round']} ({record['year']})".replace("&", "&&")
 
 
 def _round(page: Page, record: dict) -> None:

@@ -53,6 +53,6 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
     w.head(table_header, table_header)
     # For the systemförvaltare: where the run's report is, in the printed footer only.
     w.ws.set_footer(
-        f"&L{header_escape(ctx.scope_label())}&CSida &P av &N"
+        f"&L{header_escape(f'{ctx.scope_label()} · {ctx.period.label} {ctx.period.year}')}&CSida &P av &N"
         f"&R{header_escape(f'Körning {ctx.run_id} · {ctx.data_docs_location}')}"
     )
