@@ -101,6 +101,10 @@ class Formats:
         return self._get(("plain",), {"valign": "top"})
 
     @property
+    def plain_wrap(self) -> Format:
+        return self._get(("plain_wrap",), {"valign": "top", "text_wrap": True})
+
+    @property
     def note(self) -> Format:
         return self._get(("note",), {"italic": True, "font_color": NOTE_COLOR})
 

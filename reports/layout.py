@@ -88,6 +88,8 @@ class Page:
     col_groups: list[tuple[int, int]] = field(default_factory=list)
     """Columns that belong together when a wide sheet breaks (default: each column alone)."""
     chart_right_pt: float = 0.0
+    spans: dict[int, str] = field(default_factory=dict)
+    """Lines of text in column A that wrap across the printed width (see ``span``)."""
     chart_last_row: int = 0
     """Right edge (points) and last row reached by the charts, which print like cells."""
     _subtitle_row: int | None = None
@@ -254,10 +256,23 @@ class Page:
             breaks = printing.column_breaks(col_pts, groups, self.label_cols, factor)
         return printing.Columns(scale, factor, col_pts, breaks)
 
+    def span(self, row: int, text: str) -> None:
+        """A line of plain text across the sheet; on ``finish`` it wraps within the first printed
+        page (text running on past the last column would print on a page of its own)."""
+        self.text(row, 0, text, self.fmts.plain)
+        self.spans[row] = text
+
     def finish(self) -> printing.Plan:
-        """Set the print scale, the repeated rows and columns and the page breaks."""
+        """Set the print scale, the print area, the repeated rows and columns, the page breaks."""
         ws = self.ws
         plan = self.column_plan()
+        last_col = (plan.col_breaks[0] if plan.col_breaks else len(plan.col_pts)) - 1
+        for row, text in self.spans.items():
+            if last_col > 0:
+                ws.merge_range(row, 0, row, last_col, safe_text(text), self.fmts.plain_wrap)
+                self.fit_row(
+                    row, [(text, sum(self.widths.get(c, DEFAULT_WIDTH) for c in range(last_col + 1)))]
+                )
         if plan.scale is None:
             ws.fit_to_pages(1, 0)
         else:
@@ -270,6 +285,7 @@ class Page:
         if self.repeat is not None:
             ws.repeat_rows(*self.repeat)
         last_row = max(ws.dim_rowmax or 0, self.chart_last_row)
+        ws.print_area(0, 0, last_row, len(plan.col_pts) - 1)
         row_breaks = printing.row_breaks(
             self.heights, last_row, self.blocks, self.breaks, self.repeat, plan.factor
         )

@@ -119,7 +119,8 @@ def test_unit_workbook_layout_figures_and_formats(tmp_path, published, gender_ve
     assert ws.cell(r, head["T1 2017"]).value == "saknas"
     assert ws.cell(r, head["Periodicitet"]).value == "Tertial"
     r = row_of("eb_langvarigt_vuxna")
-    assert ws.cell(r, t).value == 0.24 and ws.cell(r, t).number_format == '[$-41D]0.00" %"'  # target has 2 decimals
+    # The target has 2 decimals; [$-41D] = Swedish separators (reports/formats.py).
+    assert ws.cell(r, t).value == 0.24 and ws.cell(r, t).number_format == '[$-41D]0.00" %"'
     assert (ws.cell(r, head["Måluppfyllelse"]).value, ws.cell(r, head["Bedömning"]).value) == (
         2,
         "delvis uppfyllt",
@@ -272,7 +273,7 @@ def test_unit_workbook_layout_figures_and_formats(tmp_path, published, gender_ve
         assert ws.freeze_panes is not None, ws.title
         assert ws.page_setup.orientation == "landscape", ws.title
         fitted = ws.sheet_properties.pageSetUpPr is not None and ws.sheet_properties.pageSetUpPr.fitToPage
-        assert fitted or (ws.page_setup.scale or 100) >= 75, ws.title  # never below 8 pt (tests/test_workbook_print.py)
+        assert fitted or (ws.page_setup.scale or 100) >= 75, ws.title  # ≥ 8 pt: tests/test_workbook_print.py
         assert "&P" in ws.oddFooter.center.text, ws.title
         for c in cells(ws):
             assert c.data_type != "f", (ws.title, c.coordinate, c.value)  # never a formula

@@ -35,12 +35,10 @@ def start(wb: xlsxwriter.Workbook, ctx: ReportContext, fmts: Formats, name: str,
     p.text(0, 0, title, fmts.title)
     scope = ctx.scope_label()
     beside = "" if ctx.scope == ALL else " (med hela enhetens totaler bredvid)"
-    p.text(
+    p.span(
         1,
-        0,
         f"{ctx.unit_name} · {scope}{beside} · {ctx.period.label} {ctx.period.year}: "
         f"{period_text(ctx)} · uppgifter till och med {date_text(ctx.through)}",
-        fmts.plain,
     )
     period = header_escape(f"{ctx.period.label} {ctx.period.year}")
     print_setup(
