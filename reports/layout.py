@@ -176,8 +176,7 @@ class Page:
         """A note under a table; a long one wraps across the sheet's columns (set widths first)."""
         cols = sorted(c for c in self.widths if c < CHART_DATA_COL)
         last = next((i for i, c in enumerate(cols) if i != c), len(cols)) - 1  # contiguous from A
-        breaks = self.column_plan().col_breaks  # a wide sheet: only across its first printed page
-        last = min(last, breaks[0] - 1) if breaks else last
+        last = min(last, self.text_last_col())
         total = sum(self.widths[c] for c in range(last + 1))
         if last < 1 or len(text) <= self.widths.get(0, DEFAULT_WIDTH) * CHARS_PER_WIDTH:
             self.text(row, 0, text, self.fmts.note)
@@ -256,6 +255,14 @@ class Page:
             breaks = printing.column_breaks(col_pts, groups, self.label_cols, factor)
         return printing.Columns(scale, factor, col_pts, breaks)
 
+    def text_last_col(self) -> int:
+        """The last column a wrapped line of text may span: the sheet's, or on a sheet printed in
+        parts its repeated label columns (printed on every part), else its first part's."""
+        plan = self.column_plan()
+        if not plan.col_breaks:
+            return len(plan.col_pts) - 1
+        return (self.label_cols or plan.col_breaks[0]) - 1
+
     def span(self, row: int, text: str) -> None:
         """A line of plain text across the sheet; on ``finish`` it wraps within the first printed
         page (text running on past the last column would print on a page of its own)."""
@@ -266,7 +273,7 @@ class Page:
         """Set the print scale, the print area, the repeated rows and columns, the page breaks."""
         ws = self.ws
         plan = self.column_plan()
-        last_col = (plan.col_breaks[0] if plan.col_breaks else len(plan.col_pts)) - 1
+        last_col = self.text_last_col()
         for row, text in self.spans.items():
             if last_col > 0:
                 ws.merge_range(row, 0, row, last_col, safe_text(text), self.fmts.plain_wrap)
