@@ -83,6 +83,7 @@ def write_trend_workbook(
 
     stages = [(key, label, figures.get(key)) for key, label in STAGES]
     stages.append(("prev", f"Helår {year - 1}", before))
+    w.columns(3, [(3 + 3 * i, 5 + 3 * i) for i in range(len(stages))])  # before the note below
     group_row, header_row = 3, 4
     for i, (_, label, _) in enumerate(stages):
         c = 3 + 3 * i
@@ -110,7 +111,6 @@ def write_trend_workbook(
     last = header_row + len(goals)
     w.note(last + 1, "Inte individbaserade indikatorer (platser, index) redovisas bara totalt.")
     w.head(group_row, header_row, 2)
-    w.columns(3, [(3 + 3 * i, 5 + 3 * i) for i in range(len(stages))])
     header, footer = f"&L{header_escape(unit_name)}&C&A&RTrend {year}", f"&CSida &P av &N&RÅr {year}"
     print_setup(ws, header, footer)
     w.finish()

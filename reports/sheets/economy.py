@@ -62,6 +62,7 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
     plan = settings().plan(ctx.period.year)
     budget = plan.budget if plan else None
     w.set_widths({0: 30, 1: 14, **{c: 15 for c in range(2, 12)}, 12: 22})
+    w.columns(2, [(2, 6), (7, 8), (9, 11), (12, 12)])  # before the notes: they wrap within A:B
     if budget is None:
         w.text(2, 0, "Utbetalt ekonomiskt bistånd per stadsdel.", w.fmts.note)
         r = w.note(3, f"Ingen budget för {ctx.period.year} i verksamhetsplanen: ingen jämförelse.")
@@ -90,7 +91,6 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
     for note in notes:
         r = w.note(r, note)
     w.head(header, header, 1)
-    w.columns(2, [(2, 6), (7, 8), (9, 11), (12, 12)])
     _paid(w, ctx, fig, r + 1)
 
 

@@ -34,13 +34,6 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
     ws, fmts = w.ws, w.fmts
     district = ctx.scope != ALL
     s = ctx.suppressed_symbol
-    w.text(
-        2,
-        0,
-        f"{s} = uppgiften visas inte (för få personer). {ctx.nothing_symbol} = inget att redovisa. "
-        "Måluppfyllelse: grön = uppfyllt, gul = delvis uppfyllt, röd = ej uppfyllt.",
-        fmts.note,
-    )
 
     compare = comparisons.columns(ctx)
     cols = ["Område (KF:s inriktningsmål)", "Indikator", f"Årsmål {ctx.scope_label()}", "KF:s årsmål"]
@@ -96,6 +89,11 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
         (c_note, c_note),
     ]
     w.columns(2, groups)
+    w.note(
+        2,
+        f"{s} = uppgiften visas inte (för få personer). {ctx.nothing_symbol} = inget att redovisa. "
+        "Måluppfyllelse: grön = uppfyllt, gul = delvis uppfyllt, röd = ej uppfyllt.",
+    )
     after = w.note(
         last + 2,
         "Helårsprognos: det tal som bedöms när det inte är utfallet självt (antal: linjär, "
