@@ -28,7 +28,7 @@ CHART_DATA_COL = 40
 LINE_HEIGHT = 15.0
 CHARS_PER_WIDTH = 1.15
 """Characters of body text per unit of column width (Calibri 11; cautious so nothing is cut)."""
-BOLD_WIDTH = 1.1
+BOLD_WIDTH = 1.2
 """Bold text is about this much wider than regular."""
 DEFAULT_WIDTH = 8.43
 

@@ -72,18 +72,16 @@ def write_trend_workbook(
     ws = w.ws
     w.set_widths({0: 26, 1: 48, 2: 11, **{c: 9 for c in range(3, 3 + 3 * (len(STAGES) + 1))}})
     w.text(0, 0, f"Trend {year}: {unit_name}, hela enheten", fmts.title)
-    w.text(
-        1,
-        0,
-        "Utfall år till och med T1, T2 och helår, och föregående års helår. "
-        f"{w.suppressed_symbol} = visas inte (för få personer), {w.nothing_symbol} = "
-        "inget att redovisa.",
-        fmts.note,
-    )
 
     stages = [(key, label, figures.get(key)) for key, label in STAGES]
     stages.append(("prev", f"Helår {year - 1}", before))
-    w.columns(3, [(3 + 3 * i, 5 + 3 * i) for i in range(len(stages))])  # before the note below
+    w.columns(3, [(3 + 3 * i, 5 + 3 * i) for i in range(len(stages))])  # before the notes
+    w.note(
+        1,
+        "Utfall år till och med T1, T2 och helår, och föregående års helår. "
+        f"{w.suppressed_symbol} = visas inte (för få personer), {w.nothing_symbol} = "
+        "inget att redovisa.",
+    )
     group_row, header_row = 3, 4
     for i, (_, label, _) in enumerate(stages):
         c = 3 + 3 * i

@@ -46,7 +46,7 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
     c_prog = c_change + 1
     c_icon, c_word, c_per, c_note = c_prog + 1, c_prog + 2, c_prog + 3, c_prog + 4
     widths = {0: 26, 1: 48, 2: 11, 3: 11, c_change: 16, c_prog: 14, c_icon: 15, c_word: 15, c_per: 12}
-    widths.update({c: 10 for c in range(c_out, c_change)} | {c_note: 44})
+    widths.update({c: 10 for c in range(c_out, c_change)} | {c_note: 42})
     w.set_widths(widths)
 
     group_row, header_row = 4, 5
