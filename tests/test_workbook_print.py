@@ -92,8 +92,9 @@ def test_wide_summary_breaks_columns_between_groups_and_repeats_labels(books):
     assert ws.print_title_rows == "$5:$6" and ws.print_title_cols == "$A:$B"
     header = {ws.cell(6, c).value: c for c in range(1, ws.max_column + 1) if ws.cell(6, c).value}
     breaks = [b.id for b in ws.col_breaks.brk]
-    # The left part: names, targets, outcome and comparison; the right part: the judgement.
-    assert breaks == [header["Helårsprognos"] - 1]
+    # The left part: names, targets, outcome and comparison; then the judgement and comment;
+    # then the manager's own Analys and Åtgärder (T1 and T2).
+    assert breaks == [header["Helårsprognos"] - 1, header["Analys"] - 1]
 
 
 def _width(ws, col: int) -> float:

@@ -88,6 +88,8 @@ def write(w: Page, ctx: ReportContext, fig: Figures) -> None:
         (c_per, c_per),
         (c_note, c_note),
     ]
+    if manager_input.wanted(ctx):  # the manager's Analys and Åtgärder print as a part of their own
+        groups.append((c_note + 1, c_note + 2))
     w.columns(2, groups)
     w.note(
         2,
