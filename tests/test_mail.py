@@ -663,3 +663,15 @@ def test_a_year_without_a_plan_mails_no_targets(year):
     assert goal_rows(published, "ALL") == []  # no 2018 årsmål in a 2017 or 2019 e-mail
     judged = {r["indicator_id"]: r["judgement"] for r in summary_rows(published, "ALL")}
     assert judged["eb_andel_befolkning"] == "ej bedömt" and judged["eb_hushall"] is None
+
+
+def test_tertial_mail_says_where_to_return_the_analysis_and_the_full_year_does_not(workbooks):
+    """T1/T2 carry the Analys/Åtgärder cells (docs/comments.md); the e-mail names the place from
+    config/pipeline.yml so managers know where the filled-in workbook goes."""
+    where = "den gemensamma mappen Tertialuppföljning/Inkorg"
+    for period in (T1, "2018-T2"):
+        text, html_body = _bodies(build_message(OST_CHEF, period, None, _published(), workbooks["OST"]))
+        assert f"lägg den i {where}." in text
+        assert "<b>Analys</b>" in html_body and where in html_body
+    text, html_body = _bodies(build_message(UNIT_CHEF, "2018-T3", None, {"rows": []}, workbooks["ALL"]))
+    assert where not in text and where not in html_body

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from etl import targets
+from etl.comments.identity import TERTIALS as COMMENT_TERTIALS
 from etl.periods import Period
 from etl.settings import Mail, Recipient, settings
 from etl.vocabulary import SEXES
@@ -253,6 +254,8 @@ def _bodies(
         "suppressed_symbol": disclosure.suppressed_symbol,
         "nothing_symbol": disclosure.nothing_symbol,
         "min_persons": disclosure.min_persons,
+        "comments_return_to": (settings().pipeline.comments.return_to
+                               if p.tertial in COMMENT_TERTIALS else None),
     }
     env = _templates()
     return (

@@ -106,6 +106,8 @@ class Comments(Frozen):
     """How often the manager_comments DAG looks in the inbox."""
     settle_seconds: int = Field(ge=0)
     """A file changed more recently than this is left for the next look (still being copied)."""
+    return_to: str = Field(min_length=1)
+    """Where managers leave the filled-in workbook, in their words (the T1/T2 e-mail says it)."""
 
 
 class Pipeline(Frozen):
