@@ -1,0 +1,136 @@
+"""The verksamhetsberättelse at the T3 run: gather the year's figures, write the VB workbook,
+archive it as ``archive/<year>/VB/v<N>/`` (never overwritten) and e-mail it once.
+
+Figures per stage: the latest archived package of the period (what was reported then); where a
+period has no package, the T3 run's comparison figures (computed from its own extract by
+etl.statistics.comparison and disclosure-checked like the rest); else "saknas". The e-mail goes
+to the recipients who get the VB (config/recipients.yml: verksamhetsberattelse), through the
+same delivery and write-once ledger as the tertial mail, keyed by the workbook's hash: a re-run
+with the same figures sends nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from etl import archive
+from etl.periods import Period
+from etl.published import PUBLISHED, read_published
+from etl.settings import settings
+from etl.vocabulary import ALL
+from reports.model import Figures, ReportContext
+from reports.vb import write_vb_workbook
+from reports.vb.model import PREVIOUS, Stage, VbInputs, empty_comments
+
+log = logging.getLogger(__name__)
+WORKBOOKS = "workbooks"
+THIS_RUN = "den här helårskörningen (arkivpaketet för helåret)"
+COMPUTED = "beräknat ur helårskörningens källuttag (inget arkivpaket för perioden)"
+NONE = "saknas: inget arkivpaket, och källuttaget omfattar inte perioden"
+
+
+def year_comments(archive_root: Path, year: int) -> pd.DataFrame:
+    """The managers' T1/T2 analyses of the year: columns year, tertial, scope, indicator, analys,
+    atgarder.
+
+    PLUG-IN POINT (lead): return ``etl.comments.store.comments_for_year(archive_root, year)`` here
+    once the comment round trip is merged; until then there are none.
+    """
+    return empty_comments()
+
+
+def _latest(root: Path, period: Period) -> tuple[pd.DataFrame, str] | None:
+    found = archive.versions(root, period)
+    if not found:
+        return None
+    return read_published(found[-1] / PUBLISHED), f"arkivpaket {found[-1].relative_to(root).as_posix()}"
+
+
+def stages(root: Path, ctx: ReportContext) -> dict[str, Stage]:
+    """T1, T2 and helår of the year and of the previous year, each with where it comes from."""
+    year, symbol = ctx.period.year, ctx.suppressed_symbol
+    names = {1: "T1", 2: "T2", 3: "Helår"}
+    out = {"T3": Stage(f"Helår {year}", Figures(ctx.published, symbol), THIS_RUN)}
+    wanted = {f"T{t}": Period(year, t) for t in (1, 2)}
+    wanted |= {f"{PREVIOUS}_T{t}": Period(year - 1, t) for t in (1, 2, 3)}
+    for key, period in wanted.items():
+        label = f"{names[period.tertial]} {period.year}"
+        hit = _latest(root, period)
+        if hit is not None:
+            out[key] = Stage(label, Figures(hit[0], symbol), hit[1])
+        else:
+            computed = ctx.figures_for(str(period))
+            out[key] = Stage(label, computed, COMPUTED) if computed is not None else Stage(label, None, NONE)
+    return out
+
+
+def gender_years(root: Path, ctx: ReportContext) -> dict[int, Figures]:
+    """Every year up to the report's with a full-year package, and the report's own year."""
+    year = ctx.period.year
+    years: dict[int, Figures] = {}
+    for folder in sorted(p for p in Path(root).glob("[0-9][0-9][0-9][0-9]") if int(p.name) < year):
+        hit = _latest(root, Period(int(folder.name), 3))
+        if hit is not None:
+            years[int(folder.name)] = Figures(hit[0], ctx.suppressed_symbol)
+    years[year] = Figures(ctx.published, ctx.suppressed_symbol)
+    return years
+
+
+def build_vb(
+    root: Path, ctx: ReportContext, out_dir: Path, comments: pd.DataFrame, review: Path | None = None
+) -> archive.ArchiveResult:
+    """Write the VB workbook for the T3 run's ``ctx`` (scope ALL) and archive the VB bundle, with
+    the case review's latest before/after comparison (``review``) when the project has one."""
+    if ctx.scope != ALL:
+        raise ValueError(f"Verksamhetsberättelsen gäller hela enheten, inte omfattningen {ctx.scope}.")
+    files = {f"granskning/{review.name}": review} if review else {}
+    inputs = VbInputs(ctx, stages(root, ctx), gender_years(root, ctx), comments, next(iter(files), None))
+    book = write_vb_workbook(inputs, out_dir)
+    return archive.assemble_vb(root, ctx.period.year, {**files, f"{WORKBOOKS}/{book.name}": book})
+
+
+def vb_ledger_dir(root: Path, year: int) -> Path:
+    """The VB's e-mail ledger: beside its package versions, kept across runs (as the tertials')."""
+    return Path(root) / str(year) / archive.VB / archive.EMAIL_LEDGER_DIR
+
+
+def send_vb(
+    root: Path, package: Path, published: pd.DataFrame, outbox_dir: Path, *, resend: bool = False
+) -> list[dict]:
+    """E-mail the archived VB workbook of ``package`` to each VB recipient, once (the ledger).
+
+    Every recipient is tried; an uncertain delivery is raised after the others got theirs."""
+    from etl.mail import ledger, message, recipients, sending
+
+    cfg = settings()
+    books = sorted((package / WORKBOOKS).glob("Verksamhetsberattelse_*.xlsx"))
+    if len(books) != 1:
+        raise FileNotFoundError(f"VB-paketet {package} ska ha en arbetsbok, har {[b.name for b in books]}.")
+    year = int(package.parent.parent.name)
+    period = Period(year, 3)
+    scope_name = cfg.mail.scope_name(ALL)
+    summary = {"rows": message.summary_rows(published, ALL), "goals": message.goal_rows(published, ALL)}
+    results, uncertain = [], []
+    for recipient in cfg.mail.vb_recipients():
+        msg = message.build_message(recipient, period, scope_name, summary, books[0])
+        msg.replace_header(
+            "Subject", f"Verksamhetsberättelse {year}, årsrapport – {cfg.unit_name} ({scope_name})"
+        )
+        try:
+            result = sending.send_to_recipient(
+                recipient, msg, vb_ledger_dir(root, year), mode=recipients.delivery_mode(), resend=resend,
+                outbox_dir=outbox_dir,
+            )  # fmt: skip
+        except ledger.DeliveryUncertain as exc:
+            log.error("%s", exc)
+            uncertain.append(str(exc))
+            continue
+        verb = {"sent": "Verksamhetsberättelsen skickad", "already_sent": "Redan skickad tidigare"}
+        log.info("%s: %s", verb[result["status"]], result["to"])
+        results.append(result)
+    if uncertain:
+        raise ledger.DeliveryUncertain(" | ".join(uncertain))
+    return results

@@ -1,0 +1,94 @@
+"""Sheets 4 and 6 of the VB workbook: the gender analysis over the years, and where every
+figure comes from.
+
+The project's before/after question (2017 → 2018 → 2019): the adjusted difference in granted
+amounts between women and men, with its interval, for every year with a full-year package up
+to the report's year. Published figures only: a suppressed year shows the symbol.
+"""
+
+from __future__ import annotations
+
+from etl.vocabulary import ALL
+from reports import gender_text
+from reports.layout import Line, Page
+from reports.model import VALUE
+from reports.vb.model import PREVIOUS, STAGES, VbInputs
+
+DIFF = gender_text.DIFF_ID
+LOW, HIGH = f"{DIFF}_ki_lag", f"{DIFF}_ki_hog"
+KR = '#,##0" kr"'
+
+
+def conclusion(low: float | None, high: float | None) -> str:
+    if low is None or high is None:
+        return "kan inte visas"
+    return "inte statistiskt säkerställd" if low <= 0 <= high else "statistiskt säkerställd"
+
+
+def write_gender(w: Page, inputs: VbInputs) -> None:
+    fmts, year = w.fmts, inputs.year
+    w.set_widths({0: 10, 1: 16, 2: 16, 3: 16, 4: 30})
+    w.text(
+        2, 0,
+        "Justerad skillnad i beviljat belopp per beslut, kvinnor − män (hela enheten, helår), "
+        "med konfidensintervall: jämställdhetsprojektets fråga före och efter.",
+        fmts.note,
+    )  # fmt: skip
+    header = 4
+    w.headers(header, ["År", "Justerad skillnad", "Konfidensintervall, nedre", "Konfidensintervall, övre",
+                       "Slutsats"], {0, 4})  # fmt: skip
+    r = header + 1
+    years = sorted(y for y in inputs.gender_years if y <= year)
+    for y in years:
+        fig = inputs.gender_years[y]
+        cells = [fig.get(i, ALL, "T") for i in (DIFF, LOW, HIGH)]
+        w.text(r, 0, str(y), fmts.text_bold if y == year else fmts.text)
+        for j, cell in enumerate(cells, start=1):
+            w.put(r, j, cell, bold=y == year, num_format=KR)
+        low, high = (c.number if c.kind == VALUE else None for c in cells[1:])
+        w.text(r, 4, conclusion(low, high), fmts.text)
+        r += 1
+    if not years:
+        w.text(r, 0, "Inga helårsuppgifter finns i arkivet.", fmts.text)
+        r += 1
+    current = inputs.gender_years.get(year)
+    if current is not None:
+        diff, low, high = (current.get(i, ALL, "T").number for i in (DIFF, LOW, HIGH))
+        r = w.subtitle(r + 1, f"Helår {year}")
+        r = w.note(r, gender_text.verdict(diff, low, high))
+    w.note(
+        r + 1,
+        "År som saknas i tabellen har inget helårspaket i arkivet (helårskörningen för året har inte "
+        "gjorts). Definitionen står på bladet Jämställdhetsanalys i helårets tertialarbetsbok.",
+    )
+    w.ws.repeat_rows(header, header)
+
+
+def write_about(w: Page, inputs: VbInputs) -> None:
+    year = inputs.year
+    w.set_widths({0: 22, 1: 70})
+    labels = {"T1": f"T1 {year}", "T2": f"T2 {year}", "T3": f"Helår {year}"}
+    labels |= {
+        f"{PREVIOUS}_{s}": f"{t} {year - 1}" for s, t in zip(STAGES, ("T1", "T2", "Helår"), strict=True)
+    }
+    lines = [Line((label, inputs.stage(key).source), ()) for key, label in labels.items()]
+    r = w.grid(2, ["Period", "Varifrån uppgifterna kommer"], lines, 2)
+    years = sorted(y for y in inputs.gender_years if y <= year)
+    texts = [
+        "Arkivpaket: de värden som redovisades i den perioden (publicerade, sekretessprövade). Beräknat "
+        "ur källuttaget: perioden har inget arkivpaket, så helårskörningen har räknat fram värdet ur "
+        "samma källuttag och prövat det med samma sekretessregler.",
+        inputs.ctx.disclosure_rule,
+        "Jämställdhetsanalysen över åren: "
+        + (", ".join(map(str, years)) if years else "inga år")
+        + " (helårspaket i arkivet).",
+        "Analys T1 och T2 är chefernas egna texter från tertialuppföljningarna. Årets analys skrivs i de "
+        "gröna cellerna på bladet Mål och resultat; resten av bladet är skyddat (utan lösenord).",
+        "Budgetuppföljningen (bladet Ekonomi) är densamma som i helårets tertialarbetsbok.",
+        f"Ärendegranskningen i jämställdhetsprojektet: den senaste jämförelsen före och efter finns i "
+        f"verksamhetsberättelsens paket ({inputs.review})."
+        if inputs.review
+        else "Ärendegranskningen i jämställdhetsprojektet: ingen jämförelse före och efter finns ännu.",
+    ]
+    for text in texts:
+        r = w.note(r + 1, text)

@@ -1,0 +1,230 @@
+"""The verksamhetsberättelse workbook: every plan indicator, T1 → T2 → helår and the previous
+year (hand-computed from a small source), the charts' series, comments, disclosure, the e-mail
+sent once."""
+
+from __future__ import annotations
+
+from email import message_from_bytes, policy
+
+import openpyxl
+import pandas as pd
+import pytest
+from openpyxl.utils.cell import range_boundaries
+
+from etl import archive
+from etl.__main__ import main
+from etl.periods import Period
+from etl.settings import settings
+from reports.vb import vb_name, write_vb_workbook
+from reports.vb.model import VbInputs
+from tests.support.reports import SENTINELS, context, published_table
+from tests.support.vb import vb_db, vb_inputs, with_values
+
+ASPIRANTS = "Antal aspiranter som fått Stockholmsjobb"
+DIFF = "ja_beviljat_kr_justerad_skillnad"
+
+
+@pytest.fixture
+def key_env(monkeypatch):
+    monkeypatch.setenv("EB_PSEUDONYM_KEY", "test-pseudonym-key-0123456789abcdef")
+
+
+def _row(ws, col: int, text: str) -> int:
+    for r in range(1, ws.max_row + 1):
+        if ws.cell(r, col).value == text:
+            return r
+    raise AssertionError(f"{text!r} finns inte i kolumn {col} på {ws.title}")
+
+
+def _head(ws, row: int) -> dict[str, int]:
+    return {ws.cell(row, c).value: c for c in range(1, ws.max_column + 1) if ws.cell(row, c).value}
+
+
+def _values(wb, ref: str) -> list:
+    """The cells a chart series points at (``'Diagram'!$AP$6:$AP$8``)."""
+    sheet, cells = ref.rsplit("!", 1)
+    ws = wb[sheet.strip("'")]
+    min_col, min_row, max_col, max_row = range_boundaries(cells.replace("$", ""))
+    return [ws.cell(r, c).value for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)]
+
+
+def _charts_at(ws, row: int) -> list:
+    """Charts anchored on 1-based ``row`` (openpyxl anchors are 0-based), left to right."""
+    found = [ch for ch in ws._charts if ch.anchor._from.row == row - 1]
+    return sorted(found, key=lambda ch: ch.anchor._from.col)
+
+
+def _run(url: str, out, period: str, *extra: str) -> None:
+    assert main(["run", "--source", url, "--period", period, "--out", str(out), *extra]) == 0
+
+
+@pytest.mark.slow  # one full T3 run
+def test_t3_run_writes_the_vb_workbook_with_hand_computed_stages_and_charts(tmp_path, key_env):
+    url = f"sqlite:///{tmp_path / 'src.db'}"
+    vb_db(url)
+    _run(url, tmp_path / "out", "2018-T3", "--no-email")
+    root = tmp_path / "out" / "archive"
+    package = root / "2018" / "VB" / "v1"
+    assert sorted(p.name for p in (package / "workbooks").iterdir()) == [vb_name(2018)]
+    assert archive.verify(root) == []
+    wb = openpyxl.load_workbook(package / "workbooks" / vb_name(2018))
+    assert wb.sheetnames == ["Mål och resultat", "Stadsdelar", "Diagram", "Jämställdhet över åren",
+                             "Ekonomi", "Om verksamhetsberättelsen"]  # fmt: skip
+
+    ws = wb["Mål och resultat"]
+    hrow = _row(ws, 1, "Område (KF:s inriktningsmål)")
+    head = _head(ws, hrow)
+    plan = settings().plan(2018)
+    names = [ws.cell(r, 2).value for r in range(hrow + 1, hrow + 1 + len(plan.indicators))]
+    catalogue = settings().catalogue
+    assert sorted(names) == sorted(catalogue.get(i.id).name for i in plan.indicators)  # all 17
+    assert ws.cell(hrow + 1 + len(plan.indicators), 2).value is None
+
+    # Stockholmsjobb starts (tests/support/vb.py): 2017: 6; 2018 T1 5, T2 5 + 5 = 10, helår 10 + 6 = 16.
+    # No T1/T2 package exists: both are computed from the T3 run's extract, as is 2017.
+    r = _row(ws, 2, ASPIRANTS)
+    got = [ws.cell(r, head[h]).value for h in ("T1 2018", "T2 2018", "Helår 2018", "Helår 2017")]
+    assert got == [5, 10, 16, 6]
+    assert ws.cell(r, head["Årsmål (enheten)"]).value == 18
+    assert ws.cell(r, head["KF:s årsmål"]).value == 1000
+    assert ws.cell(r, head["Förändring mot 2017"]).value == "↑ +167 %"  # (16 − 6) / 6 = 166,7 %
+    # 16 against 18: short by 2 > 10 % of 18 = 1,8 → ej uppfyllt.
+    assert ws.cell(r, head["Bedömning"]).value == "ej uppfyllt"
+    assert ws.cell(r, head["Årets analys 2018"]).protection.locked is False
+    assert ws.protection.sheet and ws.cell(r, head["Helår 2018"]).protection.locked is not False
+
+    wd = wb["Stadsdelar"]
+    dhead = _head(wd, _row(wd, 1, "Indikator"))
+    rows = {wd.cell(i, 2).value: i for i in range(1, wd.max_row + 1) if wd.cell(i, 1).value == ASPIRANTS}
+    cols = ["Årsmål", "Totalt 2018", "Kvinnor 2018", "Män 2018", "Totalt 2017", "Bedömning"]
+    # Every start is in Kungsholmen: 11 women (5 + 6), 5 men; KUN target 6, NOR 7 (plan 2018).
+    assert [wd.cell(rows["Kungsholmen"], dhead[c]).value for c in cols] == [6, 16, 11, 5, 6, "uppfyllt"]
+    assert [wd.cell(rows["Norrmalm"], dhead[c]).value for c in cols] == [7, 0, 0, 0, 0, "ej uppfyllt"]
+
+    dg = wb["Diagram"]
+    # 17 plan indicators; 6 are not individual-based (feriejobb and Stockholmsjobb places, the
+    # three indexes, electronic purchases) and get one chart, the other 11 two: 11 × 2 + 6 = 28.
+    assert len(dg._charts) == 28
+    top = _row(dg, 1, ASPIRANTS)
+    totals, sexes = _charts_at(dg, top + 1)
+    assert [_values(wb, s.val.numRef.f) for s in totals.series] == [[5, 10, 16], [None, None, 6]]
+    assert [_values(wb, s.tx.strRef.f) for s in totals.series] == [["2018"], ["2017"]]
+    assert _values(wb, totals.series[0].cat.strRef.f) == ["T1", "T2", "Helår"]
+    assert [_values(wb, s.val.numRef.f) for s in sexes.series] == [[5, 5, 11], [0, 5, 5]]
+    assert [_values(wb, s.tx.strRef.f) for s in sexes.series] == [["Kvinnor"], ["Män"]]
+    places = _row(dg, 1, "Antal tillhandahållna platser för feriejobb")
+    assert len(_charts_at(dg, places + 1)) == 1  # not individual-based: no women/men chart
+
+    about = [str(c.value) for row in wb["Om verksamhetsberättelsen"].iter_rows() for c in row if c.value]
+    assert "beräknat ur helårskörningens källuttag (inget arkivpaket för perioden)" in about
+
+
+def test_vb_workbook_prefers_packages_shows_comments_and_keeps_suppressed_figures_hidden(tmp_path):
+    befolkning = ("eb_andel_befolkning", "ALL", "T")
+    stages = {
+        "T1": with_values(Period(2018, 1), {befolkning: 0.5}),
+        "T2": with_values(Period(2018, 2), {befolkning: 0.45}),
+        "T3": with_values(Period(2018, 3), {befolkning: 0.3}),
+        "prev_T3": with_values(Period(2017, 3), {befolkning: 0.5}),
+    }
+    comments = pd.DataFrame(
+        [
+            {"year": 2018, "tertial": 1, "scope": "ALL", "indicator": "eb_andel_befolkning",
+             "analys": "Fler hushåll i januari.", "atgarder": "Tidiga samtal."},
+            {"year": 2018, "tertial": "T2", "scope": "ALL", "indicator": "eb_andel_befolkning",
+             "analys": "=Minskar", "atgarder": None},
+            {"year": 2017, "tertial": 1, "scope": "ALL", "indicator": "eb_andel_befolkning",
+             "analys": "Förra året", "atgarder": None},
+        ]
+    )  # fmt: skip
+    gender = {
+        2017: with_values(Period(2017, 3), {(DIFF, "ALL", "T"): -900, (f"{DIFF}_ki_lag", "ALL", "T"): -1500,
+                                            (f"{DIFF}_ki_hog", "ALL", "T"): -300}),
+        2018: stages["T3"],  # golden: −350 (−800 to 100)
+    }  # fmt: skip
+    path = write_vb_workbook(vb_inputs(stages, comments, gender), tmp_path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Mål och resultat"]
+    head = _head(ws, _row(ws, 1, "Område (KF:s inriktningsmål)"))
+    r = _row(ws, 2, "Andel personer som har ekonomiskt bistånd i förhållande till befolkningen")
+    got = [ws.cell(r, head[h]).value for h in ("T1 2018", "T2 2018", "Helår 2018", "Helår 2017")]
+    assert got == [0.5, 0.45, 0.3, 0.5]
+    assert ws.cell(r, head["Förändring mot 2017"]).value == "↓ −0,2 p.e."  # 0,3 − 0,5
+    assert ws.cell(r, head["Bedömning"]).value == "uppfyllt"  # 0,3 ≤ årsmål 0,4, lower is better
+    assert (
+        ws.cell(r, head["Analys T1 (chefens)"]).value == "Fler hushåll i januari.\nÅtgärder: Tidiga samtal."
+    )
+    t2 = ws.cell(r, head["Analys T2 (chefens)"])
+    assert (t2.value, t2.data_type) == ("'=Minskar", "s")  # text, never a formula
+    texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value]
+    assert not any("Förra året" in t for t in texts)  # 2017's comment is not 2018's
+    assert ws.cell(r, head["Årets analys 2018"]).protection.locked is False
+
+    # Suppressed in every stage (tests/support/reports.py): ".." everywhere, and its sentinel
+    # value nowhere in the file, hidden chart data included.
+    barn = _row(ws, 2, "Andel barn som lever i familjer som har ekonomiskt bistånd")
+    stage_cols = ("T1 2018", "T2 2018", "Helår 2018", "Helår 2017")
+    assert [ws.cell(barn, head[h]).value for h in stage_cols] == ["..", "..", "..", ".."]
+    assert ws.cell(barn, head["Bedömning"]).value == "ej mätt"
+    everything = [c.value for sheet in wb for row in sheet.iter_rows() for c in row]
+    assert not set(SENTINELS) & set(everything)
+    about = [str(c.value) for row in wb["Om verksamhetsberättelsen"].iter_rows() for c in row if c.value]
+    assert "arkivpaket T1" in about and "saknas" in about  # no T1/T2 2017 given
+
+    wg = wb["Jämställdhet över åren"]
+    ghead = _head(wg, _row(wg, 1, "År"))
+    cols = ["Justerad skillnad", "Konfidensintervall, nedre", "Konfidensintervall, övre", "Slutsats"]
+    # 2017: the whole interval below zero; 2018 (golden −350, −800 to 100): it holds zero.
+    assert [wg.cell(_row(wg, 1, "2017"), ghead[c]).value for c in cols] == [
+        -900, -1500, -300, "statistiskt säkerställd"
+    ]  # fmt: skip
+    assert [wg.cell(_row(wg, 1, "2018"), ghead[c]).value for c in cols] == [
+        -350, -800, 100, "inte statistiskt säkerställd"
+    ]  # fmt: skip
+
+    again = write_vb_workbook(vb_inputs(stages, comments, gender), tmp_path / "again")
+    assert again.read_bytes() == path.read_bytes()  # deterministic: the e-mail ledger's key
+
+
+def test_vb_refuses_bad_inputs_in_swedish():
+    t3 = published_table(Period(2018, 3))
+    with pytest.raises(ValueError, match="kommentarer saknar kolumnerna analys, atgarder"):
+        vb_inputs({"T3": t3}, pd.DataFrame(columns=["year", "tertial", "scope", "indicator"]))
+    with pytest.raises(ValueError, match=r"helårskörningen \(T3\), inte 2018-T1"):
+        VbInputs(context(t3), {})
+    with pytest.raises(ValueError, match=r"okända perioder \['T4'\]"):
+        VbInputs(context(t3, period=Period(2018, 3)), {"T4": None})
+
+
+def test_vb_recipients_are_the_enhetschef_by_default_and_can_be_chosen():
+    mail = settings().mail
+    assert [r.email for r in mail.vb_recipients()] == ["karin.exempelsson@stockholm.se"]  # enhetschef
+    choice = {"karin.exempelsson@stockholm.se": False, "maria.provlund@stockholm.se": True}
+    chosen = tuple(
+        r.model_copy(update={"verksamhetsberattelse": choice.get(r.email)}) for r in mail.recipients
+    )
+    assert [r.email for r in mail.model_copy(update={"recipients": chosen}).vb_recipients()] == [
+        "maria.provlund@stockholm.se"
+    ]
+
+
+@pytest.mark.slow  # two full T3 runs
+def test_the_vb_email_goes_out_once_and_not_twice(tmp_path, key_env, monkeypatch):
+    monkeypatch.setenv("EB_MAIL_MODE", "outbox")
+    url = f"sqlite:///{tmp_path / 'src.db'}"
+    vb_db(url)
+    out = tmp_path / "out"
+    _run(url, out, "2018-T3")
+    ledger = out / "archive" / "2018" / "VB" / "email_ledger"
+    first = sorted(p.name for p in ledger.iterdir())
+    assert len(first) == 1 and first[0].startswith("karin.exempelsson_at_stockholm.se__")  # the enhetschef
+    eml = out / "outbox" / "2018-VB" / "karin.exempelsson_at_stockholm.se.eml"
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert str(message["Subject"]).startswith("Verksamhetsberättelse 2018, årsrapport – ")
+    assert [p.get_filename() for p in message.iter_attachments()] == [vb_name(2018)]
+    stamp = eml.stat().st_mtime_ns
+    _run(url, out, "2018-T3")
+    assert sorted(p.name for p in ledger.iterdir()) == first, "the VB is not sent twice"
+    assert eml.stat().st_mtime_ns == stamp
+    assert sorted(p.name for p in (out / "archive" / "2018" / "VB").iterdir()) == ["email_ledger", "v1"]
+    assert archive.verify(out / "archive") == []
