@@ -126,9 +126,12 @@ email ledger); identical content reuses the existing version, changed content be
 """,
     "verksamhetsberattelse": """\
 #### Verksamhetsberättelse
-Only for the full year (T3; skipped for T1/T2): assembles `<year>/VB/` with the year's latest
-T1, T2 and full-year packages referenced by hash and a trend workbook.
-**If it fails:** usually the year's T1 or T2 package is missing; run those tertials first.
+Only for the full year (T3; skipped for T1/T2): writes the verksamhetsberättelse workbook (goals,
+districts, charts, gender analysis over the years, budget), archives `<year>/VB/v<N>/` with the
+year's packages referenced by hash, and e-mails it once to its recipients (same ledger rules as
+the e-mail task; not in a historical catch-up or with send_emails = false).
+**If it fails:** the full year's package is missing or changed (run T3 again), or an e-mail's
+delivery is uncertain (see the e-mail task).
 """,
     "purge_staging": """\
 #### Rensa mellanlagring
@@ -275,13 +278,17 @@ def tertial_followup():
         return pipeline.archive_step(run)
 
     @task(doc_md=DOCS["verksamhetsberattelse"])
-    def verksamhetsberattelse(run: dict) -> dict:
+    def verksamhetsberattelse(run: dict, params=None, dag_run=None) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from etl import pipeline
+        from etl import pipeline, run_period
 
         pipeline.announce(run)
-        result = pipeline.vb_step(run)
+        period = pipeline.RunPlan.of(run).period
+        send = bool(params.get("send_emails", True)) and not run_period.historical_catch_up(
+            period, dag_run.run_type, dt.date.today()
+        )
+        result = pipeline.vb_step(run, send_emails=send, resend=bool(params.get("resend")))
         if result is None:
             raise AirflowSkipException("Inte helår (T3): verksamhetsberättelsen byggs bara i T3-körningen.")
         return result

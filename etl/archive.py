@@ -271,25 +271,30 @@ def _reference(root: Path, package: Path) -> dict:
 
 def assemble_vb(root: Path, year: int, extra_files: dict[str, Path]) -> ArchiveResult:
     """Write ``<root>/<year>/VB/v<N>/``: the year's latest T1, T2 and T3 packages referenced by
-    hash in ``references.json``, plus ``extra_files`` (e.g. the trend workbook)."""
+    hash in ``references.json``, plus ``extra_files`` (the VB workbook). The full year (T3) must be
+    archived; a T1 or T2 that was never run is listed under ``missing`` (the VB workbook then
+    shows that tertial computed from the T3 run's extract)."""
     if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 9999:
         raise ArchiveError(f"Ogiltigt år för verksamhetsberättelsen: {year!r}.")
     root = Path(root)
-    latest = {t: (_versions(root / str(year) / t) or [None])[-1] for t in TERTIALS}
-    missing = [t for t, package in latest.items() if package is None]
-    if missing:
-        which = "den tertialen" if len(missing) == 1 else "de tertialerna"
+    found = {t: (_versions(root / str(year) / t) or [None])[-1] for t in TERTIALS}
+    if found["T3"] is None:
         raise ArchiveError(
             f"Verksamhetsberättelsen för {year} kan inte sammanställas: arkivpaket saknas för "
-            f"{', '.join(missing)} {year}. Kör {which} först."
+            f"T3 {year}. Kör den tertialen först."
         )
+    latest = {t: package for t, package in found.items() if package is not None}
     problems = [p for package in latest.values() for p in _verify_package(package)]
     if problems:
         raise ArchiveError(
             f"Verksamhetsberättelsen för {year} kan inte sammanställas: arkivpaketen stämmer inte med "
             f"sina manifest: {'; '.join(problems)}"
         )
-    references = {"year": year, "packages": {t: _reference(root, p) for t, p in latest.items()}}
+    references = {
+        "year": year,
+        "packages": {t: _reference(root, p) for t, p in latest.items()},
+        "missing": [t for t in TERTIALS if t not in latest],
+    }
     metadata = {"year": year, "package": VB}
     return _write_package(root / str(year) / VB, dict(extra_files), metadata, {REFERENCES: references})
 

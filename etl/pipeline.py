@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from etl import archive, disclosure, disclosure_gate, sex_history, source, staging, storage
 from etl.extract import extract_table
+from etl.mail.ledger import DeliveryUncertain
 from etl.periods import Period
 from etl.published import PUBLISHED, read_published
 from etl.review.steps import latest_comparison
@@ -30,6 +31,7 @@ from etl.settings import env, settings
 from etl.statistics import build, case, comparison
 from etl.validation.report import TableReport, ValidationStop, summary_table
 from etl.validation.run import REPORT, validate_run
+from etl.vocabulary import ALL
 from reports import model, workbook
 
 log = logging.getLogger(__name__)
@@ -240,30 +242,34 @@ def _comparison(run: Path) -> pd.DataFrame | None:
     return read_published(path) if path.exists() else None
 
 
+def report_context(plan: RunPlan, run: Path, scope: str) -> model.ReportContext:
+    """What a workbook of ``scope`` shows, from the run's staged files (published figures only)."""
+    cfg = settings()
+    districts = staging.read_table(run, staging.VALIDATED, "district")
+    names = dict(zip(districts["district_code"], districts["name"], strict=True))
+    return model.ReportContext(
+        published=read_published(run / OUTPUT / PUBLISHED),
+        comparison=_comparison(run),
+        period=plan.period,
+        scope=scope,
+        unit_name=cfg.unit_name,
+        district_names={code: names.get(code, code) for code in cfg.districts},
+        validation=staging.read_json(run / "validation.json"),
+        run_id=plan.run_id,
+        code_version=code_version(),
+        source_rows=_source_rows(run),
+        data_docs_location=f"validation/data_docs/index.html i arkivpaketet för {plan.period}",
+        population_year=case.population_year(plan.period),
+        **model.rule_texts(disclosure.DisclosureConfig.from_settings(cfg)),
+        suppression_note=disclosure_gate.note(disclosure_gate.read_summary(run / OUTPUT)),
+    )
+
+
 def workbook_step(plan: RunPlan | dict, scope: str) -> str:
     """Write the workbook for one scope from the published table (suppressed figures only)."""
     plan = RunPlan.of(plan)
-    cfg = settings()
     with plan.local() as run:
-        districts = staging.read_table(run, staging.VALIDATED, "district")
-        names = dict(zip(districts["district_code"], districts["name"], strict=True))
-        ctx = model.ReportContext(
-            published=read_published(run / OUTPUT / PUBLISHED),
-            comparison=_comparison(run),
-            period=plan.period,
-            scope=scope,
-            unit_name=cfg.unit_name,
-            district_names={code: names.get(code, code) for code in cfg.districts},
-            validation=staging.read_json(run / "validation.json"),
-            run_id=plan.run_id,
-            code_version=code_version(),
-            source_rows=_source_rows(run),
-            data_docs_location=f"validation/data_docs/index.html i arkivpaketet för {plan.period}",
-            population_year=case.population_year(plan.period),
-            **model.rule_texts(disclosure.DisclosureConfig.from_settings(cfg)),
-            suppression_note=disclosure_gate.note(disclosure_gate.read_summary(run / OUTPUT)),
-        )
-        path = workbook.write_workbook(ctx, run / OUTPUT / WORKBOOKS)
+        path = workbook.write_workbook(report_context(plan, run, scope), run / OUTPUT / WORKBOOKS)
     log.info("Arbetsbok för %s: %s", scope, path.name)
     return path.name
 
@@ -346,40 +352,28 @@ def archive_step(plan: RunPlan | dict) -> dict:
     return {"path": str(result.path), "version": result.version, "created": result.created}
 
 
-def vb_step(plan: RunPlan | dict) -> dict | None:
-    """T3 only: the verksamhetsberättelse bundle (the year's packages by hash + trend workbook).
-
-    Returns None for T1/T2 (nothing to do)."""
-    from reports import trend
+def vb_step(plan: RunPlan | dict, *, send_emails: bool = False, resend: bool = False) -> dict | None:
+    """T3 only: the VB workbook, archived as ``<year>/VB/v<N>/`` with the year's packages
+    referenced by hash, then (``send_emails``) e-mailed once to its recipients. None for T1/T2."""
+    from etl import vb
 
     plan = RunPlan.of(plan)
     period = plan.period
     if period.tertial != 3:
         return None
     root = Path(plan.archive_root)
-
-    def latest_published(year: int, tertial: int) -> pd.DataFrame | None:
-        found = archive.versions(root, Period(year, tertial))
-        return read_published(found[-1] / PUBLISHED) if found else None
-
-    packages = {f"T{t}": latest_published(period.year, t) for t in (1, 2, 3)}
-    previous = latest_published(period.year - 1, 3)
-    comparison = latest_comparison(root.parent)  # the case review's, when the project has one
-    files = {f"granskning/{comparison.name}": comparison} if comparison else {}
     with plan.local() as run:
-        book = trend.write_trend_workbook(
-            period.year,
-            {k: v for k, v in packages.items() if v is not None},
-            {"T3": previous} if previous is not None else {},
-            run / OUTPUT / "trend",
-            settings().unit_name,
-            review_comparison=next(iter(files), None),
-        )
-        files[f"{WORKBOOKS}/{book.name}"] = book
-        result = archive.assemble_vb(root, period.year, files)
+        ctx = report_context(plan, run, ALL)
+        comments = vb.year_comments(root, period.year)  # the managers' T1/T2 analyses
+        result = vb.build_vb(root, ctx, run / OUTPUT / "vb", comments, latest_comparison(root.parent))
     verb = "Verksamhetsberättelsen sammanställd" if result.created else "Oförändrad verksamhetsberättelse"
     log.info("%s: %s", verb, result.path)
-    return {"path": str(result.path), "version": result.version, "created": result.created}
+    sent = []
+    if send_emails:
+        outbox = Path(plan.archive_root).parent / "outbox" / f"{period.year}-VB"
+        sent = vb.send_vb(root, result.path, ctx.published, outbox, resend=resend)
+    return {"path": str(result.path), "version": result.version, "created": result.created,
+            "sent": [r["status"] for r in sent]}  # fmt: skip
 
 
 def purge_step(plan: RunPlan | dict) -> list[str]:
@@ -434,12 +428,12 @@ def _run_steps(plan: RunPlan, source_url: str, key: bytes, *, send_emails: bool,
                 uncertain.append(str(exc))
     archived = archive_step(plan)
     try:
-        vb_step(plan)
+        vb_step(plan, send_emails=send_emails, resend=resend)
     except archive.ArchiveError as exc:  # the DAG task fails on this; a CLI run just says so
         log.warning("%s", exc)
+    except DeliveryUncertain as exc:
+        uncertain.append(str(exc))
     if uncertain:  # archived, but the run is not done until an operator has decided
-        from etl.mail.ledger import DeliveryUncertain
-
         raise DeliveryUncertain(" | ".join(uncertain))
     package = Path(archived["path"])
     return RunResult(package, sorted((package / WORKBOOKS).glob("*.xlsx")), archived["created"])

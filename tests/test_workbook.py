@@ -19,7 +19,6 @@ from etl.disclosure import DisclosureConfig
 from etl.periods import Period
 from reports import gender_text
 from reports.model import rule_texts
-from reports.trend import write_trend_workbook
 from reports.workbook import write_workbook
 from tests.support.reports import (
     SENTINELS,
@@ -407,41 +406,6 @@ def test_unknown_scope_is_refused(tmp_path, published):
         write_workbook(context(published, "SOD"), tmp_path)
 
 
-def test_trend_workbook(tmp_path):
-    packages = {"T1": published_table(Period(2018, 1)), "T2": published_table(Period(2018, 2), shift=1000.0)}
-    previous = {"T3": published_table(Period(2017, 3), shift=5000.0)}
-    path = write_trend_workbook(2018, packages, previous, tmp_path, UNIT)
-    assert path == tmp_path / "Trend_2018_Forsorjningsstod.xlsx"
-    wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Trend", "Om trenden"]
-    ws = wb["Trend"]
-    hrow = find_row(ws, 1, "Område (KF:s inriktningsmål)")
-    assert [c.value for c in ws[hrow - 1] if c.value] == [
-        "T1 (jan–apr)",
-        "T2 (jan–aug)",
-        "Helår",
-        "Helår 2017",
-    ]
-    assert [c.value for c in ws[hrow]][3:15] == ["Totalt", "Kvinnor", "Män"] * 4
-    r = find_row(ws, 2, "Andel personer som har ekonomiskt bistånd i förhållande till befolkningen")
-    # T1 golden 0.3 (both shifted tables keep the golden value); helår missing → "–".
-    assert [ws.cell(r, c).value for c in (4, 7, 10, 13)] == [0.3, 0.3, "–", 0.3]
-    r = find_row(ws, 2, "Andel barn som lever i familjer som har ekonomiskt bistånd")
-    assert ws.cell(r, 4).value == ".."
-    r = find_row(ws, 2, "Antal tillhandahållna platser för feriejobb")
-    assert ws.cell(r, 5).value is None and ws.cell(r, 6).value is None  # places: T only
-    t1 = published_table().set_index(["indicator_id", "district_code", "sex"])
-    assert ws.cell(r, 4).value == t1.loc[("am_feriejobb_platser", "ALL", "T"), "value"]
-    assert ws.cell(r, 7).value == t1.loc[("am_feriejobb_platser", "ALL", "T"), "value"] + 1000
-    assert wb.properties.created.isoformat() == "2018-12-31T00:00:00"
-    again = write_trend_workbook(2018, packages, previous, tmp_path / "again", UNIT)
-    assert again.read_bytes() == path.read_bytes()
-    with pytest.raises(ValueError, match="okända tertial"):
-        write_trend_workbook(2018, {"T4": packages["T1"]}, {}, tmp_path, UNIT)
-    with pytest.raises(ValueError, match="minst ett tertial"):
-        write_trend_workbook(2018, {}, {}, tmp_path, UNIT)
-
-
 def test_fixture_covers_the_whole_catalogue(published):
     """Guard for the tests above: every family of the catalogue is in the synthetic table."""
     ids = set(published["indicator_id"])
@@ -476,16 +440,6 @@ def test_a_year_without_a_plan_shows_no_2018_targets_or_budget(tmp_path, period)
     assert not any("Budget helår" in t for t in texts)
     numbers = [c.value for c in cells(wb["Ekonomi"]) if isinstance(c.value, int | float)]
     assert 15_400_000 not in numbers and all(abs(n - 15.4e6 * period.months / 12) > 1 for n in numbers)
-
-
-def test_trend_workbook_points_to_the_case_review_comparison(tmp_path):
-    packages = {"T1": published_table(Period(2018, 1))}
-    name = "granskning/jamforelse-2018-2019.xlsx"
-    with_review = openpyxl.load_workbook(write_trend_workbook(2018, packages, {}, tmp_path, UNIT, name))
-    texts = [str(c.value) for c in cells(with_review["Om trenden"]) if c.value]
-    assert any(name in t and "före och efter" in t for t in texts)
-    without = openpyxl.load_workbook(write_trend_workbook(2018, packages, {}, tmp_path / "none", UNIT))
-    assert any("ingen jämförelse" in str(c.value) for c in cells(without["Om trenden"]))
 
 
 def test_unit_summary_shows_each_districts_target_outcome_and_judgement(tmp_path, published):

@@ -53,6 +53,8 @@ class Recipient(Frozen):
     email: str
     scope: str
     role: str = Field(min_length=1)
+    verksamhetsberattelse: bool | None = None
+    """Gets the VB workbook at T3: true/false here, else by role (Mail.verksamhetsberattelse.roles)."""
 
     _plain_name = field_validator("name", "role")(classmethod(lambda cls, v: _plain(v)))
 
@@ -62,11 +64,18 @@ class Recipient(Frozen):
         return slug(self.email)
 
 
+class VbMail(Frozen):
+    """Who gets the verksamhetsberättelse's workbook (T3) besides their tertial workbook."""
+
+    roles: tuple[str, ...] = ("enhetschef",)
+
+
 class Mail(Frozen):
     delivery: Delivery
     operators: tuple[str, ...] = Field(min_length=1)
     scope_names: dict[str, str]
     recipients: tuple[Recipient, ...]
+    verksamhetsberattelse: VbMail = VbMail()
 
     @model_validator(mode="after")
     def _addresses(self) -> Mail:
@@ -100,6 +109,15 @@ class Mail(Frozen):
 
     def recipients_for(self, scope: str) -> tuple[Recipient, ...]:
         return tuple(r for r in self.recipients if r.scope == scope)
+
+    def vb_recipients(self) -> tuple[Recipient, ...]:
+        """Recipients of the VB workbook: ``verksamhetsberattelse: true``, or unset and a role in
+        ``verksamhetsberattelse.roles`` (enhetschef by default), in config order."""
+        roles = {r.casefold() for r in self.verksamhetsberattelse.roles}
+        return tuple(
+            r for r in self.recipients
+            if r.verksamhetsberattelse or (r.verksamhetsberattelse is None and r.role.casefold() in roles)
+        )  # fmt: skip
 
     def recipient(self, address: str) -> Recipient:
         for r in self.recipients:
