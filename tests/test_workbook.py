@@ -200,6 +200,14 @@ def test_unit_workbook_layout_figures_and_formats(tmp_path, published, gender_ve
     assert (-350.0, -800.0, 100.0) in gender_verdict and any(c[0] is None for c in gender_verdict)
     assert any("Inget annat justeras" in v for v in readings.values())  # the catalogue's definition
     assert len(ws._charts) == 1
+    # The interval's error bars point at the hidden distances to the limits (a list given to
+    # xlsxwriter would be taken as the values themselves): unit −350 within −800 to 100.
+    (bars,) = [s.errBars for s in ws._charts[0].series if s.errBars is not None]
+    sheet, plus_range = bars.plus.numRef.f.rsplit("!", 1)
+    assert sheet.strip("'") == "Jämställdhetsanalys" and bars.minus.numRef is not None
+    pluses = [c.value for row in ws[plus_range.replace("$", "")] for c in row]
+    minuses = [c.value for row in ws[bars.minus.numRef.f.rsplit("!", 1)[1].replace("$", "")] for c in row]
+    assert (450, 450) in set(zip(pluses, minuses, strict=True))  # 100 − (−350), −350 − (−800)
 
     ws = wb["Arbetsmarknad"]
     r = find_row(ws, 1, "Antal tillhandahållna platser för feriejobb")

@@ -4,6 +4,8 @@ Swedish, and a chart that shows the same adjusted difference and interval as the
 
 from __future__ import annotations
 
+from xlsxwriter.utility import xl_range_abs
+
 from etl.vocabulary import ALL
 from reports import gender_text, printing
 from reports.layout import CHART_DATA_COL, Page, safe_text
@@ -93,8 +95,9 @@ def _chart(w: Page, ctx: ReportContext, fig: Figures, first: int, row: int) -> N
             "fill": {"color": "#7030A0"},
             "y_error_bars": {
                 "type": "custom",
-                "plus_values": [w.name, first, col + 3, last, col + 3],
-                "minus_values": [w.name, first, col + 4, last, col + 4],
+                # A range as a formula: xlsxwriter takes a list here as the values themselves.
+                "plus_values": f"='{w.name}'!{xl_range_abs(first, col + 3, last, col + 3)}",
+                "minus_values": f"='{w.name}'!{xl_range_abs(first, col + 4, last, col + 4)}",
                 "end_style": 1,
             },
         }
