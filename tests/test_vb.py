@@ -182,6 +182,15 @@ def test_vb_workbook_prefers_packages_shows_comments_and_keeps_suppressed_figure
         -350, -800, 100, "inte statistiskt säkerställd"
     ]  # fmt: skip
 
+    (chart,) = wg._charts
+    (series,) = chart.series
+    assert _values(wb, (series.cat.strRef or series.cat.numRef).f) == ["2017", "2018"]
+    assert _values(wb, series.val.numRef.f) == [-900, -350]
+    # Error bars up to the upper limit and down to the lower: −300 − (−900) = 600, 100 − (−350) = 450;
+    # −900 − (−1500) = 600, −350 − (−800) = 450.
+    assert _values(wb, series.errBars.plus.numRef.f) == [600, 450]
+    assert _values(wb, series.errBars.minus.numRef.f) == [600, 450]
+
     again = write_vb_workbook(vb_inputs(stages, comments, gender), tmp_path / "again")
     assert again.read_bytes() == path.read_bytes()  # deterministic: the e-mail ledger's key
 

@@ -8,9 +8,11 @@ to the report's year. Published figures only: a suppressed year shows the symbol
 
 from __future__ import annotations
 
+from xlsxwriter.utility import xl_range_abs
+
 from etl.vocabulary import ALL
 from reports import gender_text
-from reports.layout import Line, Page
+from reports.layout import CHART_DATA_COL, Line, Page
 from reports.model import VALUE
 from reports.vb.model import PREVIOUS, STAGES, VbInputs
 
@@ -51,6 +53,8 @@ def write_gender(w: Page, inputs: VbInputs) -> None:
     if not years:
         w.text(r, 0, "Inga helårsuppgifter finns i arkivet.", fmts.text)
         r += 1
+    else:
+        _chart(w, inputs, years, header)
     current = inputs.gender_years.get(year)
     if current is not None:
         diff, low, high = (current.get(i, ALL, "T").number for i in (DIFF, LOW, HIGH))
@@ -62,6 +66,44 @@ def write_gender(w: Page, inputs: VbInputs) -> None:
         "gjorts). Definitionen står på bladet Jämställdhetsanalys i helårets tertialarbetsbok.",
     )
     w.ws.repeat_rows(header, header)
+
+
+def _chart(w: Page, inputs: VbInputs, years: list[int], top: int) -> None:
+    """The adjusted difference per year with its interval as error bars, beside the table.
+    Hidden data: only years whose difference and both limits are shown (else a gap)."""
+    c = CHART_DATA_COL
+    for i, y in enumerate(years, start=top + 1):
+        w.ws.write_string(i, c, str(y))
+        diff, low, high = (inputs.gender_years[y].get(k, ALL, "T") for k in (DIFF, LOW, HIGH))
+        if VALUE == diff.kind == low.kind == high.kind:
+            w.ws.write_number(i, c + 1, diff.value)
+            w.ws.write_number(i, c + 2, high.value - diff.value)
+            w.ws.write_number(i, c + 3, diff.value - low.value)
+    first, last = top + 1, top + len(years)
+    chart = w.wb.add_chart({"type": "column"})
+    chart.add_series(
+        {
+            "name": "Justerad skillnad, kvinnor − män",
+            "categories": [w.name, first, c, last, c],
+            "values": [w.name, first, c + 1, last, c + 1],
+            "fill": {"color": "#7030A0"},
+            "y_error_bars": {
+                "type": "custom",
+                # A range as a formula: xlsxwriter takes a list here as the values themselves.
+                "plus_values": f"='{w.name}'!{xl_range_abs(first, c + 2, last, c + 2)}",
+                "minus_values": f"='{w.name}'!{xl_range_abs(first, c + 3, last, c + 3)}",
+                "end_style": 1,
+            },
+        }
+    )
+    title = "Justerad skillnad per år (kr) med konfidensintervall"
+    chart.set_title({"name": title, "name_font": {"size": 11}})
+    chart.set_y_axis({"num_format": "#,##0", "num_font": {"size": 9}})
+    chart.set_legend({"none": True})
+    chart.show_hidden_data()
+    chart.set_size({"width": 480, "height": 280})
+    w.ws.insert_chart(top, 6, chart)
+    w.hide_chart_data(4)
 
 
 def write_about(w: Page, inputs: VbInputs) -> None:
