@@ -46,7 +46,10 @@ def _latest(root: Path, period: Period) -> tuple[pd.DataFrame, str] | None:
     found = archive.versions(root, period)
     if not found:
         return None
-    return read_published(found[-1] / PUBLISHED), f"arkivpaket {found[-1].relative_to(root).as_posix()}"
+    when = "helår" if period.tertial == 3 else f"T{period.tertial}"
+    return read_published(
+        found[-1] / PUBLISHED
+    ), f"arkivpaketet för {when} {period.year}, version {found[-1].name[1:]}"
 
 
 def stages(root: Path, ctx: ReportContext) -> dict[str, Stage]:

@@ -4,6 +4,7 @@ sent once."""
 
 from __future__ import annotations
 
+import json
 from email import message_from_bytes, policy
 
 import openpyxl
@@ -217,13 +218,24 @@ def test_vb_recipients_are_the_enhetschef_by_default_and_can_be_chosen():
     ]
 
 
-@pytest.mark.slow  # two full T3 runs
+@pytest.mark.slow  # a T1 and two T3 runs
 def test_the_vb_email_goes_out_once_and_not_twice(tmp_path, key_env, monkeypatch):
     monkeypatch.setenv("EB_MAIL_MODE", "outbox")
     url = f"sqlite:///{tmp_path / 'src.db'}"
     vb_db(url)
     out = tmp_path / "out"
+    _run(url, out, "2018-T1", "--no-email")
     _run(url, out, "2018-T3")
+    vb = out / "archive" / "2018" / "VB" / "v1"
+    references = json.loads((vb / "references.json").read_text())
+    assert sorted(references["packages"]) == ["T1", "T3"] and references["missing"] == ["T2"]
+    book = openpyxl.load_workbook(vb / "workbooks" / vb_name(2018))
+    sources = {row[0]: row[1] for row in book["Om verksamhetsberättelsen"].iter_rows(values_only=True)}
+    assert sources["T1 2018"] == "arkivpaketet för T1 2018, version 1"  # the package, not the extract
+    assert sources["T2 2018"] == "beräknat ur helårskörningens källuttag (inget arkivpaket för perioden)"
+    ws = book["Mål och resultat"]
+    head = _head(ws, _row(ws, 1, "Område (KF:s inriktningsmål)"))
+    assert ws.cell(_row(ws, 2, ASPIRANTS), head["T1 2018"]).value == 5  # 5 starts in February
     ledger = out / "archive" / "2018" / "VB" / "email_ledger"
     first = sorted(p.name for p in ledger.iterdir())
     assert len(first) == 1 and first[0].startswith("karin.exempelsson_at_stockholm.se__")  # the enhetschef
