@@ -69,7 +69,7 @@ def test_t3_run_writes_the_vb_workbook_with_hand_computed_stages_and_charts(tmp_
     assert sorted(p.name for p in (package / "workbooks").iterdir()) == [vb_name(2018)]
     assert archive.verify(root) == []
     wb = openpyxl.load_workbook(package / "workbooks" / vb_name(2018))
-    assert wb.sheetnames == ["Mål och resultat", "Stadsdelar", "Diagram", "Jämställdhet över åren",
+    assert wb.sheetnames == ["Mål och resultat", "Analys", "Stadsdelar", "Diagram", "Jämställdhet över åren",
                              "Ekonomi", "Om verksamhetsberättelsen"]  # fmt: skip
 
     ws = wb["Mål och resultat"]
@@ -91,8 +91,15 @@ def test_t3_run_writes_the_vb_workbook_with_hand_computed_stages_and_charts(tmp_
     assert ws.cell(r, head["Förändring mot 2017"]).value == "↑ +167 %"  # (16 − 6) / 6 = 166,7 %
     # 16 against 18: short by 2 > 10 % of 18 = 1,8 → ej uppfyllt.
     assert ws.cell(r, head["Bedömning"]).value == "ej uppfyllt"
-    assert ws.cell(r, head["Årets analys 2018"]).protection.locked is False
-    assert ws.protection.sheet and ws.cell(r, head["Helår 2018"]).protection.locked is not False
+    wa = wb["Analys"]
+    ahead = _head(wa, _row(wa, 1, "Indikator"))
+    ra = _row(wa, 1, ASPIRANTS)
+    assert wa.cell(ra, ahead["Årets analys 2018"]).protection.locked is False  # the manager writes here
+    assert wa.protection.sheet and wa.cell(ra, ahead["Helår 2018"]).protection.locked is not False
+    assert [wa.cell(ra, ahead[c]).value for c in ("Helår 2018", "Bedömning")] == [16, "ej uppfyllt"]
+
+    annual = _row(ws, 2, catalogue.get("styrningsindex").name)  # periodicity År: no T1/T2 figure
+    assert [ws.cell(annual, head[h]).value for h in ("T1 2018", "T2 2018")] == [None, None]
 
     wd = wb["Stadsdelar"]
     dhead = _head(wd, _row(wd, 1, "Indikator"))
@@ -152,14 +159,16 @@ def test_vb_workbook_prefers_packages_shows_comments_and_keeps_suppressed_figure
     assert got == [0.5, 0.45, 0.3, 0.5]
     assert ws.cell(r, head["Förändring mot 2017"]).value == "↓ −0,2 p.e."  # 0,3 − 0,5
     assert ws.cell(r, head["Bedömning"]).value == "uppfyllt"  # 0,3 ≤ årsmål 0,4, lower is better
-    assert (
-        ws.cell(r, head["Analys T1 (chefens)"]).value == "Fler hushåll i januari.\nÅtgärder: Tidiga samtal."
-    )
-    t2 = ws.cell(r, head["Analys T2 (chefens)"])
+    wa = wb["Analys"]
+    ahead = _head(wa, _row(wa, 1, "Indikator"))
+    ra = _row(wa, 1, "Andel personer som har ekonomiskt bistånd i förhållande till befolkningen")
+    first = wa.cell(ra, ahead["Analys T1 (chefens)"]).value
+    assert first == "Fler hushåll i januari.\nÅtgärder: Tidiga samtal."
+    t2 = wa.cell(ra, ahead["Analys T2 (chefens)"])
     assert (t2.value, t2.data_type) == ("'=Minskar", "s")  # text, never a formula
-    texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value]
+    texts = [str(c.value) for row in wa.iter_rows() for c in row if c.value]
     assert not any("Förra året" in t for t in texts)  # 2017's comment is not 2018's
-    assert ws.cell(r, head["Årets analys 2018"]).protection.locked is False
+    assert wa.cell(ra, ahead["Årets analys 2018"]).protection.locked is False
 
     # Suppressed in every stage (tests/support/reports.py): ".." everywhere, and its sentinel
     # value nowhere in the file, hidden chart data included.

@@ -1,7 +1,7 @@
 """The verksamhetsberättelse (VB) workbook: the year's annual report of the plan's indicators.
 
 Built at the T3 run (etl.vb) from published figures only, written with the same page toolkit,
-formats and safety as the tertial workbooks. Sheets: Mål och resultat, Stadsdelar, Diagram,
+formats and safety as the tertial workbooks. Sheets: Mål och resultat, Analys, Stadsdelar, Diagram,
 Jämställdhet över åren, Ekonomi (the tertial workbook's budget follow-up for the full year),
 Om verksamhetsberättelsen. Deterministic: no run id and no clock in the file, so the same
 figures and comments give the same bytes (the e-mail ledger's key).
@@ -22,7 +22,7 @@ from reports.sheets.common import start
 from reports.vb import charts, goals, years
 from reports.vb.model import VbInputs
 
-SHEETS = ("Mål och resultat", "Stadsdelar", "Diagram", "Jämställdhet över åren", "Ekonomi",
+SHEETS = ("Mål och resultat", "Analys", "Stadsdelar", "Diagram", "Jämställdhet över åren", "Ekonomi",
           "Om verksamhetsberättelsen")  # fmt: skip
 
 
@@ -65,14 +65,15 @@ def write_vb_workbook(inputs: VbInputs, out_dir: Path) -> Path:
     fmts = Formats(wb)
     unit = ctx.unit_name
     goals.write_goals(_page(wb, fmts, inputs, SHEETS[0], f"Verksamhetsberättelse {year} – {unit}"), inputs)
-    goals.write_districts(_page(wb, fmts, inputs, SHEETS[1], "Stadsdelarnas årsmål och utfall"), inputs)
-    charts.write_charts(_page(wb, fmts, inputs, SHEETS[2], "Diagram per indikator"), inputs)
-    years.write_gender(_page(wb, fmts, inputs, SHEETS[3], "Jämställdhetsanalys över åren"), inputs)
+    goals.write_analysis(_page(wb, fmts, inputs, SHEETS[1], f"Chefernas analys {year}"), inputs)
+    goals.write_districts(_page(wb, fmts, inputs, SHEETS[2], "Stadsdelarnas årsmål och utfall"), inputs)
+    charts.write_charts(_page(wb, fmts, inputs, SHEETS[3], "Diagram per indikator"), inputs)
+    years.write_gender(_page(wb, fmts, inputs, SHEETS[4], "Jämställdhetsanalys över åren"), inputs)
     economy.write(
-        start(wb, ctx, fmts, SHEETS[4], f"Ekonomi {year}: utfall mot budget"),
+        start(wb, ctx, fmts, SHEETS[5], f"Ekonomi {year}: utfall mot budget"),
         ctx,
         Figures(ctx.published, ctx.suppressed_symbol),
     )
-    years.write_about(_page(wb, fmts, inputs, SHEETS[5], "Om verksamhetsberättelsen"), inputs)
+    years.write_about(_page(wb, fmts, inputs, SHEETS[6], "Om verksamhetsberättelsen"), inputs)
     wb.close()
     return path

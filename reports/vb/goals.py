@@ -1,10 +1,11 @@
-"""Sheets 1 and 2 of the VB workbook: the plan's goals for the unit, and each district's.
+"""Sheets 1–3 of the VB workbook: the plan's goals for the unit, the managers' analyses, each district.
 
-Sheet 1 (Mål och resultat): each indicator of the year's plan with årsmål, KF:s årsmål, T1 → T2
-→ helår and the previous year's full year, the change, the judgement of the full year (the same
-rule as the tertial workbooks, etl.targets), the managers' analyses from T1 and T2 and an
-unlocked cell for the year's analysis (the rest of the sheet is protected, without password).
-Sheet 2 (Stadsdelar): each district's and the unit's årsmål, helår T/K/M and judgement.
+Mål och resultat: each indicator of the year's plan with årsmål, KF:s årsmål, T1 → T2 → helår
+and the previous year's full year, the change and the judgement of the full year (the same rule
+as the tertial workbooks, etl.targets). Analys: per goal the managers' analyses from T1 and T2
+and an unlocked cell for the year's analysis (the rest protected, without password), on a sheet
+of its own so that neither table is shrunk below reading size when printed. Stadsdelar: each
+district's and the unit's årsmål, helår T/K/M and judgement.
 """
 
 from __future__ import annotations
@@ -87,32 +88,24 @@ def write_goals(w: Page, inputs: VbInputs) -> None:
     heads = [f"T1 {year}", f"T2 {year}", f"Helår {year}", f"Helår {year - 1}"]
     cols = ["Område (KF:s inriktningsmål)", "Indikator", "Årsmål (enheten)", "KF:s årsmål", *heads]
     cols += [f"Förändring mot {year - 1}", "Måluppfyllelse", "Bedömning", "Periodicitet"]
-    cols += ["Analys T1 (chefens)", "Analys T2 (chefens)", f"Årets analys {year}"]
-    c_fig, c_change, c_icon = 4, 8, 9
-    c_per, c_t1 = 11, 12
-    c_year = c_t1 + 2
-    widths = {0: 20, 1: 36, 2: 10, 3: 10, **{c: 10 for c in range(c_fig, c_change)}, c_change: 14}
-    widths |= {c_icon: 14, c_icon + 1: 13, c_per: 10, c_t1: ANALYSIS_WIDTH, c_t1 + 1: ANALYSIS_WIDTH}
-    widths |= {c_year: YEAR_ANALYSIS_WIDTH}
+    c_fig, c_change, c_icon, c_per = 4, 8, 9, 11
+    widths = {0: 20, 1: 40, 2: 10, 3: 10, **{c: 10 for c in range(c_fig, c_change)}, c_change: 14}
+    widths |= {c_icon: 14, c_icon + 1: 15, c_per: 11}
     w.set_widths(widths)
-    w.text(
-        2, 0,
+    w.note(
+        2,
         f"Helåret {year} mot årsmålen, med utfallet år till och med T1 och T2 och förra årets helår "
         f"(totalt). {w.suppressed_symbol} = visas inte (för få personer), {w.nothing_symbol} = inget att "
-        f"redovisa, {MISSING} = uppgiften finns inte (se Om verksamhetsberättelsen). Måluppfyllelse: "
-        "grön = uppfyllt, gul = delvis, röd = ej uppfyllt. Skriv årets analys i de gröna cellerna.",
-        fmts.note,
+        f"redovisa, {MISSING} = uppgiften finns inte (se Om verksamhetsberättelsen). Grå = mäts bara för "
+        "helår. Måluppfyllelse: grön = uppfyllt, gul = delvis, röd = ej uppfyllt.",
     )  # fmt: skip
     group_row, header_row = 4, 5
     ws.merge_range(group_row, 2, group_row, 3, "Mål", fmts.group)
     ws.merge_range(group_row, c_fig, group_row, c_change, "Utfall hela enheten (totalt)", fmts.group)
     ws.merge_range(group_row, c_icon, group_row, c_per, "Bedömning av helåret", fmts.group)
-    ws.merge_range(group_row, c_t1, group_row, c_year, "Chefernas analys", fmts.group)
-    w.headers(header_row, cols, {0, 1, c_change, c_icon + 1, c_per, c_t1, c_t1 + 1, c_year})
-    unlocked = w.wb.add_format(UNLOCKED)
+    w.headers(header_row, cols, {0, 1, c_change, c_icon + 1, c_per})
     entries = plan_entries(plan)
     first = header_row + 1
-    decimals_of = {ind.id: targets.shown_decimals(ind, plan) for ind in entries}
     for r, ind in enumerate(entries, start=first):
         num = plan_format(ind, plan)
         w.text(r, 0, ind.goal.kf_inriktningsmal if ind.goal else "", fmts.text)
@@ -120,21 +113,16 @@ def write_goals(w: Page, inputs: VbInputs) -> None:
         _targets(w, r, 2, ind, plan, ALL, num)
         found = [s.cell(ind) for s in stages]
         for j, cell in enumerate(found):
-            _figure(w, r, c_fig + j, cell, num)
+            if ind.annual_only and j < 2:  # measured for the full year only: no T1/T2 figure
+                w.put(r, c_fig + j, None)
+            else:
+                _figure(w, r, c_fig + j, cell, num)
         now = found[2] or Cell(NOTHING, None, None)
-        w.text(r, c_change, comparisons.change(ind, now, found[3], decimals_of[ind.id]), fmts.text)
+        decimals = targets.shown_decimals(ind, plan)
+        w.text(r, c_change, comparisons.change(ind, now, found[3], decimals), fmts.text)
         _judged(w, r, c_icon, judgement(inputs, ind, plan, ALL))
         w.text(r, c_per, PERIODICITY.get(ind.periodicity, ind.periodicity), fmts.text)
-        texts = [inputs.comment(ind, 1), inputs.comment(ind, 2)]
-        for j, text in enumerate(texts):
-            w.text(r, c_t1 + j, text, fmts.text)
-        ws.write_blank(r, c_year, None, unlocked)
-        lines = max(
-            ANALYSIS_ROWS,
-            *(wrapped_lines(t, ANALYSIS_WIDTH) for t in texts),
-            wrapped_lines(ind.name, widths[1]),
-        )
-        ws.set_row(r, LINE_HEIGHT * lines)
+        w.fit_row(r, [(ind.goal.kf_inriktningsmal if ind.goal else "", widths[0]), (ind.name, widths[1])])
     last = first + len(entries) - 1
     if entries:
         ws.conditional_format(first, c_icon, last, c_icon, ICON_RULE)
@@ -144,8 +132,39 @@ def write_goals(w: Page, inputs: VbInputs) -> None:
         last + 2,
         "Bedömningen gäller helåret med samma regel som i tertialuppföljningarna (bladet Om statistiken "
         "i tertialets arbetsbok). Förändring: procentenheter för andelar, procent för övriga. "
-        "Analys T1 och T2 är chefernas egna texter från tertialuppföljningarna.",
+        "Chefernas analyser står på bladet Analys.",
     )
+
+
+def write_analysis(w: Page, inputs: VbInputs) -> None:
+    """Per goal: the full year's outcome and judgement, the managers' analyses from T1 and T2 and
+    an unlocked cell for the year's analysis; the rest of the sheet is protected (no password)."""
+    ws, fmts, year = w.ws, w.fmts, inputs.year
+    plan = settings().plan(year)
+    cols = ["Indikator", f"Helår {year}", "Bedömning", "Analys T1 (chefens)", "Analys T2 (chefens)",
+            f"Årets analys {year}"]  # fmt: skip
+    widths = {0: 34, 1: 10, 2: 14, 3: ANALYSIS_WIDTH, 4: ANALYSIS_WIDTH, 5: YEAR_ANALYSIS_WIDTH}
+    w.set_widths(widths)
+    w.note(
+        2,
+        "Chefernas analys och planerade åtgärder per mål från tertialuppföljningarna T1 och T2. "
+        f"Skriv årets analys {year} i de gröna cellerna; resten av bladet är skyddat (utan lösenord).",
+    )
+    header = 4
+    w.headers(header, cols, {0, 2, 3, 4, 5})
+    unlocked = w.wb.add_format(UNLOCKED)
+    for r, ind in enumerate(plan_entries(plan), start=header + 1):
+        w.text(r, 0, ind.name, fmts.text)
+        _figure(w, r, 1, inputs.stage("T3").cell(ind), plan_format(ind, plan))
+        w.text(r, 2, judgement(inputs, ind, plan, ALL).judgement or "ingen bedömning", fmts.text)
+        texts = [inputs.comment(ind, 1), inputs.comment(ind, 2)]
+        for j, text in enumerate(texts, start=3):
+            w.text(r, j, text, fmts.text)
+        ws.write_blank(r, 5, None, unlocked)
+        lines = [wrapped_lines(t, ANALYSIS_WIDTH) for t in texts] + [wrapped_lines(ind.name, widths[0])]
+        ws.set_row(r, LINE_HEIGHT * max(ANALYSIS_ROWS, *lines))
+    ws.freeze_panes(header + 1, 1)
+    ws.repeat_rows(header, header)
     ws.protect("", PROTECTION)
 
 

@@ -125,7 +125,7 @@ def write_about(w: Page, inputs: VbInputs) -> None:
         + (", ".join(map(str, years)) if years else "inga år")
         + " (helårspaket i arkivet).",
         "Analys T1 och T2 är chefernas egna texter från tertialuppföljningarna. Årets analys skrivs i de "
-        "gröna cellerna på bladet Mål och resultat; resten av bladet är skyddat (utan lösenord).",
+        "gröna cellerna på bladet Analys; resten av bladet är skyddat (utan lösenord).",
         "Budgetuppföljningen (bladet Ekonomi) är densamma som i helårets tertialarbetsbok.",
         f"Ärendegranskningen i jämställdhetsprojektet: den senaste jämförelsen före och efter finns i "
         f"verksamhetsberättelsens paket ({inputs.review})."
