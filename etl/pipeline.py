@@ -365,13 +365,16 @@ def vb_step(plan: RunPlan | dict, *, send_emails: bool = False, resend: bool = F
     with plan.local() as run:
         ctx = report_context(plan, run, ALL)
         comments = vb.year_comments(root, period.year)  # the managers' T1/T2 analyses
-        result = vb.build_vb(root, ctx, run / OUTPUT / "vb", comments, latest_comparison(root.parent))
+        built = vb.build_vb(root, ctx, run / OUTPUT / "vb", comments, latest_comparison(root.parent))
+    result = built.archived
     verb = "Verksamhetsberättelsen sammanställd" if result.created else "Oförändrad verksamhetsberättelse"
     log.info("%s: %s", verb, result.path)
     sent = []
     if send_emails:
         outbox = Path(plan.archive_root).parent / "outbox" / f"{period.year}-VB"
-        sent = vb.send_vb(root, result.path, ctx.published, outbox, resend=resend)
+        sent = vb.send_vb(
+            root, result.path, ctx.published, outbox, content_sha256=built.content_sha256, resend=resend
+        )
     return {"path": str(result.path), "version": result.version, "created": result.created,
             "sent": [r["status"] for r in sent]}  # fmt: skip
 

@@ -5,13 +5,15 @@ Figures per stage: the latest archived package of the period (what was reported 
 period has no package, the T3 run's comparison figures (computed from its own extract by
 etl.statistics.comparison and disclosure-checked like the rest); else "saknas". The e-mail goes
 to the recipients who get the VB (config/recipients.yml: verksamhetsberattelse), through the
-same delivery and write-once ledger as the tertial mail, keyed by the workbook's hash: a re-run
-with the same figures sends nothing.
+same delivery and write-once ledger as the tertial mail, keyed by the figures and comments shown
+(:func:`content_sha256`): a re-run with the same figures and comments sends nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -82,9 +84,29 @@ def gender_years(root: Path, ctx: ReportContext) -> dict[int, Figures]:
     return years
 
 
+@dataclass(frozen=True)
+class VbResult:
+    archived: archive.ArchiveResult
+    content_sha256: str
+    """The figures and comments the workbook shows (the e-mail ledger's key)."""
+
+
+def content_sha256(inputs: VbInputs) -> str:
+    """One hash over every table the workbook shows and the comments: equal figures and texts
+    give an equal key, so a re-run whose workbook differs only in layout sends nothing again."""
+    h = hashlib.sha256()
+    tables = {f"stage/{k}": s.figures.published for k, s in sorted(inputs.stages.items()) if s.figures}
+    tables |= {f"gender/{y}": f.published for y, f in sorted(inputs.gender_years.items())}
+    tables["comments"] = inputs.comments
+    for name, frame in tables.items():
+        h.update(f"{name}\0".encode())
+        h.update(frame.to_csv(index=False, lineterminator="\n").encode())
+    return h.hexdigest()
+
+
 def build_vb(
     root: Path, ctx: ReportContext, out_dir: Path, comments: pd.DataFrame, review: Path | None = None
-) -> archive.ArchiveResult:
+) -> VbResult:
     """Write the VB workbook for the T3 run's ``ctx`` (scope ALL) and archive the VB bundle, with
     the case review's latest before/after comparison (``review``) when the project has one."""
     if ctx.scope != ALL:
@@ -92,7 +114,8 @@ def build_vb(
     files = {f"granskning/{review.name}": review} if review else {}
     inputs = VbInputs(ctx, stages(root, ctx), gender_years(root, ctx), comments, next(iter(files), None))
     book = write_vb_workbook(inputs, out_dir)
-    return archive.assemble_vb(root, ctx.period.year, {**files, f"{WORKBOOKS}/{book.name}": book})
+    archived = archive.assemble_vb(root, ctx.period.year, {**files, f"{WORKBOOKS}/{book.name}": book})
+    return VbResult(archived, content_sha256(inputs))
 
 
 def vb_ledger_dir(root: Path, year: int) -> Path:
@@ -101,9 +124,16 @@ def vb_ledger_dir(root: Path, year: int) -> Path:
 
 
 def send_vb(
-    root: Path, package: Path, published: pd.DataFrame, outbox_dir: Path, *, resend: bool = False
+    root: Path,
+    package: Path,
+    published: pd.DataFrame,
+    outbox_dir: Path,
+    *,
+    content_sha256: str | None = None,
+    resend: bool = False,
 ) -> list[dict]:
-    """E-mail the archived VB workbook of ``package`` to each VB recipient, once (the ledger).
+    """E-mail the archived VB workbook of ``package`` to each VB recipient, once per recipient and
+    ``content_sha256`` (default: the workbook's own hash) in the VB's ledger.
 
     Every recipient is tried; an uncertain delivery is raised after the others got theirs."""
     from etl.mail import ledger, message, recipients, sending
@@ -125,7 +155,7 @@ def send_vb(
         try:
             result = sending.send_to_recipient(
                 recipient, msg, vb_ledger_dir(root, year), mode=recipients.delivery_mode(), resend=resend,
-                outbox_dir=outbox_dir,
+                outbox_dir=outbox_dir, content_sha256=content_sha256,
             )  # fmt: skip
         except ledger.DeliveryUncertain as exc:
             log.error("%s", exc)

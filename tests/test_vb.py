@@ -227,7 +227,7 @@ def test_vb_recipients_are_the_enhetschef_by_default_and_can_be_chosen():
     ]
 
 
-@pytest.mark.slow  # a T1 and two T3 runs
+@pytest.mark.slow  # a T1 and four T3 runs
 def test_the_vb_email_goes_out_once_and_not_twice(tmp_path, key_env, monkeypatch):
     monkeypatch.setenv("EB_MAIL_MODE", "outbox")
     url = f"sqlite:///{tmp_path / 'src.db'}"
@@ -257,4 +257,25 @@ def test_the_vb_email_goes_out_once_and_not_twice(tmp_path, key_env, monkeypatch
     assert sorted(p.name for p in ledger.iterdir()) == first, "the VB is not sent twice"
     assert eml.stat().st_mtime_ns == stamp
     assert sorted(p.name for p in (out / "archive" / "2018" / "VB").iterdir()) == ["email_ledger", "v1"]
+
+    # A workbook that differs only in layout (here: the Om sheet) is a new version, but the same
+    # figures and comments: nothing is sent again.
+    monkeypatch.setattr("reports.vb.years.write_about", lambda w, inputs: w.text(0, 0, "Annan layout"))
+    _run(url, out, "2018-T3")
+    assert (out / "archive" / "2018" / "VB" / "v2").is_dir()
+    assert sorted(p.name for p in ledger.iterdir()) == first and eml.stat().st_mtime_ns == stamp
+
+    # A manager's T2 analysis arrives (through the plug-in point): new content, sent once more.
+    comment = pd.DataFrame(
+        [{"year": 2018, "tertial": 2, "scope": "ALL", "indicator": "am_stockholmsjobb_aspiranter",
+          "analys": "Fler män började under sommaren.", "atgarder": ""}]
+    )  # fmt: skip
+    monkeypatch.setattr("etl.vb.year_comments", lambda root, year: comment)
+    _run(url, out, "2018-T3")
+    assert len(list(ledger.iterdir())) == 2
+    book = openpyxl.load_workbook(out / "archive" / "2018" / "VB" / "v3" / "workbooks" / vb_name(2018))
+    wa = book["Analys"]
+    assert wa.cell(_row(wa, 1, ASPIRANTS), _head(wa, 5)["Analys T2 (chefens)"]).value == (
+        "Fler män började under sommaren."
+    )
     assert archive.verify(out / "archive") == []
