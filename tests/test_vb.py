@@ -18,7 +18,7 @@ from etl.periods import Period
 from etl.settings import settings
 from reports.vb import vb_name, write_vb_workbook
 from reports.vb.model import VbInputs
-from tests.support.reports import SENTINELS, context, published_table
+from tests.support.reports import DEVELOPER_WORDS, SENTINELS, context, published_table
 from tests.support.vb import vb_db, vb_inputs, with_values
 
 ASPIRANTS = "Antal aspiranter som fått Stockholmsjobb"
@@ -200,6 +200,15 @@ def test_vb_workbook_prefers_packages_shows_comments_and_keeps_suppressed_figure
     # −900 − (−1500) = 600, −350 − (−800) = 450.
     assert _values(wb, series.errBars.plus.numRef.f) == [600, 450]
     assert _values(wb, series.errBars.minus.numRef.f) == [600, 450]
+
+    words = [
+        (sheet.title, c.coordinate, c.value)
+        for sheet in wb.worksheets
+        for row in sheet.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and DEVELOPER_WORDS.search(c.value)
+    ]
+    assert words == [], words[:5]  # no run ids, config paths or identifiers for managers
 
     again = write_vb_workbook(vb_inputs(stages, comments, gender), tmp_path / "again")
     assert again.read_bytes() == path.read_bytes()  # deterministic: the e-mail ledger's key

@@ -7,7 +7,6 @@ Expected figures are written by hand below, from the 2018 plan's targets (config
 
 from __future__ import annotations
 
-import re
 import zipfile
 
 import numpy as np
@@ -21,6 +20,7 @@ from reports import gender_text
 from reports.model import rule_texts
 from reports.workbook import write_workbook
 from tests.support.reports import (
+    DEVELOPER_WORDS,
     SENTINELS,
     SHEETS,
     UNIT,
@@ -530,12 +530,6 @@ def test_budget_by_last_years_profile_and_booked_costs(tmp_path, published):
     assert h["Utfall netto"] == 5_000_000  # 7 000 000 − 2 000 000
     assert h["Helårsprognos netto"] == pytest.approx(15_000_000)  # (7 − 2) mnkr × 3
     assert h["Budget helår netto"] == pytest.approx(7_200_000) and h["Periodens budget fördelad"] == "linjärt"
-
-
-DEVELOPER_WORDS = re.compile(
-    r"(manual|scheduled|backfill)__|config/|\.ya?ml\b|\bOCR\b|bootstrap|seedad|\b[a-z]+(?:_[a-z0-9]+)+\b"
-)
-"""Run ids, config paths, library words and snake_case identifiers: not for managers."""
 
 
 @pytest.mark.parametrize("period", [Period(2018, 1), Period(2018, 3), Period(2019, 2)])

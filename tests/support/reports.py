@@ -6,6 +6,8 @@ cells; the golden figures are written by hand from the 2018 plan's targets (conf
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -210,3 +212,9 @@ def context(published: pd.DataFrame, scope: str = "ALL", **kw) -> ReportContext:
     )
     args.update(kw)
     return ReportContext(**args)
+
+
+DEVELOPER_WORDS = re.compile(
+    r"(manual|scheduled|backfill)__|config/|\.ya?ml\b|\bOCR\b|bootstrap|seedad|\b[a-z]+(?:_[a-z0-9]+)+\b"
+)
+"""Run ids, config paths, library words and snake_case identifiers: not for managers."""
