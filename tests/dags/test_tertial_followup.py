@@ -13,10 +13,12 @@ import pytest
 import sqlalchemy as sa
 
 from etl import archive
+from reports.vb import vb_name
 from tests.support.airflow import airflow_env
 from tests.support.db import REPO, new_postgres_database, require_postgres
 from tests.support.pii_scan import scan
 from tests.support.source_data import small_db
+from tests.support.vb import vb_db
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 DAG_ID = "tertial_followup"
@@ -148,6 +150,29 @@ def _dag_test_2018_t1(tmp_path: Path, metadata_url: str, source_url: str, source
     assert sorted(e["to"] for e in sent) == sorted(recipients.recipient_addresses())
     assert len(list((data / "outbox" / "2018-T1").glob("*.eml"))) == len(sent)
     assert scan(data) == {} and scan(home) == {} and scan(tmp_path / "run.log") == {}
+
+
+@pytest.mark.slow
+def test_dag_t3_run_builds_and_sends_the_verksamhetsberattelse_once(tmp_path):
+    """The verksamhetsberattelse task of a T3 run: the VB package and its e-mail to the enhetschef."""
+    db = tmp_path / "source.db"
+    vb_db(f"sqlite:///{db}")
+    home, data = tmp_path / "airflow", tmp_path / "data"
+    home.mkdir()
+    env = airflow_env(
+        home, f"sqlite:///{tmp_path / 'airflow.db'}", {"conn_type": "sqlite", "host": str(db)}, data
+    )
+    _run(["db", "migrate"], env, tmp_path / "migrate.log")
+    _run(["dags", "test", DAG_ID, "2019-01-16"], env, tmp_path / "run.log")  # 2018 T3 is due in January
+    vb = data / "archive" / "2018" / "VB"
+    assert [p.name for p in (vb / "v1" / "workbooks").iterdir()] == [vb_name(2018)]
+    assert [p.name.split("__")[0] for p in (vb / "email_ledger").iterdir()] == [
+        "karin.exempelsson_at_stockholm.se"
+    ]
+    assert [p.name for p in (data / "outbox" / "2018-VB").iterdir()] == [
+        "karin.exempelsson_at_stockholm.se.eml"
+    ]
+    assert archive.verify(data / "archive") == []
 
 
 @pytest.mark.slow
