@@ -200,6 +200,8 @@ def test_vb_workbook_prefers_packages_shows_comments_and_keeps_suppressed_figure
     # −900 − (−1500) = 600, −350 − (−800) = 450.
     assert _values(wb, series.errBars.plus.numRef.f) == [600, 450]
     assert _values(wb, series.errBars.minus.numRef.f) == [600, 450]
+    # The axis spans both intervals (−1 500 to 100), so no error bar is cut off.
+    assert (chart.y_axis.scaling.min, chart.y_axis.scaling.max) == (-1500, 100)
 
     words = [
         (sheet.title, c.coordinate, c.value)

@@ -8,6 +8,8 @@ to the report's year. Published figures only: a suppressed year shows the symbol
 
 from __future__ import annotations
 
+import math
+
 from xlsxwriter.utility import xl_range_abs
 
 from etl.vocabulary import ALL
@@ -19,6 +21,8 @@ from reports.vb.model import PREVIOUS, STAGES, VbInputs
 DIFF = gender_text.DIFF_ID
 LOW, HIGH = f"{DIFF}_ki_lag", f"{DIFF}_ki_hog"
 KR = '#,##0" kr"'
+AXIS_STEP = 100
+"""Kronor: the chart's axis ends at the nearest hundred outside every interval."""
 
 
 def conclusion(low: float | None, high: float | None) -> str:
@@ -72,6 +76,7 @@ def _chart(w: Page, inputs: VbInputs, years: list[int], top: int) -> None:
     """The adjusted difference per year with its interval as error bars, beside the table.
     Hidden data: only years whose difference and both limits are shown (else a gap)."""
     c = CHART_DATA_COL
+    limits = [0.0]
     for i, y in enumerate(years, start=top + 1):
         w.ws.write_string(i, c, str(y))
         diff, low, high = (inputs.gender_years[y].get(k, ALL, "T") for k in (DIFF, LOW, HIGH))
@@ -79,6 +84,7 @@ def _chart(w: Page, inputs: VbInputs, years: list[int], top: int) -> None:
             w.ws.write_number(i, c + 1, diff.value)
             w.ws.write_number(i, c + 2, high.value - diff.value)
             w.ws.write_number(i, c + 3, diff.value - low.value)
+            limits += [low.value, high.value]
     first, last = top + 1, top + len(years)
     chart = w.wb.add_chart({"type": "column"})
     chart.add_series(
@@ -98,7 +104,11 @@ def _chart(w: Page, inputs: VbInputs, years: list[int], top: int) -> None:
     )
     title = "Justerad skillnad per år (kr) med konfidensintervall"
     chart.set_title({"name": title, "name_font": {"size": 11}})
-    chart.set_y_axis({"num_format": "#,##0", "num_font": {"size": 9}})
+    # The axis spans the intervals (LibreOffice scales to the bars alone and cuts the error bars).
+    bottom = math.floor(min(limits) / AXIS_STEP) * AXIS_STEP
+    ceiling = math.ceil(max(limits) / AXIS_STEP) * AXIS_STEP
+    chart.set_y_axis({"num_format": "#,##0", "num_font": {"size": 9}, "min": bottom, "max": ceiling})
+    chart.set_x_axis({"label_position": "low", "num_font": {"size": 9}})
     chart.set_legend({"none": True})
     chart.show_hidden_data()
     chart.set_size({"width": 480, "height": 280})
