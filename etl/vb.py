@@ -25,7 +25,7 @@ from etl.settings import settings
 from etl.vocabulary import ALL
 from reports.model import Figures, ReportContext
 from reports.vb import write_vb_workbook
-from reports.vb.model import PREVIOUS, Stage, VbInputs, empty_comments
+from reports.vb.model import PREVIOUS, Stage, VbInputs
 
 log = logging.getLogger(__name__)
 WORKBOOKS = "workbooks"
@@ -35,13 +35,11 @@ NONE = "saknas: inget arkivpaket, och källuttaget omfattar inte perioden"
 
 
 def year_comments(archive_root: Path, year: int) -> pd.DataFrame:
-    """The managers' T1/T2 analyses of the year: columns year, tertial, scope, indicator, analys,
-    atgarder.
+    """The managers' T1/T2 analyses of the year as stored by the comment round trip (columns
+    year, tertial, scope, indicator, analys, atgarder; etl.comments.store)."""
+    from etl.comments.store import comments_for_year
 
-    PLUG-IN POINT (lead): return ``etl.comments.store.comments_for_year(archive_root, year)`` here
-    once the comment round trip is merged; until then there are none.
-    """
-    return empty_comments()
+    return comments_for_year(archive_root, year)
 
 
 def _latest(root: Path, period: Period) -> tuple[pd.DataFrame, str] | None:

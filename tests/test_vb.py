@@ -18,6 +18,7 @@ from etl.periods import Period
 from etl.settings import settings
 from reports.vb import vb_name, write_vb_workbook
 from reports.vb.model import VbInputs
+from tests.support.comments import fill, workbook_in
 from tests.support.reports import DEVELOPER_WORDS, SENTINELS, context, published_table
 from tests.support.vb import vb_db, vb_inputs, with_values
 
@@ -290,3 +291,27 @@ def test_the_vb_email_goes_out_once_and_not_twice(tmp_path, key_env, monkeypatch
         "Fler män började under sommaren."
     )
     assert archive.verify(out / "archive") == []
+
+
+@pytest.mark.slow  # a T1 and a T3 run
+def test_a_managers_t1_comment_imported_from_a_returned_workbook_shows_in_the_vb(
+    tmp_path, key_env, monkeypatch
+):
+    monkeypatch.setenv("EB_MAIL_MODE", "outbox")  # the import's receipt
+    url = f"sqlite:///{tmp_path / 'src.db'}"
+    vb_db(url)
+    out = tmp_path / "out"
+    _run(url, out, "2018-T1", "--no-email")
+    t1 = workbook_in(out / "archive" / "2018" / "T1" / "v1", "ALL")
+    texts = {"am_stockholmsjobb_aspiranter": ("Fem började i februari.", "Fler kontakter med arbetsgivare.")}
+    returned = fill(t1, tmp_path / "inkorg" / t1.name, texts)
+    assert main(["comments", "import", str(returned), "--data-dir", str(out)]) == 0
+    _run(url, out, "2018-T3", "--no-email")
+    book = openpyxl.load_workbook(out / "archive" / "2018" / "VB" / "v1" / "workbooks" / vb_name(2018))
+    wa = book["Analys"]
+    head = _head(wa, _row(wa, 1, "Indikator"))
+    r = _row(wa, 1, ASPIRANTS)
+    assert wa.cell(r, head["Analys T1 (chefens)"]).value == (
+        "Fem började i februari.\nÅtgärder: Fler kontakter med arbetsgivare."
+    )
+    assert wa.cell(r, head["Analys T2 (chefens)"]).value is None  # nothing returned at T2

@@ -13,6 +13,7 @@ from __future__ import annotations
 from etl import targets
 from etl.settings import Entry, Plan, settings
 from etl.vocabulary import ALL, SEXES
+from reports.judgements import Judgements
 from reports.layout import LINE_HEIGHT, Page, plan_format, wrapped_lines
 from reports.model import NOTHING, PERIODICITY, VALUE, Cell
 from reports.sheets import comparisons
@@ -64,11 +65,9 @@ def _figure(w: Page, r: int, col: int, found: Cell | None, num: str, bold: bool 
         w.put(r, col, found, bold=bold, num_format=num)
 
 
-def judgement(inputs: VbInputs, ind: Entry, plan: Plan | None, scope: str) -> targets.Assessment:
-    """The full year judged as the tertial workbooks judge it (months = 12)."""
-    result = inputs.stage("T3").cell(ind, scope)
-    value = None if result is None else result.number
-    return targets.assess(ind, plan, value, 12, scope, inputs.history(ind, scope))
+def judgement(inputs: VbInputs, ind: Entry, scope: str) -> targets.Assessment:
+    """The full year judged once, as the T3 workbook and e-mail judge it (reports.judgements)."""
+    return Judgements.of(inputs.ctx).assess(ind, scope)
 
 
 def _judged(w: Page, r: int, col: int, assessed: targets.Assessment) -> None:
@@ -120,7 +119,7 @@ def write_goals(w: Page, inputs: VbInputs) -> None:
         now = found[2] or Cell(NOTHING, None, None)
         decimals = targets.shown_decimals(ind, plan)
         w.text(r, c_change, comparisons.change(ind, now, found[3], decimals), fmts.text)
-        _judged(w, r, c_icon, judgement(inputs, ind, plan, ALL))
+        _judged(w, r, c_icon, judgement(inputs, ind, ALL))
         w.text(r, c_per, PERIODICITY.get(ind.periodicity, ind.periodicity), fmts.text)
         w.fit_row(r, [(ind.goal.kf_inriktningsmal if ind.goal else "", widths[0]), (ind.name, widths[1])])
     last = first + len(entries) - 1
@@ -156,10 +155,13 @@ def write_analysis(w: Page, inputs: VbInputs) -> None:
     for r, ind in enumerate(plan_entries(plan), start=header + 1):
         w.text(r, 0, ind.name, fmts.text)
         _figure(w, r, 1, inputs.stage("T3").cell(ind), plan_format(ind, plan))
-        w.text(r, 2, judgement(inputs, ind, plan, ALL).judgement or "ingen bedömning", fmts.text)
+        w.text(r, 2, judgement(inputs, ind, ALL).judgement or "ingen bedömning", fmts.text)
         texts = [inputs.comment(ind, 1), inputs.comment(ind, 2)]
         for j, text in enumerate(texts, start=3):
-            w.text(r, j, text, fmts.text)
+            if text:
+                w.text(r, j, text, fmts.text)
+            else:
+                ws.write_blank(r, j, None, fmts.text)
         ws.write_blank(r, 5, None, unlocked)
         lines = [wrapped_lines(t, ANALYSIS_WIDTH) for t in texts] + [wrapped_lines(ind.name, widths[0])]
         ws.set_row(r, LINE_HEIGHT * max(ANALYSIS_ROWS, *lines))
@@ -198,7 +200,7 @@ def write_districts(w: Page, inputs: VbInputs) -> None:
                 else:
                     w.put(r, 4 + j, None)
             _figure(w, r, 7, inputs.stage(f"{PREVIOUS}_T3").cell(ind, scope), num, bold)
-            assessed = judgement(inputs, ind, plan, scope)
+            assessed = judgement(inputs, ind, scope)
             _judged(w, r, 8, assessed)
             w.text(r, 10, assessed.basis or "", fmts.text)
             w.fit_cells(r, 0, [ind.name])

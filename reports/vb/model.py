@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from etl import targets
 from etl.settings import Entry
 from etl.vocabulary import ALL
 from reports.model import Cell, Figures, ReportContext
@@ -78,12 +77,6 @@ class VbInputs:
 
     def stage(self, key: str) -> Stage:
         return self.stages.get(key) or Stage(key, None, MISSING)
-
-    def history(self, entry: Entry, scope: str) -> targets.History:
-        """The previous year's full year for the judgement's trend and prognosis kinds."""
-        found = self.stage(f"{PREVIOUS}_T3").cell(entry, scope)
-        number = None if found is None else found.number
-        return targets.History(same_period=number, full_year=number)
 
     def comment(self, entry: Entry, tertial: int, scope: str = ALL) -> str:
         """The manager's analysis and planned actions for the goal at T1/T2 ("" when none)."""
