@@ -16,11 +16,11 @@ import subprocess
 import openpyxl
 import pytest
 
-from etl.periods import Period
-from reports.trend import write_trend_workbook
+from reports.vb import write_vb_workbook
 from reports.workbook import write_workbook
 from tests.support import pdf as pdf_support
-from tests.support.reports import UNIT, context, published_table
+from tests.support.reports import context, published_table
+from tests.support.vb import vb_inputs, vb_stages
 
 pytestmark = pytest.mark.slow
 
@@ -82,13 +82,12 @@ HEIGHT_TOLERANCE = 0.97
 
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory):
-    """The unit and a district workbook and the trend workbook, as PDF, with the 8 pt reference."""
+    """The unit and a district workbook and the VB workbook, as PDF, with the 8 pt reference."""
     pdf_support.require_print_tools()
     out = tmp_path_factory.mktemp("print")
     published = published_table()
     books = [write_workbook(context(published, scope), out / "books") for scope in ("ALL", "OST")]
-    packages = {"T1": published_table(Period(2018, 1)), "T2": published_table(Period(2018, 2), shift=1000.0)}
-    books.append(write_trend_workbook(2018, packages, {}, out / "books", UNIT))
+    books.append(write_vb_workbook(vb_inputs(vb_stages()), out / "books"))
     reference = pdf_support.reference_book(out / "books" / "Referens.xlsx")
     ref_pdf, *pdfs = pdf_support.to_pdf([reference, *books], out / "pdf")
     return pdf_support.reference_height(ref_pdf), list(zip(books, pdfs, strict=True))

@@ -10,12 +10,12 @@ import openpyxl
 import pytest
 from openpyxl.utils import column_index_from_string
 
-from etl.periods import Period
 from reports import printing
 from reports.sheets import summary_charts
-from reports.trend import write_trend_workbook
+from reports.vb import write_vb_workbook
 from reports.workbook import write_workbook
-from tests.support.reports import UNIT, context, published_table
+from tests.support.reports import context, published_table
+from tests.support.vb import vb_inputs, vb_stages
 
 # A4 landscape inside 0.5" side margins: 841.89 − 72 = 769.89 pt wide; 595.28 − 108 = 487.28 high.
 PRINT_WIDTH, PRINT_HEIGHT = 769.89, 487.28
@@ -27,9 +27,8 @@ def books(tmp_path_factory):
     published = published_table()
     unit = write_workbook(context(published, "ALL"), out)
     district = write_workbook(context(published, "OST"), out)
-    packages = {"T1": published_table(Period(2018, 1)), "T2": published_table(Period(2018, 2), shift=1000.0)}
-    trend = write_trend_workbook(2018, packages, {}, out, UNIT)
-    return {"unit": unit, "district": district, "trend": trend}
+    vb = write_vb_workbook(vb_inputs(vb_stages()), out)
+    return {"unit": unit, "district": district, "vb": vb}
 
 
 def test_scale_keeps_text_at_eight_points():
@@ -69,7 +68,7 @@ def _sheets(path):
     return openpyxl.load_workbook(path).worksheets
 
 
-@pytest.mark.parametrize("which", ["unit", "district", "trend"])
+@pytest.mark.parametrize("which", ["unit", "district", "vb"])
 def test_every_sheet_prints_landscape_a4_legibly_with_headers_and_footer(books, which):
     for ws in _sheets(books[which]):
         setup = ws.page_setup
@@ -82,7 +81,7 @@ def test_every_sheet_prints_landscape_a4_legibly_with_headers_and_footer(books, 
         assert ws.print_title_rows, ws.title  # header rows on every printed page
         footer = ws.oddFooter
         assert footer.center.text == "Sida &P av &N", ws.title
-        period = "År 2018" if which == "trend" else "Tertialrapport 1 2018"
+        period = "Verksamhetsberättelse 2018" if which == "vb" else "Tertialrapport 1 2018"
         assert period in (footer.left.text or "") + (footer.right.text or ""), ws.title
 
 
@@ -104,7 +103,7 @@ def _width(ws, col: int) -> float:
 
 
 def test_headers_are_never_cut_inside_a_word(books):
-    for path in (books["unit"], books["district"], books["trend"]):
+    for path in (books["unit"], books["district"], books["vb"]):
         for ws in _sheets(path):
             if not ws.print_title_rows or ws.print_title_rows.startswith("$1:"):
                 continue
@@ -120,7 +119,7 @@ def test_headers_are_never_cut_inside_a_word(books):
 
 
 def test_numbers_are_tagged_swedish(books):
-    for path in (books["unit"], books["district"], books["trend"]):
+    for path in (books["unit"], books["district"], books["vb"]):
         for ws in _sheets(path):
             for row in ws.iter_rows():
                 for c in row:

@@ -40,7 +40,7 @@ def _page(wb: xlsxwriter.Workbook, fmts: Formats, inputs: VbInputs, name: str, t
     print_setup(
         p.ws,
         f"&L{header_escape(ctx.unit_name)}&C&A&RVerksamhetsberättelse {inputs.year}",
-        f"&CSida &P av &N&RHelår {inputs.year}",
+        f"&LVerksamhetsberättelse {inputs.year}&CSida &P av &N&RHelår {inputs.year}",
     )
     return p
 
@@ -64,16 +64,20 @@ def write_vb_workbook(inputs: VbInputs, out_dir: Path) -> Path:
     )
     fmts = Formats(wb)
     unit = ctx.unit_name
-    goals.write_goals(_page(wb, fmts, inputs, SHEETS[0], f"Verksamhetsberättelse {year} – {unit}"), inputs)
-    goals.write_analysis(_page(wb, fmts, inputs, SHEETS[1], f"Chefernas analys {year}"), inputs)
-    goals.write_districts(_page(wb, fmts, inputs, SHEETS[2], "Stadsdelarnas årsmål och utfall"), inputs)
-    charts.write_charts(_page(wb, fmts, inputs, SHEETS[3], "Diagram per indikator"), inputs)
-    years.write_gender(_page(wb, fmts, inputs, SHEETS[4], "Jämställdhetsanalys över åren"), inputs)
-    economy.write(
-        start(wb, ctx, fmts, SHEETS[5], f"Ekonomi {year}: utfall mot budget"),
-        ctx,
-        Figures(ctx.published, ctx.suppressed_symbol),
-    )
-    years.write_about(_page(wb, fmts, inputs, SHEETS[6], "Om verksamhetsberättelsen"), inputs)
+    titles = (f"Verksamhetsberättelse {year} – {unit}", f"Chefernas analys {year}",
+              "Stadsdelarnas årsmål och utfall", "Diagram per indikator",
+              "Jämställdhetsanalys över åren")  # fmt: skip
+    writers = (goals.write_goals, goals.write_analysis, goals.write_districts, charts.write_charts,
+               years.write_gender)  # fmt: skip
+    for name, title, writer in zip(SHEETS[:5], titles, writers, strict=True):
+        page = _page(wb, fmts, inputs, name, title)
+        writer(page, inputs)
+        page.finish()  # print scale (text ≥ 8 pt), repeated headers, page breaks
+    page = start(wb, ctx, fmts, SHEETS[5], f"Ekonomi {year}: utfall mot budget")
+    economy.write(page, ctx, Figures(ctx.published, ctx.suppressed_symbol))
+    page.finish()
+    page = _page(wb, fmts, inputs, SHEETS[6], "Om verksamhetsberättelsen")
+    years.write_about(page, inputs)
+    page.finish()
     wb.close()
     return path

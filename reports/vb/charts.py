@@ -9,6 +9,7 @@ figure is a gap in the chart, never a zero or a hidden number.
 from __future__ import annotations
 
 from etl.settings import Entry, settings
+from reports import printing
 from reports.layout import CHART_DATA_COL, Page
 from reports.vb.goals import plan_entries
 from reports.vb.model import PREVIOUS, STAGES, VbInputs
@@ -17,7 +18,8 @@ CATEGORIES = ("T1", "T2", "Helår")
 BLOCK_ROWS = 16
 """Rows per indicator: its title and two charts side by side (two indicators per printed page)."""
 PER_PAGE = 2
-CHART_SIZE = {"width": 500, "height": 285}
+CHART_PX = (500, 285)
+"""Width and height of each chart in pixels: two side by side on a landscape page."""
 SECOND_CHART_COL = 8
 DATA_COLUMNS = 5
 """Hidden columns per block: category, this year, last year, women, men."""
@@ -56,17 +58,15 @@ def _chart(w: Page, title: str, top: int, columns: list[tuple[int, str]], unit: 
                 "gap": 80,
             }
         )
-    chart.set_title({"name": title, "name_font": {"size": 11, "bold": True}})
-    chart.set_y_axis({"name": unit, "name_font": {"size": 9}, "num_font": {"size": 9}, "min": 0})
-    chart.set_x_axis({"num_font": {"size": 9}})
-    chart.set_legend({"position": "bottom", "font": {"size": 9}})
+    printing.chart_fonts(chart, f"{title} ({unit})")
+    chart.set_y_axis(printing.axis({"min": 0}))
+    chart.set_x_axis(printing.axis({}))
     chart.show_hidden_data()
-    chart.set_size(CHART_SIZE)
     return chart
 
 
 def write_charts(w: Page, inputs: VbInputs) -> None:
-    ws, year = w.ws, inputs.year
+    year = inputs.year
     w.set_widths({c: 8.43 for c in range(2 * SECOND_CHART_COL)})
     w.text(
         2, 0,
@@ -86,11 +86,12 @@ def write_charts(w: Page, inputs: VbInputs) -> None:
         unit = ind.unit
         pair = [(1, COLORS["year"]), (2, COLORS["previous"])]
         totals = _chart(w, f"{year} mot {year - 1} (totalt)", top, pair, unit)
-        ws.insert_chart(top + 1, 0, totals)
+        w.chart(totals, top + 1, 0, *CHART_PX)
         if "K" in ind.sexes and "M" in ind.sexes:
             sexes = _chart(w, f"Kvinnor och män {year}", top, [(3, COLORS["K"]), (4, COLORS["M"])], unit)
-            ws.insert_chart(top + 1, SECOND_CHART_COL, sexes)
+            w.chart(sexes, top + 1, SECOND_CHART_COL, *CHART_PX)
         else:
             w.text(top + 1, SECOND_CHART_COL, "Inte individbaserad: redovisas inte per kön.", w.fmts.note)
-    ws.set_h_pagebreaks(breaks)
+    w.breaks.extend(breaks)
+    w.head(0, 1)  # the title on every printed page of diagrams
     w.hide_chart_data(DATA_COLUMNS)

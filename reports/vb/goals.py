@@ -102,6 +102,7 @@ def write_goals(w: Page, inputs: VbInputs) -> None:
     ws.merge_range(group_row, 2, group_row, 3, "Mål", fmts.group)
     ws.merge_range(group_row, c_fig, group_row, c_change, "Utfall hela enheten (totalt)", fmts.group)
     ws.merge_range(group_row, c_icon, group_row, c_per, "Bedömning av helåret", fmts.group)
+    w.columns(2, [(2, 3), (c_fig, c_change), (c_icon, c_per)])
     w.headers(header_row, cols, {0, 1, c_change, c_icon + 1, c_per})
     entries = plan_entries(plan)
     first = header_row + 1
@@ -125,8 +126,7 @@ def write_goals(w: Page, inputs: VbInputs) -> None:
     last = first + len(entries) - 1
     if entries:
         ws.conditional_format(first, c_icon, last, c_icon, ICON_RULE)
-    ws.freeze_panes(first, 2)
-    ws.repeat_rows(group_row, header_row)
+    w.head(group_row, header_row, 2)
     w.note(
         last + 2,
         "Bedömningen gäller helåret med samma regel som i tertialuppföljningarna (bladet Om statistiken "
@@ -150,6 +150,7 @@ def write_analysis(w: Page, inputs: VbInputs) -> None:
         f"Skriv årets analys {year} i de gröna cellerna; resten av bladet är skyddat (utan lösenord).",
     )
     header = 4
+    w.columns(1, [(1, 2), (3, 4), (5, 5)])
     w.headers(header, cols, {0, 2, 3, 4, 5})
     unlocked = w.wb.add_format(UNLOCKED)
     for r, ind in enumerate(plan_entries(plan), start=header + 1):
@@ -164,9 +165,8 @@ def write_analysis(w: Page, inputs: VbInputs) -> None:
                 ws.write_blank(r, j, None, fmts.text)
         ws.write_blank(r, 5, None, unlocked)
         lines = [wrapped_lines(t, ANALYSIS_WIDTH) for t in texts] + [wrapped_lines(ind.name, widths[0])]
-        ws.set_row(r, LINE_HEIGHT * max(ANALYSIS_ROWS, *lines))
-    ws.freeze_panes(header + 1, 1)
-    ws.repeat_rows(header, header)
+        w.set_height(r, LINE_HEIGHT * max(ANALYSIS_ROWS, *lines))
+    w.head(header, header, 1)
     ws.protect("", PROTECTION)
 
 
@@ -184,6 +184,7 @@ def write_districts(w: Page, inputs: VbInputs) -> None:
         fmts.note,
     )  # fmt: skip
     header = 4
+    w.columns(2, [(2, 3), (4, 7), (8, 10)])
     w.headers(header, cols, {0, 1, 9, 10})
     r = header + 1
     for ind in plan_entries(plan):
@@ -206,5 +207,4 @@ def write_districts(w: Page, inputs: VbInputs) -> None:
             w.fit_cells(r, 0, [ind.name])
             r += 1
     ws.conditional_format(header + 1, 8, max(r - 1, header + 1), 8, ICON_RULE)
-    ws.freeze_panes(header + 1, 2)
-    ws.repeat_rows(header, header)
+    w.head(header, header, 2)

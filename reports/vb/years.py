@@ -13,7 +13,7 @@ import math
 from xlsxwriter.utility import xl_range_abs
 
 from etl.vocabulary import ALL
-from reports import gender_text
+from reports import gender_text, printing
 from reports.layout import CHART_DATA_COL, Line, Page
 from reports.model import VALUE
 from reports.vb.model import PREVIOUS, STAGES, VbInputs
@@ -69,7 +69,7 @@ def write_gender(w: Page, inputs: VbInputs) -> None:
         "År som saknas i tabellen har inget helårspaket i arkivet (helårskörningen för året har inte "
         "gjorts). Definitionen står på bladet Jämställdhetsanalys i helårets tertialarbetsbok.",
     )
-    w.ws.repeat_rows(header, header)
+    w.head(header, header)
 
 
 def _chart(w: Page, inputs: VbInputs, years: list[int], top: int) -> None:
@@ -102,17 +102,15 @@ def _chart(w: Page, inputs: VbInputs, years: list[int], top: int) -> None:
             },
         }
     )
-    title = "Justerad skillnad per år (kr) med konfidensintervall"
-    chart.set_title({"name": title, "name_font": {"size": 11}})
     # The axis spans the intervals (LibreOffice scales to the bars alone and cuts the error bars).
     bottom = math.floor(min(limits) / AXIS_STEP) * AXIS_STEP
     ceiling = math.ceil(max(limits) / AXIS_STEP) * AXIS_STEP
-    chart.set_y_axis({"num_format": "#,##0", "num_font": {"size": 9}, "min": bottom, "max": ceiling})
-    chart.set_x_axis({"label_position": "low", "num_font": {"size": 9}})
+    printing.chart_fonts(chart, "Justerad skillnad per år med konfidensintervall (kr)")
+    chart.set_y_axis(printing.axis({"num_format": "#,##0", "min": bottom, "max": ceiling}))
+    chart.set_x_axis(printing.axis({"label_position": "low"}))
     chart.set_legend({"none": True})
     chart.show_hidden_data()
-    chart.set_size({"width": 480, "height": 280})
-    w.ws.insert_chart(top, 6, chart)
+    w.chart(chart, top, 6, 480, 280)
     w.hide_chart_data(4)
 
 
@@ -125,6 +123,7 @@ def write_about(w: Page, inputs: VbInputs) -> None:
     }
     lines = [Line((label, inputs.stage(key).source), ()) for key, label in labels.items()]
     r = w.grid(2, ["Period", "Varifrån uppgifterna kommer"], lines, 2)
+    w.head(2, 2)
     years = sorted(y for y in inputs.gender_years if y <= year)
     texts = [
         "Arkivpaket: de värden som redovisades i den perioden (publicerade, sekretessprövade). Beräknat "

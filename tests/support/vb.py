@@ -84,3 +84,13 @@ def vb_inputs(
     labelled = {key: Stage(key, Figures(df), f"arkivpaket {key}") for key, df in stages.items()}
     years = {year: Figures(df) for year, df in (gender or {}).items()}
     return VbInputs(ctx, labelled, years, empty_comments() if comments is None else comments)
+
+
+def vb_stages() -> dict[str, pd.DataFrame]:
+    """T1, T2 and helår 2018 and helår 2017 from the synthetic published table (shifted apart)."""
+    return {
+        "T1": published_table(Period(2018, 1)),
+        "T2": published_table(Period(2018, 2), shift=1000.0),
+        "T3": published_table(Period(2018, 3), shift=2000.0),
+        "prev_T3": published_table(Period(2017, 3), shift=5000.0),
+    }
