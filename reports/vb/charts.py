@@ -15,10 +15,9 @@ from reports.vb.goals import plan_entries
 from reports.vb.model import PREVIOUS, STAGES, VbInputs
 
 CATEGORIES = ("T1", "T2", "Helår")
-BLOCK_ROWS = 16
-"""Rows per indicator: its title and two charts side by side (two indicators per printed page)."""
-PER_PAGE = 2
-CHART_PX = (500, 285)
+BLOCK_ROWS = 15
+"""Rows per indicator: its title and two charts side by side (two indicators fit a printed page)."""
+CHART_PX = (480, 255)
 """Width and height of each chart in pixels: two side by side on a landscape page."""
 SECOND_CHART_COL = 8
 DATA_COLUMNS = 5
@@ -68,19 +67,15 @@ def _chart(w: Page, title: str, top: int, columns: list[tuple[int, str]], unit: 
 def write_charts(w: Page, inputs: VbInputs) -> None:
     year = inputs.year
     w.set_widths({c: 8.43 for c in range(2 * SECOND_CHART_COL)})
-    w.text(
-        2, 0,
+    w.note(
+        2,
         f"Per indikator: utfallet år till och med T1, T2 och helår {year} mot {year - 1} (totalt), och "
         "kvinnor och män bredvid varandra för individbaserade indikatorer. Uppgifter som inte visas "
         "(för få personer) eller saknas är luckor i diagrammen.",
-        w.fmts.note,
-    )  # fmt: skip
+    )
     entries = plan_entries(settings().plan(year))
-    breaks = []
     for i, ind in enumerate(entries):
         top = 4 + i * BLOCK_ROWS
-        if i and i % PER_PAGE == 0:
-            breaks.append(top)
         w.text(top, 0, ind.name, w.fmts.subtitle)
         _data(w, inputs, ind, top)
         unit = ind.unit
@@ -92,6 +87,6 @@ def write_charts(w: Page, inputs: VbInputs) -> None:
             w.chart(sexes, top + 1, SECOND_CHART_COL, *CHART_PX)
         else:
             w.text(top + 1, SECOND_CHART_COL, "Inte individbaserad: redovisas inte per kön.", w.fmts.note)
-    w.breaks.extend(breaks)
-    w.head(0, 1)  # the title on every printed page of diagrams
+        w.blocks.append((top, top + BLOCK_ROWS - 1))  # the indicator's name stays with its charts
+    w.head(0, 0)  # the sheet's title on every printed page of diagrams
     w.hide_chart_data(DATA_COLUMNS)

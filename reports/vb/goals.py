@@ -88,8 +88,9 @@ def write_goals(w: Page, inputs: VbInputs) -> None:
     cols = ["Område (KF:s inriktningsmål)", "Indikator", "Årsmål (enheten)", "KF:s årsmål", *heads]
     cols += [f"Förändring mot {year - 1}", "Måluppfyllelse", "Bedömning", "Periodicitet"]
     c_fig, c_change, c_icon, c_per = 4, 8, 9, 11
-    widths = {0: 20, 1: 40, 2: 10, 3: 10, **{c: 10 for c in range(c_fig, c_change)}, c_change: 14}
-    widths |= {c_icon: 14, c_icon + 1: 15, c_per: 11}
+    # Narrow enough to print on one page wide at a legible scale (reports/printing.py).
+    widths = {0: 17, 1: 30, 2: 10, 3: 10, **{c: 10 for c in range(c_fig, c_change)}, c_change: 12}
+    widths |= {c_icon: 14, c_icon + 1: 13, c_per: 11}
     w.set_widths(widths)
     w.note(
         2,
@@ -176,7 +177,7 @@ def write_districts(w: Page, inputs: VbInputs) -> None:
     plan = settings().plan(year)
     cols = ["Indikator", "Omfattning", "Årsmål", "KF:s årsmål", *(f"{h} {year}" for h in SEX_COLUMNS)]
     cols += [f"Totalt {year - 1}", "Måluppfyllelse", "Bedömning", "Hur det bedömts"]
-    w.set_widths({0: 36, 1: 14, 2: 10, 3: 10, 4: 10, 5: 10, 6: 10, 7: 10, 8: 14, 9: 13, 10: 46})
+    w.set_widths({0: 28, 1: 13, 2: 10, 3: 10, 4: 10, 5: 10, 6: 10, 7: 10, 8: 14, 9: 13, 10: 32})
     w.text(
         2, 0,
         f"Helår {year} per stadsdel och för hela enheten: årsmål, utfall för kvinnor och män och "
