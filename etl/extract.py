@@ -164,6 +164,23 @@ def transform_chunk(
     return out[schema.names]
 
 
+def _reconcile(engine: sa.Engine, name: str, stmt: sa.Select, rows: int) -> None:
+    """Rows read must equal a ``COUNT(*)`` of the same window, counted after the read in its
+    own transaction: a difference means the source changed while it was read (a load running
+    into the night), and a half-old, half-new extract must not become a report."""
+    counted = sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    with engine.connect() as conn:
+        expected = conn.execute(counted).scalar_one()
+    if expected != rows:
+        raise ExtractError(
+            f"Tabellen {name!r} ändrades under läsningen: {rows} rader lästa, men källan har nu "
+            f"{expected} rader i samma urval. Inget är sparat. Gör så här: vänta tills källans "
+            "laddning eller rättning är klar och kör om extraheringen (Airflow försöker igen av sig "
+            "själv; i kommandoraden: kör om run). Upprepas det, kontrollera vad som skriver i "
+            "källdatabasen under körningen."
+        )
+
+
 def extract_table(
     source_url: str,
     name: str,
@@ -225,6 +242,7 @@ def extract_table(
                 type_errors += int(chunk[TYPE_ERRORS].notna().sum())
                 rows += len(chunk)
                 writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
+            _reconcile(engine, name, stmt, rows)  # inside the block: a mismatch keeps no file
     except sa.exc.SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         # from None: the log's error is then this line, not ~40 frames of SQLAlchemy above it.

@@ -221,3 +221,73 @@ def test_hidden_characters_are_removed_ids_trimmed_and_over_long_text_refused(tm
     raw = pd.DataFrame([_payment("P1", feb, 10.0), _payment("P1 ", feb, 10.0)])
     out = transform_chunk(raw.astype(object), source.TABLES["payment"], KEY)
     assert out["payment_id"].tolist() == ["P1", "P1"]  # one key twice: validation stops on it
+
+
+def _in_window(n: int) -> dict:
+    return _payment(f"P{n}", dt.date(2018, 2, 1), 10.0 * n)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("INSERT", "4 rader"),  # a row of the window added while the table was read
+        ("DELETE", "2 rader"),  # and one removed
+    ],
+)
+def test_rows_read_are_checked_against_a_count_of_the_window_after_the_read(
+    empty_db_url, tmp_path, monkeypatch, change, message
+):
+    """The source changes between two chunks of the read (a real second connection commits):
+    the read's 3 rows no longer match COUNT(*) of the same window, so extraction fails as a
+    source error that says what to do, and keeps no staged file."""
+    import etl.extract
+
+    load_source(empty_db_url, {"payment": [_in_window(1), _in_window(2), _in_window(3)]})
+    writer = sa.create_engine(empty_db_url)
+    if writer.dialect.name == "sqlite":  # WAL: a writer may commit while the read is open
+        with writer.begin() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    real, calls = etl.extract.transform_chunk, []
+
+    def change_source_once(*args, **kwargs):
+        if not calls:
+            with writer.begin() as conn:
+                if change == "INSERT":
+                    conn.execute(source.TABLES["payment"].insert(), _in_window(4))
+                else:
+                    conn.execute(sa.text("DELETE FROM payment WHERE payment_id = 'P3'"))
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(etl.extract, "transform_chunk", change_source_once)
+    with pytest.raises(ExtractError) as failed:
+        extract_table(empty_db_url, "payment", T1, tmp_path, KEY, chunk_rows=1)
+    writer.dispose()
+    text = str(failed.value)
+    assert "Tabellen 'payment' ändrades under läsningen: 3 rader lästa" in text
+    assert f"källan har nu {message} i samma urval" in text and "Gör så här:" in text
+    assert not staging.table_path(tmp_path, staging.RAW, "payment").exists()
+    assert not staging.meta_path(tmp_path, staging.RAW, "payment").exists()
+
+
+def test_a_change_outside_the_window_does_not_fail_the_read(empty_db_url, tmp_path, monkeypatch):
+    import etl.extract
+
+    load_source(empty_db_url, {"payment": [_in_window(1), _in_window(2)]})
+    writer = sa.create_engine(empty_db_url)
+    if writer.dialect.name == "sqlite":
+        with writer.begin() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    real, calls = etl.extract.transform_chunk, []
+
+    def add_a_later_month(*args, **kwargs):
+        calls.append(1)
+        with writer.begin() as conn:  # 2019: outside every window of 2018-T1
+            later = _payment(f"L{len(calls)}", dt.date(2019, 6, 1), 1.0)
+            conn.execute(source.TABLES["payment"].insert(), later)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(etl.extract, "transform_chunk", add_a_later_month)
+    res = extract_table(empty_db_url, "payment", T1, tmp_path, KEY, chunk_rows=1)
+    writer.dispose()
+    assert res.rows == 2
