@@ -79,6 +79,15 @@ Decides the period (year to date) and the run's staging folder.
 (a command-line trigger), or the run has no data interval and no period: trigger it again
 from the UI's Trigger form with `period`, e.g. `2018-T1`.
 """,
+    "lock_period": """\
+#### Lås perioden
+One run per period at a time: takes the period's lock (`$EB_DATA_DIR/locks/<period>.json`),
+which `release_period` gives back when the run ends. A backfill or `airflow dags test` beside
+a scheduled run, or two manual runs, of the same period would otherwise share archive and
+e-mail ledger. A lock left by a run that is no longer queued or running is taken over.
+**If it fails:** another run of the same period is still queued or running (the error names
+it): wait until it has finished, then trigger `period` again if it is still needed.
+""",
     "extract": """\
 #### Extrahera en tabell
 Streams one source table (the task's name, `extract.<table>`) into staging and pseudonymises
@@ -117,6 +126,9 @@ workbook, sends nothing again unless the run is triggered with `resend`.
 **If it fails:** the log says why (SMTP server down, address outside the allowed domains).
 Fix the connection or `config/recipients.yml` and clear the task. Each try sends once (no
 retries inside); the task's own retries are the only ones, and the ledger keeps them safe.
+"Oklart om levererat" (the connection broke after the message was handed over): the task fails
+at once without retries and names the recipient; ask the recipient or check the mail server's
+log, and if it did not arrive, trigger the period again with `resend`.
 """,
     "archive": """\
 #### Arkivera
@@ -138,6 +150,15 @@ delivery is uncertain (see the e-mail task).
 Deletes staging folders of earlier runs older than `staging.retention_days` (they hold
 quarantined rows). Never touches the archive.
 **If it fails:** harmless for the report; check file permissions on the staging folder.
+""",
+    "release_period": """\
+#### Släpp perioden
+Runs last, whether the run succeeded or failed (the teardown of `lock_period`; its own state
+does not decide the run's): releases the period's lock, so the next run of the period may
+start. Only this run's own lock is released; clearing a task of the run runs `lock_period`
+again, which takes the lock again.
+**If it fails:** check file permissions on `$EB_DATA_DIR/locks`; a lock left behind is taken
+over by the next run of the period once this run is no longer running.
 """,
 }
 
@@ -194,6 +215,28 @@ def tertial_followup():
         )
         pipeline.announce(planned)
         return planned.to_dict()
+
+    # The setup of the run's work (release_period is its teardown): clearing any task of the run
+    # runs it again, so a cleared run holds the lock while it works.
+    @task(doc_md=DOCS["lock_period"])
+    def lock_period(run: dict, run_id=None, ti=None) -> str:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from etl import period_lock, pipeline
+
+        pipeline.announce(run)
+        planned = pipeline.RunPlan.of(run)
+
+        def active(other: str) -> bool:  # the holder's state in Airflow's metadata database
+            states = list(period_lock.ACTIVE_STATES)
+            return ti.get_dr_count(dag_id=ti.dag_id, run_ids=[other], states=states) > 0
+
+        locks = period_lock.locks_dir(planned.archive_root)
+        try:
+            period_lock.acquire(locks, planned.period_name, run_id, is_active=active)
+        except period_lock.PeriodLocked as exc:  # retrying would only hold a worker slot
+            raise AirflowFailException(str(exc)) from exc
+        return planned.period_name
 
     @task(
         pool=ORCHESTRATION.source_pool,
@@ -268,7 +311,14 @@ def tertial_followup():
                 f"{period} är ett äldre tertial i en ikappkörning: ingen e-post till cheferna. "
                 f"Utlös med period={period} (Trigger) för att skicka."
             )
-        return pipeline.email_step(run, recipient, resend=bool(params.get("resend")))
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from etl.mail.ledger import DeliveryUncertain
+
+        try:
+            return pipeline.email_step(run, recipient, resend=bool(params.get("resend")))
+        except DeliveryUncertain as exc:  # a retry could send it twice: fail now, the operator decides
+            raise AirflowFailException(str(exc)) from exc
 
     @task(trigger_rule="none_failed", doc_md=DOCS["archive"])
     def archive(run: dict) -> dict:
@@ -300,8 +350,18 @@ def tertial_followup():
         pipeline.announce(run)
         return pipeline.purge_step(run)
 
+    # The teardown of lock_period: runs after success and failure alike (not when the lock was
+    # refused: then it is another run's) and does not decide the run's state.
+    @task(doc_md=DOCS["release_period"])
+    def release_period(run_id=None) -> list[str]:
+        from etl import period_lock
+        from etl.settings import env
+
+        return period_lock.release(period_lock.locks_dir(env().data_dir / "archive"), run_id)
+
     # Data passes through the run's staging folder; the edges below only order the tasks.
     run = plan()
+    locked = lock_period(run)
     # One task per table of the source contract (a parse-time list; etl.source needs only
     # SQLAlchemy): the grid names each table in every state, retries included.
     with TaskGroup("extract", tooltip="En uppgift per källtabell") as extracted:
@@ -309,6 +369,9 @@ def tertial_followup():
             extract.override(task_id=table)(table=table, run=run)
     books = workbook.partial(run=run).expand(scope=list(SETTINGS.scopes))
     sent = email.partial(run=run).expand(recipient=recipients.recipient_addresses())
+    release = release_period().as_teardown(setups=locked)
+    staged = purge_staging(run)
+    locked >> [extracted, staged]
     (
         extracted
         >> validate(run)
@@ -317,8 +380,9 @@ def tertial_followup():
         >> sent
         >> archive(run)
         >> verksamhetsberattelse(run)
+        >> release
     )
-    purge_staging(run)
+    staged >> release
 
 
 tertial_followup()

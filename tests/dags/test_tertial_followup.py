@@ -68,14 +68,22 @@ def test_task_graph_flows_one_way(dagbag):
     tables = ["district", "population", "household", "person", "application", "payment", "booked_cost",
               "support_obstacle", "intervention", "job_place", "staff", "staff_month", "indicator_input"]
     extracts = {f"extract.{t}" for t in tables}
-    assert {t.task_id for t in dag.tasks} == {*order, "purge_staging"} - {"extract"} | extracts
-    assert set(dag.get_task("plan").downstream_task_ids) >= extracts
+    extra = {"lock_period", "purge_staging", "release_period"}
+    assert {t.task_id for t in dag.tasks} == {*order, *extra} - {"extract"} | extracts
+    assert set(dag.get_task("lock_period").downstream_task_ids) >= extracts
     for name in extracts:
         assert dag.get_task(name).downstream_task_ids == {"validate"}, name
     order.remove("extract")
     for upstream, downstream in zip(order, order[1:], strict=False):
         assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
-    assert dag.get_task("purge_staging").upstream_task_ids == {"plan"}
+    # One run per period: lock_period (a setup) before any work, release_period (its teardown)
+    # after all of it, for success and failure alike (etl/period_lock.py).
+    lock, release = dag.get_task("lock_period"), dag.get_task("release_period")
+    assert lock.is_setup and lock.upstream_task_ids == {"plan"}
+    assert lock.downstream_task_ids == extracts | {"purge_staging", "release_period"}
+    assert release.is_teardown and not release.downstream_task_ids
+    assert release.upstream_task_ids == {"lock_period", "verksamhetsberattelse", "purge_staging"}
+    assert dag.get_task("purge_staging").upstream_task_ids == {"plan", "lock_period"}
     # Skipped e-mail (send_emails = false) must not stop the archive.
     assert dag.get_task("archive").trigger_rule == "none_failed"
 
