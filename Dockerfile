@@ -3,7 +3,7 @@
 #
 #   docker compose build            # or: docker build -t eb-tertial-airflow .
 #
-# Dependencies come only from requirements.lock (the whole resolved tree, pinned), then the
+# Dependencies come only from requirements.lock (the whole resolved tree, pinned, with hashes), then the
 # project itself without dependencies. DAGs, plugins, configuration and expectations are baked
 # in, so no service mounts source code; a new version of the code is a new image.
 FROM python:3.11-slim-bookworm
@@ -17,9 +17,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     EB_HOME=/opt/eb
 
 # Dependencies first, in their own layer: it is rebuilt only when the lock file changes.
+# --require-hashes: every file must match a sha256 in the lock (a replaced upload is refused).
 COPY requirements.lock /tmp/requirements.lock
 RUN python -m pip install "pip==25.3" \
- && python -m pip install -r /tmp/requirements.lock \
+ && python -m pip install --require-hashes -r /tmp/requirements.lock \
  && rm /tmp/requirements.lock
 
 # The project. .dockerignore admits only the project's own files (pyproject.toml, etl/,

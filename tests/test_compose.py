@@ -36,8 +36,8 @@ AIRFLOW_SERVICES = {
     "airflow-triggerer": "triggerer",
     "airflow-init": None,
 }
-OTHER_SERVICES = {"postgres", "redis", "source-db", "source-seed", "mailpit"}
-ONE_SHOT = {"airflow-init", "source-seed"}
+OTHER_SERVICES = {"check-secrets", "postgres", "redis", "source-db", "source-seed", "mailpit"}
+ONE_SHOT = {"check-secrets", "airflow-init", "source-seed"}
 SECRETS = {
     "AIRFLOW_DB_PASSWORD",
     "REDIS_PASSWORD",
@@ -48,6 +48,7 @@ SECRETS = {
     "AIRFLOW_ADMIN_USERNAME",
     "AIRFLOW_ADMIN_PASSWORD",
     "EB_PSEUDONYM_KEY",
+    "MAILPIT_UI_PASSWORD",
 }
 # ${VAR}, ${VAR:?msg}, ${VAR?msg}, ${VAR:-default}, ${VAR-default}; $$ is a literal $.
 VAR_REF = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[?-])([^}]*))?\}")
@@ -89,6 +90,7 @@ def _placeholder_env() -> dict[str, str]:
     values.update({name: secrets.token_hex(32) for name in SECRETS})
     values.update(
         AIRFLOW_FERNET_KEY=Fernet.generate_key().decode(),
+        AIRFLOW_ADMIN_PASSWORD=secrets.token_urlsafe(24),
         AIRFLOW_JWT_SECRET=secrets.token_hex(64),
         AIRFLOW_ADMIN_USERNAME="eb-admin",
     )
@@ -168,6 +170,24 @@ def test_airflow_services_wait_for_databases_and_init(services):
         "service_completed_successfully"
     )
     assert services["source-seed"]["depends_on"]["source-db"]["condition"] == "service_healthy"
+
+
+def test_nothing_that_stores_or_uses_a_secret_starts_before_check_secrets_passed(services):
+    check = services["check-secrets"]
+    assert check["entrypoint"] == ["bash", "/opt/eb/scripts/check-secrets.sh", "--environment"]
+    assert check["restart"] == "no" and "depends_on" not in check
+    assert set(_environment(check)) == SECRETS  # the script sees every secret, and only those
+    for name in set(services) - {"check-secrets"}:
+        deps = services[name]["depends_on"]
+        assert deps["check-secrets"]["condition"] == "service_completed_successfully", name
+
+
+def test_mailpit_ui_asks_for_a_password_and_is_on_loopback(services):
+    mailpit = services["mailpit"]
+    auth = _environment(mailpit)["MP_UI_AUTH"]
+    password = "${MAILPIT_UI_PASSWORD:?set MAILPIT_UI_PASSWORD in .env (see .env.example)}"
+    assert auth == "${MAILPIT_UI_USER:-mailpit}:" + password
+    assert mailpit["ports"] == ["${MAILPIT_UI_BIND:-127.0.0.1}:8025:8025"]
 
 
 def test_airflow_services_share_one_image_built_from_the_dockerfile(services):
@@ -316,7 +336,7 @@ def test_published_ports_default_to_loopback(services):
 def test_dockerfile_installs_the_lock_then_the_project_as_non_root():
     text = DOCKERFILE.read_text(encoding="utf-8")
     assert re.search(r"^FROM python:3\.11-slim", text, re.MULTILINE)
-    lock = text.index("pip install -r /tmp/requirements.lock")
+    lock = text.index("pip install --require-hashes -r /tmp/requirements.lock")
     project = text.index("pip install --no-deps .")
     assert lock < project
     assert "COPY requirements.lock" in text
@@ -336,7 +356,8 @@ def test_dockerignore_admits_only_the_project():
     admitted = {r[1:].rstrip("/") for r in rules if r.startswith("!")}
     # demo/: compose's source-seed service generates the demo source with `python -m demo`.
     assert admitted == {"pyproject.toml", "requirements.lock", "etl", "reports", "demo", "dags", "plugins",
-                        "config", "expectations", "scripts/airflow-pools.sh"}  # fmt: skip
+                        "config", "expectations", "scripts/airflow-pools.sh", "scripts/check-secrets.sh",
+                        ".env.example"}  # fmt: skip
     assert (REPO / ".gitignore").read_text().count(".env") >= 1
 
 
@@ -383,3 +404,12 @@ def test_compose_config_refuses_a_missing_secret(compose_client, tmp_path):
     result = _compose_config(compose_client, tmp_path, env)
     assert result.returncode != 0
     assert "set EB_PSEUDONYM_KEY in .env" in result.stdout + result.stderr
+
+
+def test_secrets_generated_as_env_example_says_pass_check_secrets(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in _placeholder_env().items()), encoding="utf-8")
+    result = subprocess.run(
+        ["bash", str(REPO / "scripts" / "check-secrets.sh"), str(env_file)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
