@@ -43,6 +43,8 @@ INCOMING = ".incoming-"
 VB = "VB"
 INDEX_DIR = ".index"
 """Under the root: ``<year>-<T1|T2|T3|VB>-v<N>.json`` per version written (its manifest's hash)."""
+REDACTED_INDEX = ".redacted.json"
+"""Beside an index entry: the manifest before and after a retention redaction (etl/retention.py)."""
 PACKAGE_LEDGER = "email_ledger.json"
 TERTIALS = ("T1", "T2", "T3")
 _RESERVED = {MANIFEST, MANIFEST_SUM}
@@ -184,6 +186,22 @@ def _index_file(base: Path, number: int) -> Path:
     return base.parent.parent / INDEX_DIR / f"{base.parent.name}-{base.name}-v{number}.json"
 
 
+def index_entry(root: Path, package: Path) -> Path:
+    """The index file of ``package`` (``<root>/<year>/<kind>/v<N>``)."""
+    return Path(root) / INDEX_DIR / f"{package.parent.parent.name}-{package.parent.name}-{package.name}.json"
+
+
+def _redacted(index_path: Path, entry: dict, package: Path) -> bool:
+    """The package was redacted under the retention rule from the manifest ``entry`` recorded."""
+    try:
+        marker = staging.read_json(index_path.with_name(index_path.stem + REDACTED_INDEX))
+    except (OSError, ValueError):
+        return False
+    return marker.get("previous_manifest_sha256") == entry.get("manifest_sha256") and marker.get(
+        "manifest_sha256"
+    ) == sha256(package / MANIFEST)
+
+
 def _index(base: Path, package: Path) -> None:
     """Record ``package`` in the index (once; also versions an earlier, killed run left unrecorded)."""
     for found in _versions(base):
@@ -199,6 +217,8 @@ def _verify_index(root: Path) -> list[str]:
     """Every indexed version still exists with the manifest it was written with."""
     problems = []
     for path in sorted((root / INDEX_DIR).glob("*.json")):
+        if path.name.endswith(REDACTED_INDEX):
+            continue  # read beside its entry (_redacted)
         try:
             entry = staging.read_json(path)
             package = root / entry["package"]
@@ -207,7 +227,9 @@ def _verify_index(root: Path) -> list[str]:
             continue
         if not (package / MANIFEST).is_file():
             problems.append(f"{package}: saknas: paketversionen (finns i arkivets förteckning)")
-        elif sha256(package / MANIFEST) != entry.get("manifest_sha256"):
+        elif sha256(package / MANIFEST) != entry.get("manifest_sha256") and not _redacted(
+            path, entry, package
+        ):
             problems.append(f"{package}: ändrad: {MANIFEST} (jämfört med arkivets förteckning)")
     return problems
 
@@ -284,7 +306,7 @@ def assemble_vb(root: Path, year: int, extra_files: dict[str, Path]) -> ArchiveR
             f"T3 {year}. Kör den tertialen först."
         )
     latest = {t: package for t, package in found.items() if package is not None}
-    problems = [p for package in latest.values() for p in _verify_package(package)]
+    problems = [p for package in latest.values() for p in verify_package(package)]
     if problems:
         raise ArchiveError(
             f"Verksamhetsberättelsen för {year} kan inte sammanställas: arkivpaketen stämmer inte med "
@@ -306,7 +328,7 @@ def _fsync_tree(folder: Path) -> None:
                 os.fsync(f.fileno())
 
 
-def _verify_package(package: Path) -> list[str]:
+def verify_package(package: Path) -> list[str]:
     """Problems with one package: its manifest's own checksum, then every file."""
     if not (package / MANIFEST).is_file():
         return [f"{package}: saknas: {MANIFEST}"]
@@ -339,8 +361,11 @@ def _verify_references(root: Path, package: Path) -> list[str]:
     problems = []
     for tertial, ref in sorted(refs.items()):
         target = root / ref["path"]
+        before = _read_manifest(target).get("redacted", {}).get("before")  # redacted later: as it was
         if not (target / MANIFEST).is_file():
             problems.append(f"{package}: refererat paket saknas: {tertial} ({ref['path']})")
+        elif before == {k: ref[k] for k in ("manifest_sha256", "content_sha256")}:
+            continue  # the index check vouches for the redaction
         elif sha256(target / MANIFEST) != ref["manifest_sha256"]:
             problems.append(f"{package}: refererat paket ändrat: {tertial} ({ref['path']}/{MANIFEST})")
         elif _read_manifest(target).get("content_sha256") != ref["content_sha256"]:
@@ -377,7 +402,7 @@ def verify(root: Path) -> list[str]:
         top = max(numbers, default=0)
         problems += [f"{base}: saknas: paketversion v{n}" for n in range(1, top + 1) if n not in numbers]
         for package in found:
-            problems += _verify_package(package)
+            problems += verify_package(package)
             problems += _verify_ledger(package)
             if base.name == VB:
                 problems += _verify_references(root, package)

@@ -380,10 +380,16 @@ def vb_step(plan: RunPlan | dict, *, send_emails: bool = False, resend: bool = F
 
 
 def purge_step(plan: RunPlan | dict) -> list[str]:
-    """Delete earlier runs' staging folders older than the retention period (never this run's).
+    """Delete earlier runs' staging folders older than the retention period (never this run's),
+    and redact the pseudonyms of archived packages past theirs (etl/retention.py).
 
     Uses today's date: this is housekeeping of files, not a result."""
+    from etl import retention
+
     plan = RunPlan.of(plan)
+    days = settings().pipeline.archive.personal_data_retention_days
+    for package in retention.purge_archive(Path(plan.archive_root), days, dt.date.today()):
+        log.info("Gallrat enligt arkivets gallringsregel: %s", package)
     if not storage.is_local(plan.run_dir):
         log.info("Mellanlagringen ligger i objektlagring: rensas av lagringens livscykelregler.")
         return []

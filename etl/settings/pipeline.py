@@ -49,6 +49,12 @@ class Staging(Frozen):
     retention_days: int = Field(ge=1)
 
 
+class Archive(Frozen):
+    personal_data_retention_days: int = Field(ge=1)
+    """This many days after it was archived, a package keeps its figures but no
+    pseudonyms: quarantine examples, GX results and Data Docs are redacted (etl/retention.py)."""
+
+
 class Disclosure(Frozen):
     """Thresholds and symbols; which figures are linked or add up comes from the catalogue."""
 
@@ -114,6 +120,7 @@ class Pipeline(Frozen):
     unit: Unit
     extract: Extract
     staging: Staging
+    archive: Archive
     disclosure: Disclosure
     gender_analysis: GenderAnalysis
     judgement: Judgement
