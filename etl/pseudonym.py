@@ -62,7 +62,7 @@ def load_key(key: bytes | str | None = None) -> bytes:
     """The HMAC key: given explicitly, else from $EB_PSEUDONYM_KEY, else the file $EB_PSEUDONYM_KEY_FILE."""
     variables = env()
     if key is None and variables.pseudonym_key is not None:
-        key = variables.pseudonym_key.get_secret_value()
+        key = variables.pseudonym_key.get_secret_value() or None  # empty: fall through to the file
     if key is None and variables.pseudonym_key_file is not None:
         key = variables.pseudonym_key_file.read_text(encoding="utf-8").strip()
     if key is None:
@@ -73,6 +73,13 @@ def load_key(key: bytes | str | None = None) -> bytes:
     raw = key.encode("utf-8") if isinstance(key, str) else key
     if len(raw) < MIN_KEY_BYTES:
         raise PseudonymKeyError(f"Pseudonymiseringsnyckeln är kortare än {MIN_KEY_BYTES} byte.")
+    if not raw.strip():
+        raise PseudonymKeyError("Pseudonymiseringsnyckeln består bara av blanksteg: generera en ny.")
+    if len(set(raw)) == 1:
+        raise PseudonymKeyError(
+            "Pseudonymiseringsnyckeln är ett och samma tecken upprepat och går att gissa: generera en ny "
+            "(openssl rand -hex 32)."
+        )
     return raw
 
 

@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -34,5 +35,34 @@ def test_key_must_be_configured_and_long(monkeypatch):
         load_key()
     with pytest.raises(PseudonymKeyError, match="kortare"):
         load_key("short")
-    monkeypatch.setenv("EB_PSEUDONYM_KEY", "z" * 40)
-    assert load_key() == b"z" * 40
+    monkeypatch.setenv("EB_PSEUDONYM_KEY", "zy" * 20)
+    assert load_key() == b"zy" * 20
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("k", "kortare än 32 byte"),  # a 1-byte password in the eb_pseudonym_key connection
+        ("a" * 32, "ett och samma tecken upprepat"),
+        (" " * 32, "bara av blanksteg"),
+        ("\t\n " * 11, "bara av blanksteg"),
+    ],
+)
+def test_guessable_keys_are_refused(key, message):
+    """One loader for the CLI and the DAG's extract task (it passes the connection's password)."""
+    with pytest.raises(PseudonymKeyError, match=message):
+        load_key(key)
+
+
+def test_an_empty_variable_falls_through_to_the_key_file(monkeypatch, tmp_path):
+    key_file = tmp_path / "key"
+    key_file.write_text("0123456789abcdef" * 3 + "\n", encoding="utf-8")
+    monkeypatch.setenv("EB_PSEUDONYM_KEY", "")
+    monkeypatch.setenv("EB_PSEUDONYM_KEY_FILE", str(key_file))
+    assert load_key() == b"0123456789abcdef" * 3
+
+
+def test_the_dag_extract_task_uses_the_one_loader():
+    dag = Path(__file__).resolve().parents[1] / "dags" / "tertial_followup.py"
+    call = 'pseudonym.load_key(BaseHook.get_connection("eb_pseudonym_key").password'
+    assert call in dag.read_text(encoding="utf-8")

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from tests.support.db import REPO
 
+PSEUDONYM_KEY = "airflow-test-pseudonym-key-" * 2
+"""At least 32 bytes and not one character repeated (etl.pseudonym.load_key refuses those)."""
+
 
 def airflow_env(home: Path, metadata_url: str, source_conn: dict, data_dir: Path) -> dict:
     """Environment for an `airflow` subprocess: its own home and metadata database, no inherited EB_*."""
@@ -19,7 +22,7 @@ def airflow_env(home: Path, metadata_url: str, source_conn: dict, data_dir: Path
         AIRFLOW__CORE__PLUGINS_FOLDER=str(REPO / "plugins"),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         AIRFLOW_CONN_EB_SOURCE=json.dumps(source_conn),
-        AIRFLOW_CONN_EB_PSEUDONYM_KEY=json.dumps({"conn_type": "generic", "password": "k" * 40}),
+        AIRFLOW_CONN_EB_PSEUDONYM_KEY=json.dumps({"conn_type": "generic", "password": PSEUDONYM_KEY}),
         EB_DATA_DIR=str(data_dir),
         EB_MAIL_MODE="outbox",
         EB_DEADLINE_ALERTS="off",  # dag.test() cannot run deadline alerts (Airflow 3.3.2; see the DAG)

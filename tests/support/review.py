@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from etl import source
 from etl.review.columns import CASES_SHEET, COLUMNS, HEADER_ROW
 
-KEY_A = "a" * 40
-KEY_B = "b" * 40
+KEY_A = "review-test-key-a-" * 3
+KEY_B = "review-test-key-b-" * 3
 COL = {c.key: j + 1 for j, c in enumerate(COLUMNS)}
 
 
