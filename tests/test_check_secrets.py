@@ -112,6 +112,8 @@ def test_every_weak_value_is_refused_and_all_are_named_at_once(tmp_path):
         ),
         ("AIRFLOW_FERNET_KEY", "A" * 43 + "=", "ett och samma tecken"),
     ],
+    ids=["admin_user_airflow", "admin_password_is_user", "admin_password_short", "key_32_times_a",
+         "key_31_bytes", "fernet_31_bytes", "fernet_32_zero_bytes"],  # fmt: skip
 )
 def test_one_weak_value_among_strong_ones(tmp_path, name, value, reason):
     refused = _refused(_check(_write(tmp_path, {**STRONG, name: value})))

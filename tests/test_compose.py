@@ -413,3 +413,13 @@ def test_secrets_generated_as_env_example_says_pass_check_secrets(tmp_path):
         ["bash", str(REPO / "scripts" / "check-secrets.sh"), str(env_file)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_every_pin_in_the_lock_has_hashes_and_is_installed_requiring_them():
+    text = (REPO / "requirements.lock").read_text(encoding="utf-8")
+    hashes = r"(?:    --hash=sha256:[0-9a-f]{64}(?: \\)?\n)+"
+    pins = re.findall(r"^[A-Za-z0-9][A-Za-z0-9._-]*==\S+ \\\n" + hashes, text, re.M)
+    requirements = [line for line in text.splitlines() if re.match(r"^[A-Za-z0-9]", line)]
+    assert len(pins) == len(requirements) > 100, "every pinned requirement carries its hashes"
+    assert "pip install --require-hashes -r /tmp/requirements.lock" in DOCKERFILE.read_text(encoding="utf-8")
+    assert "pip install --quiet --require-hashes -r requirements.lock" in (REPO / "Makefile").read_text()

@@ -233,6 +233,7 @@ def _in_window(n: int) -> dict:
         ("INSERT", "4 rader"),  # a row of the window added while the table was read
         ("DELETE", "2 rader"),  # and one removed
     ],
+    ids=["row_added", "row_removed"],
 )
 def test_rows_read_are_checked_against_a_count_of_the_window_after_the_read(
     empty_db_url, tmp_path, monkeypatch, change, message

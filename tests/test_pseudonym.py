@@ -47,6 +47,7 @@ def test_key_must_be_configured_and_long(monkeypatch):
         (" " * 32, "bara av blanksteg"),
         ("\t\n " * 11, "bara av blanksteg"),
     ],
+    ids=["one_byte", "32_times_a", "32_spaces", "blank_mix"],
 )
 def test_guessable_keys_are_refused(key, message):
     """One loader for the CLI and the DAG's extract task (it passes the connection's password)."""

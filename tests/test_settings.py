@@ -56,6 +56,16 @@ def test_real_configuration_is_typed_and_immutable():
         ),
         (
             "plans_2018",
+            lambda raw: raw["indicators"][0]["arsmal"].update(ALL=1e308),
+            r"2018\.yml: indicators\.0\.arsmal: årsmålet 1e\+308 för ALL ska ligga mellan 0 och",
+        ),
+        (
+            "pipeline",
+            lambda raw: raw["archive"].update(personal_data_retention_days=0),
+            r"pipeline\.yml: archive\.personal_data_retention_days: värdet 0 ska vara minst 1",
+        ),
+        (
+            "plans_2018",
             lambda raw: raw["indicators"][0]["arsmal"].update(ALL=150),
             r"2018\.yml: eb_andel_barn: årsmålet 150.* procent",
         ),
@@ -95,6 +105,12 @@ def test_real_configuration_is_typed_and_immutable():
             r"catalogue\.yml: .*eb_hushall: hänvisar till okända indikatorer \['eb_finns_inte'\]",
         ),
     ],
+    ids=[
+        "min_persons_fem", "quarantin_misspelt", "max_share_5", "target_nan", "target_minus_7",
+        "target_1e308", "retention_0", "target_150_percent", "unknown_indicator_in_plan",
+        "timezone_misspelt", "resamples_999", "confidence_95", "unknown_scope", "unknown_unit",
+        "linked_to_unknown",
+    ],  # fmt: skip
 )
 def test_bad_values_are_refused_naming_file_key_and_value(tmp_path, stem, change, message):
     with pytest.raises(SettingsError, match=message):
