@@ -16,6 +16,8 @@ the password field). Trigger with `period` (e.g. `2018-T2`) to redo a given peri
 gets that tertial as its data interval and is named `manual__tertial__2018-T2__…`),
 `send_emails` false to skip e-mail, `resend` true to send again. Catch-up runs of tertials
 older than the previous one send no e-mail (a first unpause does not mail years of reports).
+One run per period at a time: a second run of a period that another run holds (a backfill or
+a manual trigger beside the scheduled one) stops at `lock_period`, naming the other run.
 Re-running is safe: the archive keeps identical content once and versions changed content;
 nobody gets the same figures twice (the e-mail ledger). Clearing works (Airflow bug #70368 is
 patched by plugins/airflow_fixes.py).
