@@ -272,11 +272,6 @@ def read_manifest(package: Path) -> dict:
     return _read_manifest(package)
 
 
-def verify_package(package: Path) -> list[str]:
-    """Problems with one package (empty when it is as its manifest says)."""
-    return _verify_package(package)
-
-
 def archive_package(root: Path, period: Period, files: dict[str, Path], metadata: dict) -> ArchiveResult:
     """Archive ``files`` (name in package → source path) with ``metadata`` in the manifest."""
     return _write_package(period_dir(root, period), files, {**metadata, "period": str(period)}, {})

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from etl import archive, disclosure, disclosure_gate, sex_history, source, staging, storage
+from etl import archive, disclosure, disclosure_gate, retention, sex_history, source, staging, storage
 from etl.extract import extract_table
 from etl.mail.ledger import DeliveryUncertain
 from etl.periods import Period
@@ -384,12 +384,9 @@ def purge_step(plan: RunPlan | dict) -> list[str]:
     and redact the pseudonyms of archived packages past theirs (etl/retention.py).
 
     Uses today's date: this is housekeeping of files, not a result."""
-    from etl import retention
-
     plan = RunPlan.of(plan)
     days = settings().pipeline.archive.personal_data_retention_days
-    for package in retention.purge_archive(Path(plan.archive_root), days, dt.date.today()):
-        log.info("Gallrat enligt arkivets gallringsregel: %s", package)
+    retention.purge_archive(Path(plan.archive_root), days, dt.date.today())  # logs each package
     if not storage.is_local(plan.run_dir):
         log.info("Mellanlagringen ligger i objektlagring: rensas av lagringens livscykelregler.")
         return []
