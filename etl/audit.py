@@ -206,6 +206,8 @@ def _period_audit(
         members = [c for c in (total, *parts) if c in cells]
         if kind == "none" or total not in cells or len(members) < 2 or not any(cells[c][1] for c in members):
             continue
+        if kind == "difference" and any(not cells[c][1] and math.isnan(cells[c][0]) for c in members):
+            continue  # a "–" difference or mean is undefined (nobody of one sex), not zero: no relation
         weights = {c: 1.0 for c in members}
         if kind == "staff":
             w = {c: _staff_weight(cells, c) for c in members}

@@ -141,3 +141,20 @@ def test_a_published_difference_gives_away_a_hidden_sex():
     assert leak.fix == (("ja_avslag_andel_skillnad", "KUN", "T"),)  # hide the difference (a part)
     rows[3] = ("ja_avslag_andel_skillnad", "KUN", "T", NAN, "procent", True)
     assert audit(_table(rows)).ok  # difference hidden: K is only bounded (T < K … ≤ 100)
+
+
+def test_a_difference_with_nobody_of_one_sex_is_no_relation():
+    # Norrmalm: one woman applied, no man. The women-minus-men difference is "–" (undefined, not
+    # 0 pp) and men's share "–" too: K = difference + M does not hold, so K stays unknown
+    # (0 … 100 %); read as zeros the auditor would "derive" K = 0 exactly.
+    rows = [
+        ("ja_avslag_andel", "NOR", "T", NAN, "procent", True),
+        ("ja_avslag_andel", "NOR", "K", NAN, "procent", True),
+        ("ja_avslag_andel", "NOR", "M", NAN, "procent", False),  # "–"
+        ("ja_avslag_andel_skillnad", "NOR", "T", NAN, "procent", False),  # "–"
+    ]
+    assert audit(_table(rows)).ok
+    rows[3] = ("ja_avslag_andel_skillnad", "NOR", "T", -5.0, "procent", False)  # a shown difference
+    rows[2] = ("ja_avslag_andel", "NOR", "M", 10.0, "procent", False)
+    (leak,) = [f for f in audit(_table(rows)).findings if f.kind == "exact" and f.sex == "K"]
+    assert (leak.low, leak.high) == (5.0, 5.0)  # 10 − 5 by hand
