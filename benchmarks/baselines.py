@@ -49,6 +49,9 @@ def copy_binary(conninfo: str, statement: str) -> dict:
 WRITES = ("_write_string", "_write_number", "_write_blank", "_write_formula", "_write_datetime",
           "_write_boolean", "_write_rich_string", "_write_url", "_write_array_formula")  # fmt: skip
 LAYOUT = ("set_column", "set_row")
+COUNTED = ("insert_chart", "merge_range", "conditional_format", "data_validation", "insert_textbox",
+           "insert_image", "write_comment", "protect", "add_table")  # fmt: skip
+"""Not replayed (the baseline is cells and formats), only counted, so the report can say so."""
 INTERNAL = {
     "fh", "internal_fh", "xf_format_indices", "dxf_format_indices", "xf_index", "dxf_index",
     "num_format_index", "font_index", "has_font", "has_dxf_font", "has_fill", "has_dxf_fill",
@@ -63,6 +66,7 @@ class XlsxRecorder:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, tuple, dict]] = []  # (sheet, method, args, kwargs)
+        self.not_replayed: dict[str, int] = {}
         self._undo: list = []
 
     def __enter__(self) -> XlsxRecorder:
@@ -72,7 +76,21 @@ class XlsxRecorder:
                 continue
             self._undo.append((method, original))
             setattr(Worksheet, method, self._wrap(method, original))
+        for method in COUNTED:
+            original = getattr(Worksheet, method, None)
+            if original is not None:
+                self._undo.append((method, original))
+                setattr(Worksheet, method, self._count(method, original))
         return self
+
+    def _count(self, method: str, original):
+        counts = self.not_replayed
+
+        def counted(ws, *args, **kwargs):
+            counts[method] = counts.get(method, 0) + 1
+            return original(ws, *args, **kwargs)
+
+        return counted
 
     def _wrap(self, method: str, original):
         calls = self.calls

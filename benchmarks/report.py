@@ -10,7 +10,8 @@ BASELINE = {"validation": "extraction", "statistics": "DuckDB core SQL", "workbo
 
 
 def _s(x: float | None) -> str:
-    return "–" if x is None else f"{x:.2f}"
+    """Two decimals; three below 0.1 (a COPY of a small table takes milliseconds)."""
+    return "–" if x is None else f"{x:.3f}" if abs(x) < 0.1 else f"{x:.2f}"
 
 
 def _ok(ok: bool | None) -> str:
@@ -46,6 +47,17 @@ def period_table(run: dict, peak_target: float) -> list[str]:
     )
     for stage, v in run["stages"].items():
         lines.append(_row(stage, v["project"], BASELINE[stage], v["baseline"], v, peak_target))
+    wb = run["stages"]["workbook"]
+    skipped = ", ".join(
+        f"{n} × {m}" for m, n in sorted(wb["baseline"]["detail"].get("not_replayed", {}).items())
+    )
+    lines += [
+        "",
+        f"Workbook: {wb['project']['detail'].get('context_seconds', 0):.2f} s report context + "
+        f"{wb['project']['detail'].get('write_seconds', 0):.2f} s writing; the baseline replays "
+        f"{wb['baseline']['detail']['cells']:,} cells and their formats"
+        + (f" (not replayed, only counted: {skipped})." if skipped else "."),
+    ]
     return lines
 
 

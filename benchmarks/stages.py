@@ -132,7 +132,7 @@ def xlsxwriter_bare(args: dict) -> dict:
         "seconds": s,
         "cpu_seconds": c,
         "rows": cells,
-        "detail": {"cells": cells, "calls": len(rec.calls)},
+        "detail": {"cells": cells, "calls": len(rec.calls), "not_replayed": rec.not_replayed},
     }
 
 
