@@ -181,6 +181,27 @@ def _reconcile(engine: sa.Engine, name: str, stmt: sa.Select, rows: int) -> None
         )
 
 
+def read_statement(inspector, name: str, period: Period) -> tuple[sa.Select, list[str]]:
+    """The SELECT extraction runs for ``name`` and the table's columns (benchmarks/ times a COPY
+    of the very same statement as the baseline)."""
+    present = [c["name"] for c in inspector.get_columns(name)]
+
+    def columns(table: str) -> set[str] | None:
+        if table == name:
+            return set(present)
+        return {c["name"] for c in inspector.get_columns(table)} if inspector.has_table(table) else None
+
+    wanted = [c.name for c in source.TABLES[name].columns]
+    # Untyped columns: the driver's raw values, so a bad value cannot crash the read.
+    tbl = sa.table(name, *[sa.column(c) for c in present])
+    stmt = sa.select(*[tbl.c[c] for c in present])
+    clause = windows.clause(name, period, columns, tbl)  # the definitions' windows (etl/windows.py)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    order = [c for c in wanted if c in present]
+    return stmt.order_by(*[tbl.c[c] for c in order]), present
+
+
 def extract_table(
     source_url: str,
     name: str,
@@ -208,22 +229,8 @@ def extract_table(
                 pq.write_table(staging_schema(contract).empty_table(), tmp)
             staging.write_json(staging.meta_path(run, staging.RAW, name), result.to_dict())
             return result
-        present = [c["name"] for c in inspector.get_columns(name)]
-
-        def columns(table: str) -> set[str] | None:
-            if table == name:
-                return set(present)
-            return {c["name"] for c in inspector.get_columns(table)} if inspector.has_table(table) else None
-
+        stmt, present = read_statement(inspector, name, period)
         wanted = [c.name for c in contract.columns]
-        # Untyped columns: the driver's raw values, so a bad value cannot crash the read.
-        tbl = sa.table(name, *[sa.column(c) for c in present])
-        stmt = sa.select(*[tbl.c[c] for c in present])
-        clause = windows.clause(name, period, columns, tbl)  # the definitions' windows (etl/windows.py)
-        if clause is not None:
-            stmt = stmt.where(clause)
-        order = [c for c in wanted if c in present]
-        stmt = stmt.order_by(*[tbl.c[c] for c in order])
         rows = type_errors = 0
         schema = staging_schema(contract)
         pseudonyms: dict[str, str] = {}

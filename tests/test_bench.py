@@ -1,0 +1,159 @@
+"""`make bench` (benchmarks/bench.py): its baselines are right, and it runs at unit scale.
+
+Timings are never asserted: they depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import pandas as pd
+import pytest
+import xlsxwriter
+from openpyxl.cell.cell import MergedCell
+
+from benchmarks import duck, report
+from benchmarks.baselines import XlsxRecorder, replay
+from etl import source, staging
+from etl.periods import Period
+from tests.support.bench import write_validated
+from tests.support.db import new_postgres_database, require_postgres
+
+# Counted by hand from tests/support/bench.py for 2019-T3 (the whole of 2019).
+GOLDEN = {
+    ("eb_hushall", "A", "K"): 1, ("eb_hushall", "A", "M"): 1, ("eb_hushall", "A", "T"): 2,
+    ("eb_hushall", "ALL", "K"): 1, ("eb_hushall", "ALL", "M"): 1, ("eb_hushall", "ALL", "T"): 2,
+    ("eb_utbetalt_kr", "A", "K"): 300.75, ("eb_utbetalt_kr", "A", "M"): 50.0,
+    ("eb_utbetalt_kr", "A", "T"): 350.75, ("eb_utbetalt_kr", "ALL", "K"): 300.75,
+    ("eb_utbetalt_kr", "ALL", "M"): 50.0, ("eb_utbetalt_kr", "ALL", "T"): 350.75,
+    ("eb_mottagare", "A", "K"): 1, ("eb_mottagare", "A", "M"): 2, ("eb_mottagare", "A", "T"): 4,
+    ("eb_mottagare", "ALL", "K"): 1, ("eb_mottagare", "ALL", "M"): 2, ("eb_mottagare", "ALL", "T"): 4,
+}  # fmt: skip
+
+
+def _figures(frame: pd.DataFrame) -> dict:
+    return {(r.indicator_id, r.district_code, r.sex): r.value for r in frame.itertuples()}
+
+
+def test_duckdb_core_figures_by_hand(tmp_path):
+    write_validated(tmp_path)
+    assert _figures(duck.core_statistics(tmp_path, Period.parse("2019-T3"))) == GOLDEN
+
+
+def _project_run(tmp_path, change: dict | None = None) -> None:
+    """statistics.parquet as the project would write it (B's zero cells included), validation.json."""
+    rows = write_validated(tmp_path)
+    cells = {**GOLDEN, **{(i, "B", s): 0.0 for i in duck.CORE for s in "KMT"}, **(change or {})}
+    stats = pd.DataFrame([{"indicator_id": i, "district_code": d, "sex": s, "value": float(v)}
+                          for (i, d, s), v in cells.items()])  # fmt: skip
+    stats.to_parquet(tmp_path / "statistics.parquet", index=False)
+    staging.write_json(
+        tmp_path / "validation.json", [{"table": t, "rows_accepted": n} for t, n in rows.items()]
+    )
+
+
+def test_cross_check_agrees_on_equal_figures(tmp_path):
+    _project_run(tmp_path)
+    figures = duck.core_statistics(tmp_path, Period.parse("2019-T3"))
+    check = duck.cross_check(tmp_path, figures, {"household": 4, "person": 7, "payment": 7})
+    assert check["agree"] is True
+    assert check["cells_compared"] == len(GOLDEN) + 9
+
+
+def test_cross_check_finds_one_wrong_figure_and_a_wrong_count(tmp_path):
+    _project_run(tmp_path, {("eb_mottagare", "B", "T"): 1.0})
+    figures = duck.core_statistics(tmp_path, Period.parse("2019-T3"))
+    check = duck.cross_check(tmp_path, figures, {"household": 4, "person": 6, "payment": 7})
+    assert check["agree"] is False
+    assert check["cells_differing"] == 1
+    assert check["examples"][0]["indicator_id"] == "eb_mottagare"
+    assert check["row_counts_differing"] == {"person": [7, 6]}
+
+
+def test_cross_check_kronor_to_the_ore(tmp_path):
+    _project_run(tmp_path, {("eb_utbetalt_kr", "A", "T"): 350.7500000001})  # float sum noise: equal
+    figures = duck.core_statistics(tmp_path, Period.parse("2019-T3"))
+    assert duck.cross_check(tmp_path, figures, {"household": 4, "person": 7, "payment": 7})["agree"]
+    _project_run(tmp_path, {("eb_utbetalt_kr", "A", "T"): 350.76})  # one öre off: different
+    assert not duck.cross_check(tmp_path, figures, {"household": 4, "person": 7, "payment": 7})["agree"]
+
+
+def _look(cell) -> tuple:
+    return (cell.value, cell.number_format, cell.font.b, cell.fill.fgColor.rgb, cell.border.left.style,
+            cell.alignment.horizontal)  # fmt: skip
+
+
+def test_bare_xlsxwriter_replay_writes_the_same_cells_and_formats(tmp_path):
+    with XlsxRecorder() as rec:
+        wb = xlsxwriter.Workbook(str(tmp_path / "project.xlsx"))
+        ws = wb.add_worksheet("Blad")
+        bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        money = wb.add_format({"num_format": "# ##0", "align": "right"})
+        ws.set_column(0, 0, 30)
+        ws.write(0, 0, "Hushåll", bold)
+        ws.write_number(1, 1, 1234.5, money)
+        ws.write_string(2, 0, "=inte en formel")
+        ws.write_blank(3, 3, None, bold)
+        ws.merge_range(5, 0, 5, 2, "Sammanslagen", bold)  # the cell is replayed, the merge counted
+        wb.add_worksheet("Tomt").write(0, 0, 7)
+        wb.close()
+    assert rec.cells == 8  # 5 writes, the merged range's first cell and its 2 blanks
+    assert rec.not_replayed == {"merge_range": 1}
+    replay(rec, tmp_path / "bare.xlsx")
+    a = openpyxl.load_workbook(tmp_path / "project.xlsx")
+    b = openpyxl.load_workbook(tmp_path / "bare.xlsx")
+    assert a.sheetnames == b.sheetnames == ["Blad", "Tomt"]
+    for sa_, sb in zip(a.worksheets, b.worksheets, strict=True):
+        for ra, rb in zip(sa_.iter_rows(), sb.iter_rows(), strict=True):
+            for ca, cb in zip(ra, rb, strict=True):
+                if not isinstance(ca, MergedCell):  # merges are counted, not replayed
+                    assert _look(ca) == _look(cb), ca.coordinate
+    assert b["Blad"]["A1"].value == "Hushåll" and b["Blad"]["A1"].font.b
+    assert b["Blad"]["B2"].number_format == "# ##0"
+    assert b["Blad"]["A6"].value == "Sammanslagen"
+    assert b["Blad"].column_dimensions["A"].width == a["Blad"].column_dimensions["A"].width
+
+
+def test_write_docs_replaces_only_the_generated_section(tmp_path):
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\nText.\n", "utf-8")
+    report.write_docs(doc, "| first |")
+    report.write_docs(doc, "| second |")
+    text = doc.read_text("utf-8")
+    assert text.startswith("# Benchmarks\n\nText.\n")
+    assert "| second |" in text and "| first |" not in text
+    assert text.count(report.BEGIN) == 1 and text.count(report.END) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_bench_runs_at_unit_scale_and_duckdb_agrees(tmp_path):
+    """One unit-scale run: every stage beside its baseline, and the cross-check agrees."""
+    from benchmarks import bench
+
+    require_postgres()
+    url, drop = new_postgres_database()
+    try:
+        out = tmp_path / "unit.json"
+        argv = ["--scale", "unit", "--periods", "2019-T3", "--db", url, "--json", str(out), "--no-docs"]
+        results = bench.main(argv)
+    finally:
+        drop()
+    assert json.loads(out.read_text("utf-8"))["periods"] == ["2019-T3"]
+    assert "| stage | s | cpu s | peak MB |" in out.with_suffix(".md").read_text("utf-8")
+    (run,) = results["runs"]
+    assert run["cross_check"]["agree"] is True, run["cross_check"]
+    assert run["cross_check"]["cells_compared"] > 0
+    assert run["cross_check"]["tables_compared"] == len(source.TABLES)
+    assert set(run["tables"]) == set(source.TABLES)
+    for table, t in run["tables"].items():
+        assert t["project"]["rows"] >= 0 and t["baseline"]["detail"]["bytes"] > 0, table
+        assert t["target"] == (2.0 if table in bench.BIG_TABLES else None)
+    assert set(run["stages"]) == {"validation", "statistics", "workbook"}
+    for stage, v in run["stages"].items():
+        assert v["target"] == bench.TARGETS[stage]
+        assert v["project"]["seconds"] > 0 and v["baseline"]["seconds"] > 0 and v["ratio"] > 0
+        assert v["project"]["peak_mb"] > 0
+    assert run["stages"]["workbook"]["baseline"]["detail"]["cells"] > 0
+    assert set(run["us_per_row"]) == {"extraction", "validation", "statistics", "workbook"}
