@@ -82,6 +82,19 @@ def gender_years(root: Path, ctx: ReportContext) -> dict[int, Figures]:
     return years
 
 
+def gender_tertials(root: Path, ctx: ReportContext) -> dict[tuple[int, int], Figures]:
+    """T1 and T2 (year to date) of every year up to the report's with an archived package: the
+    adjusted difference's trend within the years."""
+    out: dict[tuple[int, int], Figures] = {}
+    years = sorted(int(p.name) for p in Path(root).glob("[0-9][0-9][0-9][0-9]"))
+    for year in (y for y in years if y <= ctx.period.year):
+        for t in (1, 2):
+            hit = _latest(root, Period(year, t))
+            if hit is not None:
+                out[(year, t)] = Figures(hit[0], ctx.suppressed_symbol)
+    return out
+
+
 @dataclass(frozen=True)
 class VbResult:
     archived: archive.ArchiveResult
@@ -94,7 +107,7 @@ def content_sha256(inputs: VbInputs) -> str:
     give an equal key, so a re-run whose workbook differs only in layout sends nothing again."""
     h = hashlib.sha256()
     tables = {f"stage/{k}": s.figures.published for k, s in sorted(inputs.stages.items()) if s.figures}
-    tables |= {f"gender/{y}": f.published for y, f in sorted(inputs.gender_years.items())}
+    tables |= {f"gender/{label}": f.published for label, f, _ in inputs.gender_rows()}
     tables["comments"] = inputs.comments
     for name, frame in tables.items():
         h.update(f"{name}\0".encode())
@@ -110,7 +123,8 @@ def build_vb(
     if ctx.scope != ALL:
         raise ValueError(f"Verksamhetsberättelsen gäller hela enheten, inte omfattningen {ctx.scope}.")
     files = {f"granskning/{review.name}": review} if review else {}
-    inputs = VbInputs(ctx, stages(root, ctx), gender_years(root, ctx), comments, next(iter(files), None))
+    inputs = VbInputs(ctx, stages(root, ctx), gender_years(root, ctx), gender_tertials(root, ctx), comments,
+                      next(iter(files), None))  # fmt: skip
     book = write_vb_workbook(inputs, out_dir)
     archived = archive.assemble_vb(root, ctx.period.year, {**files, f"{WORKBOOKS}/{book.name}": book})
     return VbResult(archived, content_sha256(inputs))

@@ -20,7 +20,7 @@ from reports.vb import vb_name, write_vb_workbook
 from reports.vb.model import VbInputs
 from tests.support.comments import fill, workbook_in
 from tests.support.reports import DEVELOPER_WORDS, SENTINELS, context, published_table
-from tests.support.vb import vb_db, vb_inputs, with_values
+from tests.support.vb import vb_db, vb_inputs, vb_stages, with_values
 
 ASPIRANTS = "Antal aspiranter som fått Stockholmsjobb"
 DIFF = "ja_beviljat_kr_justerad_skillnad"
@@ -315,3 +315,33 @@ def test_a_managers_t1_comment_imported_from_a_returned_workbook_shows_in_the_vb
         "Fem började i februari.\nÅtgärder: Fler kontakter med arbetsgivare."
     )
     assert wa.cell(r, head["Analys T2 (chefens)"]).value is None  # nothing returned at T2
+
+
+def test_gender_trend_shows_the_archived_tertials_in_time_order(tmp_path):
+    """The before/after design over tertials and years: 2018 T1 and T2 (archived, year to date)
+    come before the full year, each with its own interval and conclusion, in table and chart."""
+    stages = vb_stages()
+
+    def diff(period, d, low, high):
+        return with_values(period, {(DIFF, "ALL", "T"): d, (f"{DIFF}_ki_lag", "ALL", "T"): low,
+                                    (f"{DIFF}_ki_hog", "ALL", "T"): high})  # fmt: skip
+
+    stages["T3"] = diff(Period(2018, 3), -350, -800, 100)
+    gender = {2017: diff(Period(2017, 3), -900, -1500, -300), 2018: stages["T3"]}
+    tertials = {(2018, 1): diff(Period(2018, 1), -600, -1200, -50),
+                (2018, 2): diff(Period(2018, 2), -400, -900, 90)}
+    wb = openpyxl.load_workbook(write_vb_workbook(vb_inputs(stages, None, gender, tertials), tmp_path))
+    wg = wb["Jämställdhet över åren"]
+    top = _row(wg, 1, "År")
+    labels = [wg.cell(r, 1).value for r in range(top + 1, top + 5)]
+    assert labels == ["2017", "2018 T1", "2018 T2", "2018"]
+    ghead = _head(wg, top)
+    cols = ["Justerad skillnad", "Konfidensintervall, nedre", "Konfidensintervall, övre", "Slutsats"]
+    # T1: −1 200 … −50 lies below zero; T2: −900 … 90 holds zero (by hand).
+    assert [wg.cell(top + 2, ghead[c]).value for c in cols] == [-600, -1200, -50, "statistiskt säkerställd"]
+    t2 = [wg.cell(top + 3, ghead[c]).value for c in cols]
+    assert t2 == [-400, -900, 90, "inte statistiskt säkerställd"]
+    (chart,) = wg._charts
+    (series,) = chart.series
+    assert _values(wb, (series.cat.strRef or series.cat.numRef).f) == labels
+    assert _values(wb, series.val.numRef.f) == [-900, -600, -400, -350]

@@ -55,6 +55,8 @@ class VbInputs:
     """``T1``, ``T2``, ``T3`` of the year and ``prev_T1``, ``prev_T2``, ``prev_T3`` of the previous."""
     gender_years: dict[int, Figures] = field(default_factory=dict)
     """Year → that year's full-year published figures (the adjusted gender difference), up to the year."""
+    gender_tertials: dict[tuple[int, int], Figures] = field(default_factory=dict)
+    """(year, 1 or 2) → that tertial's archived published figures (year to date): the trend within years."""
     comments: pd.DataFrame = field(default_factory=empty_comments)
     review: str | None = None
     """The case review's before/after comparison in the VB package (its name), when there is one."""
@@ -97,3 +99,16 @@ class VbInputs:
             if isinstance(atgarder, str) and atgarder.strip():
                 parts.append(f"Åtgärder: {atgarder.strip()}")
         return "\n".join(parts)
+
+    def gender_rows(self) -> list[tuple[str, Figures, bool]]:
+        """(label, figures, the report's own full year) in time order: T1, T2 (year to date, when
+        archived) and the full year of every year up to the report's."""
+        years = sorted({y for y in self.gender_years if y <= self.year}
+                       | {y for y, _ in self.gender_tertials if y <= self.year})  # fmt: skip
+        rows = []
+        for y in years:
+            rows += [(f"{y} T{t}", self.gender_tertials[(y, t)], False) for t in (1, 2)
+                     if (y, t) in self.gender_tertials]  # fmt: skip
+            if y in self.gender_years:
+                rows.append((str(y), self.gender_years[y], y == self.year))
+        return rows

@@ -15,7 +15,7 @@ from xlsxwriter.utility import xl_range_abs
 from etl.vocabulary import ALL
 from reports import gender_text, printing
 from reports.layout import CHART_DATA_COL, Line, Page
-from reports.model import VALUE
+from reports.model import VALUE, Figures
 from reports.vb.model import PREVIOUS, STAGES, VbInputs
 
 DIFF = gender_text.DIFF_ID
@@ -36,29 +36,29 @@ def write_gender(w: Page, inputs: VbInputs) -> None:
     w.set_widths({0: 10, 1: 16, 2: 16, 3: 16, 4: 30})
     w.text(
         2, 0,
-        "Justerad skillnad i beviljat belopp per beslut, kvinnor − män (hela enheten, helår), "
-        "med konfidensintervall: jämställdhetsprojektets fråga före och efter.",
+        "Justerad skillnad i beviljat belopp per beslut, kvinnor − män (hela enheten), med "
+        "konfidensintervall: jämställdhetsprojektets fråga före och efter. Helår per år; T1 (januari–"
+        "april) och T2 (januari–augusti) där tertialets paket finns i arkivet.",
         fmts.note,
     )  # fmt: skip
     header = 4
     w.headers(header, ["År", "Justerad skillnad", "Konfidensintervall, nedre", "Konfidensintervall, övre",
                        "Slutsats"], {0, 4})  # fmt: skip
     r = header + 1
-    years = sorted(y for y in inputs.gender_years if y <= year)
-    for y in years:
-        fig = inputs.gender_years[y]
+    rows = inputs.gender_rows()
+    for label, fig, own in rows:
         cells = [fig.get(i, ALL, "T") for i in (DIFF, LOW, HIGH)]
-        w.text(r, 0, str(y), fmts.text_bold if y == year else fmts.text)
+        w.text(r, 0, label, fmts.text_bold if own else fmts.text)
         for j, cell in enumerate(cells, start=1):
-            w.put(r, j, cell, bold=y == year, num_format=KR)
+            w.put(r, j, cell, bold=own, num_format=KR)
         low, high = (c.number if c.kind == VALUE else None for c in cells[1:])
         w.text(r, 4, conclusion(low, high), fmts.text)
         r += 1
-    if not years:
+    if not rows:
         w.text(r, 0, "Inga helårsuppgifter finns i arkivet.", fmts.text)
         r += 1
     else:
-        _chart(w, inputs, years, header)
+        _chart(w, rows, header)
     current = inputs.gender_years.get(year)
     if current is not None:
         diff, low, high = (current.get(i, ALL, "T").number for i in (DIFF, LOW, HIGH))
@@ -72,20 +72,20 @@ def write_gender(w: Page, inputs: VbInputs) -> None:
     w.head(header, header)
 
 
-def _chart(w: Page, inputs: VbInputs, years: list[int], top: int) -> None:
-    """The adjusted difference per year with its interval as error bars, beside the table.
-    Hidden data: only years whose difference and both limits are shown (else a gap)."""
+def _chart(w: Page, rows: list[tuple[str, Figures, bool]], top: int) -> None:
+    """The adjusted difference per period with its interval as error bars, beside the table.
+    Hidden data: only periods whose difference and both limits are shown (else a gap)."""
     c = CHART_DATA_COL
     limits = [0.0]
-    for i, y in enumerate(years, start=top + 1):
-        w.ws.write_string(i, c, str(y))
-        diff, low, high = (inputs.gender_years[y].get(k, ALL, "T") for k in (DIFF, LOW, HIGH))
+    for i, (label, fig, _) in enumerate(rows, start=top + 1):
+        w.ws.write_string(i, c, label)
+        diff, low, high = (fig.get(k, ALL, "T") for k in (DIFF, LOW, HIGH))
         if VALUE == diff.kind == low.kind == high.kind:
             w.ws.write_number(i, c + 1, diff.value)
             w.ws.write_number(i, c + 2, high.value - diff.value)
             w.ws.write_number(i, c + 3, diff.value - low.value)
             limits += [low.value, high.value]
-    first, last = top + 1, top + len(years)
+    first, last = top + 1, top + len(rows)
     chart = w.wb.add_chart({"type": "column"})
     chart.add_series(
         {
@@ -105,7 +105,7 @@ def _chart(w: Page, inputs: VbInputs, years: list[int], top: int) -> None:
     # The axis spans the intervals (LibreOffice scales to the bars alone and cuts the error bars).
     bottom = math.floor(min(limits) / AXIS_STEP) * AXIS_STEP
     ceiling = math.ceil(max(limits) / AXIS_STEP) * AXIS_STEP
-    printing.chart_fonts(chart, "Justerad skillnad per år med konfidensintervall (kr)")
+    printing.chart_fonts(chart, "Justerad skillnad per period med konfidensintervall (kr)")
     chart.set_y_axis(printing.axis({"num_format": "#,##0", "min": bottom, "max": ceiling}))
     chart.set_x_axis(printing.axis({"label_position": "low"}))
     chart.set_legend({"none": True})
@@ -124,15 +124,15 @@ def write_about(w: Page, inputs: VbInputs) -> None:
     lines = [Line((label, inputs.stage(key).source), ()) for key, label in labels.items()]
     r = w.grid(2, ["Period", "Varifrån uppgifterna kommer"], lines, 2)
     w.head(2, 2)
-    years = sorted(y for y in inputs.gender_years if y <= year)
+    periods = [label for label, _, _ in inputs.gender_rows()]
     texts = [
         "Arkivpaket: de värden som redovisades i den perioden (publicerade, sekretessprövade). Beräknat "
         "ur källuttaget: perioden har inget arkivpaket, så helårskörningen har räknat fram värdet ur "
         "samma källuttag och prövat det med samma sekretessregler.",
         inputs.ctx.disclosure_rule,
         "Jämställdhetsanalysen över åren: "
-        + (", ".join(map(str, years)) if years else "inga år")
-        + " (helårspaket i arkivet).",
+        + (", ".join(periods) if periods else "inga perioder")
+        + " (paket i arkivet; ett år utan tertial är helåret).",
         "Analys T1 och T2 är chefernas egna texter från tertialuppföljningarna. Årets analys skrivs i de "
         "gröna cellerna på bladet Analys; resten av bladet är skyddat (utan lösenord).",
         "Budgetuppföljningen (bladet Ekonomi) är densamma som i helårets tertialarbetsbok.",

@@ -77,13 +77,16 @@ def with_values(
 
 
 def vb_inputs(
-    stages: dict[str, pd.DataFrame], comments: pd.DataFrame | None = None, gender: dict | None = None
+    stages: dict[str, pd.DataFrame], comments: pd.DataFrame | None = None, gender: dict | None = None,
+    tertials: dict | None = None,
 ) -> VbInputs:
-    """VB inputs for 2018 whose full year (``stages["T3"]``) is the context's published table."""
+    """VB inputs for 2018 whose full year (``stages["T3"]``) is the context's published table;
+    ``gender``: year → full-year table, ``tertials``: (year, 1 or 2) → that tertial's table."""
     ctx = context(stages["T3"], period=Period(2018, 3))
     labelled = {key: Stage(key, Figures(df), f"arkivpaket {key}") for key, df in stages.items()}
     years = {year: Figures(df) for year, df in (gender or {}).items()}
-    return VbInputs(ctx, labelled, years, empty_comments() if comments is None else comments)
+    within = {key: Figures(df) for key, df in (tertials or {}).items()}
+    return VbInputs(ctx, labelled, years, within, empty_comments() if comments is None else comments)
 
 
 def vb_stages() -> dict[str, pd.DataFrame]:
