@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from etl import staging
+from etl.mail import ledger
 from etl.periods import Period
 
 MANIFEST = "manifest.json"
@@ -396,6 +397,7 @@ def verify(root: Path) -> list[str]:
         numbers = {int(p.name[1:]) for p in found}
         top = max(numbers, default=0)
         problems += [f"{base}: saknas: paketversion v{n}" for n in range(1, top + 1) if n not in numbers]
+        problems += ledger.chain_problems(base / EMAIL_LEDGER_DIR)
         for package in found:
             problems += verify_package(package)
             problems += _verify_ledger(package)

@@ -405,3 +405,29 @@ def test_verify_compares_the_package_ledger_with_the_email_ledger(tmp_path):
     assert len(problems) == 1 and "utskicksloggen saknar eller har ändrat posten till olga@" in problems[0]
     (ledger / "olga__x.json").unlink()
     assert len(archive.verify(root)) == 1
+
+
+def test_the_email_ledger_is_a_hash_chain_that_verify_checks(tmp_path):
+    """Each entry is numbered after the last and holds its SHA-256 (etl.mail.ledger): a deleted
+    or edited entry breaks the chain, even one no package recorded."""
+    from etl.mail import ledger as mail_ledger
+
+    root = tmp_path / "arkiv"
+    folder = root / "2018" / "T1" / archive.EMAIL_LEDGER_DIR
+    folder.mkdir(parents=True)
+    for who in ("anna", "bo", "cia"):
+        mail_ledger.record(folder, who, "k", {"to": f"{who}@stockholm.se", "attachment": {"sha256": "k"}})
+    files = [folder / f"{who}__k.json" for who in ("anna", "bo", "cia")]
+    chain = [(json.loads(f.read_bytes())["chain_seq"], json.loads(f.read_bytes())["chain_prev_sha256"])
+             for f in files]  # fmt: skip
+    assert chain == [(1, None), (2, hashlib.sha256(files[0].read_bytes()).hexdigest()),
+                     (3, hashlib.sha256(files[1].read_bytes()).hexdigest())]  # fmt: skip
+    assert archive.verify(root) == []
+
+    files[0].chmod(0o644)  # an edit (the entry was read-only)
+    files[0].write_text(files[0].read_text().replace("anna@", "eve@"))
+    assert archive.verify(root) == [
+        f"{folder}: utskicksloggens kedja är bruten: bo__k.json stämmer inte med post 1 (ändrad eller ersatt)"
+    ]
+    files[1].unlink()  # a deletion
+    assert archive.verify(root) == [f"{folder}: utskicksloggens kedja är bruten: post 2 saknas"]

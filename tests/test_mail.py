@@ -419,7 +419,16 @@ def test_send_two_recipients_once(smtp, workbooks, tmp_path):
         "content_sha256": sha,
         "mode": "smtp",
         "resend": 0,
+        "chain_seq": 1,  # sent first: the chain's start
+        "chain_prev_sha256": None,
     }
+    # The hash chain: Karin's entry (second) holds the SHA-256 of Olga's file, the resend (third)
+    # Karin's.
+    karin = ledger / f"karin.exempelsson_at_stockholm.se__{_sha256_file(workbooks['ALL'])}.json"
+    assert (entries[0]["chain_seq"], entries[0]["chain_prev_sha256"]) == (2, hashlib.sha256(before).hexdigest())
+    assert (entries[2]["chain_seq"], entries[2]["chain_prev_sha256"]) == (
+        3, hashlib.sha256(karin.read_bytes()).hexdigest()
+    )  # fmt: skip
     assert ledger_entries(ledger, [sha])[0]["to"] == "olga.fiktivsdotter@stockholm.se"
     assert ledger_entries(ledger, ["0" * 64]) == []
     assert ledger_entries(tmp_path / "none", [sha]) == []
@@ -443,6 +452,8 @@ def test_ledger_entries_are_write_once(smtp, workbooks, tmp_path):
         "content_sha256",
         "mode",
         "resend",
+        "chain_seq",
+        "chain_prev_sha256",
     }
     assert [p.name for p in ledger.iterdir()] == [result["ledger_file"]]  # no temp files left
 

@@ -11,20 +11,28 @@ is removed at once when the message certainly did not go (no connection, refused
 DATA), so a retry sends.
 ``resend`` adds a ``-resend-N`` entry, never editing one. The ledger of a period lives beside its
 package versions in the archive, so a new run id still sees it; ``archive.verify`` checks that
-the entries each package recorded are still there unchanged.
+the entries each package recorded are still there unchanged. The entries form a hash chain: each
+is numbered after the last one and holds that one's SHA-256 (written under the folder's lock), so
+a deleted, edited or slipped-in entry is found (:func:`chain_problems`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from etl.periods import Period
 
 LEDGER_SUFFIX = ".json"
 ATTEMPT_SUFFIX = ".attempt"
+SEQ, PREV = "chain_seq", "chain_prev_sha256"
+"""An entry's place in the chain and the SHA-256 of the entry numbered before it (None for the first)."""
 
 
 class DeliveryUncertain(RuntimeError):
@@ -130,12 +138,70 @@ def abandon(path: Path) -> None:
     _marker(path).unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def _chain_lock(folder: Path) -> Iterator[None]:
+    """One writer at a time per ledger folder (mapped e-mail tasks finish concurrently)."""
+    fd = os.open(folder, os.O_RDONLY)  # the folder itself: no lock file among the entries
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _entries(folder: Path) -> Iterator[Path]:
+    return (p for p in sorted(folder.glob(f"*{LEDGER_SUFFIX}")) if not p.name.startswith("."))
+
+
+def _chained(folder: Path, entry: dict) -> dict:
+    """``entry`` numbered after the folder's last chained entry, holding that entry's SHA-256."""
+    last: tuple[int, Path] | None = None
+    for p in _entries(folder):
+        seq = _read(p).get(SEQ)
+        if isinstance(seq, int) and (last is None or seq > last[0]):
+            last = (seq, p)
+    if last is None:
+        return {**entry, SEQ: 1, PREV: None}
+    return {**entry, SEQ: last[0] + 1, PREV: hashlib.sha256(last[1].read_bytes()).hexdigest()}
+
+
+def chain_problems(folder: Path) -> list[str]:
+    """Breaks in the folder's hash chain: a number missing or taken twice, or an entry that does not
+    hold the SHA-256 of the one before it (edited, deleted and written anew). Entries from before
+    the chain (no number) are not part of it."""
+    folder = Path(folder)
+    numbered: dict[int, list[Path]] = {}
+    for p in _entries(folder) if folder.is_dir() else ():
+        try:
+            seq = _read(p).get(SEQ)
+        except (OSError, ValueError):
+            return [f"{p}: utskicksloggens post går inte att läsa"]
+        if isinstance(seq, int):
+            numbered.setdefault(seq, []).append(p)
+    problems = []
+    for seq in range(1, max(numbered, default=0) + 1):
+        found = numbered.get(seq, [])
+        if len(found) != 1:
+            what = "saknas" if not found else f"finns {len(found)} gånger"
+            problems.append(f"{folder}: utskicksloggens kedja är bruten: post {seq} {what}")
+            continue
+        before = numbered.get(seq - 1, [])
+        want = hashlib.sha256(before[0].read_bytes()).hexdigest() if len(before) == 1 else None
+        if (seq == 1 or len(before) == 1) and _read(found[0]).get(PREV) != want:
+            problems.append(
+                f"{folder}: utskicksloggens kedja är bruten: {found[0].name} stämmer inte med post {seq - 1}"
+                " (ändrad eller ersatt)"
+            )
+    return problems
+
+
 def finish(path: Path, entry: dict) -> dict:
-    """The server accepted the message: write the entry once, then drop the marker."""
+    """The server accepted the message: write the entry once (chained), then drop the marker."""
     stem = path.name[: -len(LEDGER_SUFFIX)]
     n = int(stem.rsplit("-resend-", 1)[1]) if "-resend-" in stem else 0
-    entry = {**entry, "resend": n}
-    _write_once(path, _payload(entry))
+    with _chain_lock(path.parent):
+        entry = _chained(path.parent, {**entry, "resend": n})
+        _write_once(path, _payload(entry))
     abandon(path)
     return {"ledger_file": path.name, **entry}
 
@@ -153,6 +219,6 @@ def ledger_entries(folder: Path, sha256s) -> list[dict]:
     folder = Path(folder)
     if not folder.exists():
         return []
-    entries = [_read(p) for p in sorted(folder.glob(f"*{LEDGER_SUFFIX}")) if not p.name.startswith(".")]
+    entries = [_read(p) for p in _entries(folder)]
     chosen = [e for e in entries if wanted & {e["attachment"]["sha256"], e.get("content_sha256")}]
     return sorted(chosen, key=lambda e: (e["attachment"]["name"], e["to"], e["resend"]))
