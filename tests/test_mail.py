@@ -425,7 +425,8 @@ def test_send_two_recipients_once(smtp, workbooks, tmp_path):
     # The hash chain: Karin's entry (second) holds the SHA-256 of Olga's file, the resend (third)
     # Karin's.
     karin = ledger / f"karin.exempelsson_at_stockholm.se__{_sha256_file(workbooks['ALL'])}.json"
-    assert (entries[0]["chain_seq"], entries[0]["chain_prev_sha256"]) == (2, hashlib.sha256(before).hexdigest())
+    olga = hashlib.sha256(before).hexdigest()
+    assert (entries[0]["chain_seq"], entries[0]["chain_prev_sha256"]) == (2, olga)
     assert (entries[2]["chain_seq"], entries[2]["chain_prev_sha256"]) == (
         3, hashlib.sha256(karin.read_bytes()).hexdigest()
     )  # fmt: skip
