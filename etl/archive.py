@@ -34,7 +34,7 @@ from etl.mail import ledger
 from etl.periods import Period
 
 MANIFEST = "manifest.json"
-EMAIL_LEDGER_DIR = "email_ledger"
+EMAIL_LEDGER_DIR = ledger.EMAIL_LEDGER_DIR
 """Beside a period's versions: the append-only e-mail ledger (etl.mail.ledger); each package holds the
 entries of its own run in email_ledger.json."""
 MANIFEST_SUM = "manifest.sha256"

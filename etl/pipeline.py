@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from etl import archive, disclosure, disclosure_gate, retention, sex_history, source, staging, storage
+from etl import archive, disclosure, disclosure_gate, housekeeping, sex_history, source, staging, storage
 from etl.extract import extract_table
 from etl.mail.ledger import DeliveryUncertain
 from etl.periods import Period
@@ -380,20 +380,9 @@ def vb_step(plan: RunPlan | dict, *, send_emails: bool = False, resend: bool = F
 
 
 def purge_step(plan: RunPlan | dict) -> list[str]:
-    """Delete earlier runs' staging folders older than the retention period (never this run's),
-    and redact the pseudonyms of archived packages past theirs (etl/retention.py).
-
-    Uses today's date: this is housekeeping of files, not a result."""
+    """Housekeeping at the start of a run (etl/housekeeping.py): never this run's own folder."""
     plan = RunPlan.of(plan)
-    days = settings().pipeline.archive.personal_data_retention_days
-    retention.purge_archive(Path(plan.archive_root), days, dt.date.today())  # logs each package
-    if not storage.is_local(plan.run_dir):
-        log.info("Mellanlagringen ligger i objektlagring: rensas av lagringens livscykelregler.")
-        return []
-    current = Path(plan.run_dir).resolve()
-    removed = staging.purge(current.parent, settings().pipeline.staging.retention_days, dt.date.today())
-    kept = [str(p) for p in removed if Path(p).resolve() != current]
-    return kept
+    return housekeeping.purge(Path(plan.archive_root).parent, keep=Path(plan.run_dir))
 
 
 def run_period(

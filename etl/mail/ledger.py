@@ -31,6 +31,8 @@ from etl.periods import Period
 
 LEDGER_SUFFIX = ".json"
 ATTEMPT_SUFFIX = ".attempt"
+EMAIL_LEDGER_DIR = "email_ledger"
+"""Beside a period's versions in the archive (etl.archive): the append-only ledger of that period."""
 SEQ, PREV = "chain_seq", "chain_prev_sha256"
 """An entry's place in the chain and the SHA-256 of the entry numbered before it (None for the first)."""
 
@@ -41,8 +43,6 @@ class DeliveryUncertain(RuntimeError):
 
 def ledger_dir(archive_root: Path, period: Period | str) -> Path:
     """Where the ledger of a period lives: beside its package versions, kept across runs."""
-    from etl.archive import EMAIL_LEDGER_DIR  # archive imports pandas: not at DAG parse time
-
     p = Period.parse(str(period))
     return Path(archive_root) / str(p.year) / f"T{p.tertial}" / EMAIL_LEDGER_DIR
 
