@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
+# `make demo PERIOD=2018-T2` runs another tertial of the demo data (default 2018-T1).
 demo: install
-	bash scripts/demo.sh
+	PERIOD="$(PERIOD)" bash scripts/demo.sh
 
 # The case review end to end on the demo data: sample, simulated review, import, comparison
 # (docs/review.md). Writes var/review-demo/.
