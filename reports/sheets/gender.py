@@ -115,6 +115,9 @@ def _chart(w: Page, ctx: ReportContext, fig: Figures, first: int, row: int) -> N
     chart.set_y_axis(printing.axis({"num_format": "#,##0"}))
     chart.show_hidden_data()
     chart.show_blanks_as("gap")
+    # On a page of its own: after the long wrapped verdicts the estimated row heights drift from
+    # what a printer makes of them, and a chart cut across two pages cannot be read.
+    w.breaks.append(row)
     w.chart(chart, row, 0, 620, 320)
 
 
