@@ -345,3 +345,8 @@ def test_gender_trend_shows_the_archived_tertials_in_time_order(tmp_path):
     (series,) = chart.series
     assert _values(wb, (series.cat.strRef or series.cat.numRef).f) == labels
     assert _values(wb, series.val.numRef.f) == [-900, -600, -400, -350]
+    # The chart prints: its top-left cell lies inside the sheet's print area (beside the table it
+    # fell outside the printed columns and never reached paper).
+    min_col, min_row, max_col, max_row = range_boundaries(wg.print_area.rsplit("!", 1)[1].replace("$", ""))
+    anchor = chart.anchor._from
+    assert min_col <= anchor.col + 1 <= max_col and min_row <= anchor.row + 1 <= max_row

@@ -34,13 +34,12 @@ def conclusion(low: float | None, high: float | None) -> str:
 def write_gender(w: Page, inputs: VbInputs) -> None:
     fmts, year = w.fmts, inputs.year
     w.set_widths({0: 10, 1: 16, 2: 16, 3: 16, 4: 30})
-    w.text(
-        2, 0,
+    w.note(
+        2,
         "Justerad skillnad i beviljat belopp per beslut, kvinnor − män (hela enheten), med "
         "konfidensintervall: jämställdhetsprojektets fråga före och efter. Helår per år; T1 (januari–"
         "april) och T2 (januari–augusti) där tertialets paket finns i arkivet.",
-        fmts.note,
-    )  # fmt: skip
+    )  # wraps within the table's columns (set above)
     header = 4
     w.headers(header, ["År", "Justerad skillnad", "Konfidensintervall, nedre", "Konfidensintervall, övre",
                        "Slutsats"], {0, 4})  # fmt: skip
@@ -57,23 +56,24 @@ def write_gender(w: Page, inputs: VbInputs) -> None:
     if not rows:
         w.text(r, 0, "Inga helårsuppgifter finns i arkivet.", fmts.text)
         r += 1
-    else:
-        _chart(w, rows, header)
     current = inputs.gender_years.get(year)
     if current is not None:
         diff, low, high = (current.get(i, ALL, "T").number for i in (DIFF, LOW, HIGH))
         r = w.subtitle(r + 1, f"Helår {year}")
         r = w.note(r, gender_text.verdict(diff, low, high))
-    w.note(
+    end = w.note(
         r + 1,
         "År som saknas i tabellen har inget helårspaket i arkivet (helårskörningen för året har inte "
         "gjorts). Definitionen står på bladet Jämställdhetsanalys i helårets tertialarbetsbok.",
     )
+    if rows:
+        _chart(w, rows, header, end + 1)
     w.head(header, header)
 
 
-def _chart(w: Page, rows: list[tuple[str, Figures, bool]], top: int) -> None:
-    """The adjusted difference per period with its interval as error bars, beside the table.
+def _chart(w: Page, rows: list[tuple[str, Figures, bool]], top: int, at: int) -> None:
+    """The adjusted difference per period with its interval as error bars, below the notes from
+    row ``at`` (beside the table it would fall outside the printed columns).
     Hidden data: only periods whose difference and both limits are shown (else a gap)."""
     c = CHART_DATA_COL
     limits = [0.0]
@@ -110,7 +110,7 @@ def _chart(w: Page, rows: list[tuple[str, Figures, bool]], top: int) -> None:
     chart.set_x_axis(printing.axis({"label_position": "low"}))
     chart.set_legend({"none": True})
     chart.show_hidden_data()
-    w.chart(chart, top, 6, 480, 280)
+    w.chart(chart, at, 0, 480, 280)
     w.hide_chart_data(4)
 
 
