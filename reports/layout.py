@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 import xlsxwriter
+from xlsxwriter.utility import xl_range_abs
 from xlsxwriter.worksheet import Worksheet
 
 from etl import targets
@@ -307,6 +308,16 @@ class Page:
         for i, cell in enumerate(cells):
             if cell.kind == VALUE:
                 self.ws.write_number(row + i, col, cell.value)
+
+    def error_bars(self, first: int, last: int, plus_col: int, minus_col: int) -> dict:
+        """A series' custom error bars read from hidden columns (rows ``first``..``last``). The
+        ranges go as formulas: xlsxwriter takes a list here as the values themselves."""
+        return {
+            "type": "custom",
+            "plus_values": f"='{self.name}'!{xl_range_abs(first, plus_col, last, plus_col)}",
+            "minus_values": f"='{self.name}'!{xl_range_abs(first, minus_col, last, minus_col)}",
+            "end_style": 1,
+        }
 
     def hide_chart_data(self, width: int) -> None:
         self.ws.set_column(CHART_DATA_COL, CHART_DATA_COL + width - 1, None, None, {"hidden": True})

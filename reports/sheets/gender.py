@@ -4,8 +4,6 @@ Swedish, and a chart that shows the same adjusted difference and interval as the
 
 from __future__ import annotations
 
-from xlsxwriter.utility import xl_range_abs
-
 from etl.vocabulary import ALL
 from reports import gender_text, printing
 from reports.layout import CHART_DATA_COL, Page, safe_text
@@ -93,13 +91,7 @@ def _chart(w: Page, ctx: ReportContext, fig: Figures, first: int, row: int) -> N
             "categories": categories,
             "values": [w.name, first, col + 1, last, col + 1],
             "fill": {"color": "#7030A0"},
-            "y_error_bars": {
-                "type": "custom",
-                # A range as a formula: xlsxwriter takes a list here as the values themselves.
-                "plus_values": f"='{w.name}'!{xl_range_abs(first, col + 3, last, col + 3)}",
-                "minus_values": f"='{w.name}'!{xl_range_abs(first, col + 4, last, col + 4)}",
-                "end_style": 1,
-            },
+            "y_error_bars": w.error_bars(first, last, col + 3, col + 4),
         }
     )
     chart.add_series(

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import math
 
-from xlsxwriter.utility import xl_range_abs
-
 from etl.vocabulary import ALL
 from reports import gender_text, printing
 from reports.layout import CHART_DATA_COL, Line, Page
@@ -93,13 +91,7 @@ def _chart(w: Page, rows: list[tuple[str, Figures, bool]], top: int, at: int) ->
             "categories": [w.name, first, c, last, c],
             "values": [w.name, first, c + 1, last, c + 1],
             "fill": {"color": "#7030A0"},
-            "y_error_bars": {
-                "type": "custom",
-                # A range as a formula: xlsxwriter takes a list here as the values themselves.
-                "plus_values": f"='{w.name}'!{xl_range_abs(first, c + 2, last, c + 2)}",
-                "minus_values": f"='{w.name}'!{xl_range_abs(first, c + 3, last, c + 3)}",
-                "end_style": 1,
-            },
+            "y_error_bars": w.error_bars(first, last, c + 2, c + 3),
         }
     )
     # The axis spans the intervals (LibreOffice scales to the bars alone and cuts the error bars).
