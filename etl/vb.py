@@ -56,7 +56,7 @@ def stages(root: Path, ctx: ReportContext) -> dict[str, Stage]:
     """T1, T2 and helår of the year and of the previous year, each with where it comes from."""
     year, symbol = ctx.period.year, ctx.suppressed_symbol
     names = {1: "T1", 2: "T2", 3: "Helår"}
-    out = {"T3": Stage(f"Helår {year}", Figures(ctx.published, symbol), THIS_RUN)}
+    out = {"T3": Stage(f"Helår {year}", ctx.figures, THIS_RUN)}
     wanted = {f"T{t}": Period(year, t) for t in (1, 2)}
     wanted |= {f"{PREVIOUS}_T{t}": Period(year - 1, t) for t in (1, 2, 3)}
     for key, period in wanted.items():
@@ -78,7 +78,7 @@ def gender_years(root: Path, ctx: ReportContext) -> dict[int, Figures]:
         hit = _latest(root, Period(int(folder.name), 3))
         if hit is not None:
             years[int(folder.name)] = Figures(hit[0], ctx.suppressed_symbol)
-    years[year] = Figures(ctx.published, ctx.suppressed_symbol)
+    years[year] = ctx.figures
     return years
 
 

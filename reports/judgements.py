@@ -17,7 +17,7 @@ from etl import targets
 from etl.periods import Period
 from etl.settings import Entry, settings
 from etl.statistics import comparison
-from reports.model import Figures, ReportContext
+from reports.model import Figures, ReportContext, figures_by_period
 
 _BY_CONTEXT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -28,7 +28,7 @@ class Judgements:
     def __init__(
         self,
         published: pd.DataFrame | Figures,
-        earlier: pd.DataFrame | None,
+        earlier: pd.DataFrame | dict[str, Figures] | None,
         period: Period,
         suppressed_symbol: str | None = None,
     ) -> None:
@@ -36,17 +36,14 @@ class Judgements:
         self.period = period
         self.plan = settings().plan(period.year)
         self.figures = published if isinstance(published, Figures) else Figures(published, symbol)
-        self._earlier: dict[str, Figures] = {}
-        if earlier is not None and "period" in earlier and len(earlier):
-            for name, rows in earlier.groupby(earlier["period"].astype(str)):
-                self._earlier[str(name)] = Figures(rows, symbol)
+        self._earlier = earlier if isinstance(earlier, dict) else figures_by_period(earlier, symbol)
 
     @classmethod
     def of(cls, ctx: ReportContext) -> Judgements:
-        """The context's judgements (made once per context)."""
+        """The context's judgements (made once per context, from its indexed figures)."""
         found = _BY_CONTEXT.get(ctx)
         if found is None:
-            found = cls(ctx.published, ctx.comparison, ctx.period, ctx.suppressed_symbol)
+            found = cls(ctx.figures, ctx.comparison_figures, ctx.period, ctx.suppressed_symbol)
             _BY_CONTEXT[ctx] = found
         return found
 

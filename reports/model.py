@@ -6,9 +6,10 @@ No xlsxwriter here: the sheets (reports/sheets/) lay these out, reports/workbook
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from etl.disclosure import DisclosureConfig
@@ -79,12 +80,19 @@ class ReportContext:
     comparison: pd.DataFrame | None = None
     """Published figures of the comparison periods (etl.statistics.comparison), ``period`` set."""
 
+    @cached_property
+    def figures(self) -> Figures:
+        """The published figures, indexed once for every sheet and judgement of the context."""
+        return Figures(self.published, self.suppressed_symbol)
+
+    @cached_property
+    def comparison_figures(self) -> dict[str, Figures]:
+        """The comparison figures per period (e.g. ``2017-T2``), indexed once."""
+        return figures_by_period(self.comparison, self.suppressed_symbol)
+
     def figures_for(self, period: str) -> Figures | None:
         """The comparison figures of one period (e.g. ``2017-T2``); None when none were computed."""
-        if self.comparison is None or "period" not in self.comparison:
-            return None
-        rows = self.comparison[self.comparison["period"].astype(str) == period]
-        return Figures(rows, self.suppressed_symbol) if len(rows) else None
+        return self.comparison_figures.get(period)
 
     @property
     def through(self) -> dt.date:
@@ -120,11 +128,14 @@ class Cell:
 
 @dataclass
 class Figures:
-    """The published table indexed by (indicator, scope, sex); suppressed values never leave it."""
+    """The published table indexed by (indicator, scope, sex); suppressed values never leave it.
+
+    Indexed with column-wide operations (one dict from key to row, plain lists per column):
+    a national table has tens of thousands of rows and a workbook reads a few thousand."""
 
     published: pd.DataFrame
     suppressed_symbol: str = ".."
-    _cells: dict = field(init=False, repr=False)
+    _rows: dict = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         df = self.published
@@ -132,34 +143,46 @@ class Figures:
         if missing:
             raise ValueError(f"Publiceringstabellen saknar kolumnerna {', '.join(missing)}.")
         keys = ["indicator_id", "district_code", "sex"]
-        dupes = df.duplicated(keys)
-        if dupes.any():
-            first = df.loc[dupes, keys].iloc[0].tolist()
-            raise ValueError(f"Publiceringstabellen har dubbla rader för {'/'.join(map(str, first))}.")
+        ids, scopes, sexes = (df[k].astype(str).tolist() for k in keys)
+        self._rows = dict(zip(zip(ids, scopes, sexes, strict=True), range(len(df)), strict=True))
+        if len(self._rows) < len(df):
+            dupes = df.duplicated(keys)
+            if dupes.any():
+                first = df.loc[dupes, keys].iloc[0].tolist()
+                raise ValueError(f"Publiceringstabellen har dubbla rader för {'/'.join(map(str, first))}.")
         suppressed = _as_bool(df["suppressed"])
         if "published" in df.columns:
             suppressed = suppressed | (df["published"].astype("string") == self.suppressed_symbol).fillna(
                 False
             )
         # Masked here as well as upstream: a suppressed figure can never reach a cell.
-        value = pd.to_numeric(df["value"], errors="coerce").astype("float64").mask(suppressed)
-        kind = pd.Series(VALUE, index=df.index).mask(value.isna(), NOTHING).mask(suppressed, SUPPRESSED)
-        index = pd.MultiIndex.from_frame(df[keys].astype(str))
-        self._cells = dict(
-            zip(index, zip(kind, value.where(kind == VALUE, None), df["unit"].astype(str), strict=True),
-                strict=True)
-        )  # fmt: skip
-        self._ids = frozenset(df["indicator_id"].astype(str))
+        hidden = suppressed.to_numpy(dtype=bool)
+        value = pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        value = np.where(hidden, np.nan, value)
+        kind = np.where(hidden, SUPPRESSED, np.where(np.isnan(value), NOTHING, VALUE))
+        self._kinds, self._values = kind.tolist(), value.tolist()
+        self._units = df["unit"].astype(str).tolist()
+        self._ids = frozenset(ids)
 
     def get(self, indicator_id: str, scope: str = ALL, sex: str = "T") -> Cell:
-        hit = self._cells.get((indicator_id, scope, sex))
-        if hit is None:
+        row = self._rows.get((indicator_id, scope, sex))
+        if row is None:
             return Cell(NOTHING, None, None)
-        kind, value, unit = hit
-        return Cell(kind, None if value is None or math.isnan(value) else float(value), unit)
+        kind = self._kinds[row]
+        return Cell(kind, self._values[row] if kind == VALUE else None, self._units[row])
 
     def has(self, indicator_id: str) -> bool:
         return indicator_id in self._ids
+
+
+def figures_by_period(frame: pd.DataFrame | None, suppressed_symbol: str) -> dict[str, Figures]:
+    """Figures of each period of a table with a ``period`` column (the comparison figures)."""
+    if frame is None or "period" not in frame or not len(frame):
+        return {}
+    return {
+        str(name): Figures(rows, suppressed_symbol)
+        for name, rows in frame.groupby(frame["period"].astype(str), sort=False)
+    }
 
 
 def _as_bool(col: pd.Series) -> pd.Series:

@@ -16,7 +16,7 @@ from etl.periods import Period
 from etl.vocabulary import ALL
 from reports import sheets
 from reports.layout import SAFE_OPTIONS
-from reports.model import COMPANY, Figures, ReportContext, check_context, created_at
+from reports.model import COMPANY, ReportContext, check_context, created_at
 from reports.sheets import manager_input
 
 
@@ -29,7 +29,6 @@ def workbook_name(period: Period, scope: str) -> str:
 def write_workbook(ctx: ReportContext, out_dir: Path) -> Path:
     """Write the workbook for ``ctx.scope`` (``ALL`` or a district code) and return its path."""
     check_context(ctx)
-    figures = Figures(ctx.published, ctx.suppressed_symbol)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / workbook_name(ctx.period, ctx.scope)
@@ -48,7 +47,7 @@ def write_workbook(ctx: ReportContext, out_dir: Path) -> Path:
             "created": created_at(ctx.period),
         }
     )
-    sheets.write_all(wb, ctx, figures)
+    sheets.write_all(wb, ctx, ctx.figures)
     manager_input.protect(wb, ctx, path.name)
     wb.close()
     return path

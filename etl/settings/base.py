@@ -9,6 +9,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""PyYAML's safe loader, in C where libyaml is built in (the catalogue parses ~10× faster)."""
 
 
 class SettingsError(ValueError):
@@ -102,7 +104,7 @@ def read_yaml(path: Path) -> Any:
     """A YAML file's content; a missing or unreadable file is a SettingsError naming it."""
     try:
         with open(path, encoding="utf-8") as f:
-            return yaml.safe_load(f)
+            return yaml.load(f, Loader=SAFE_LOADER)
     except FileNotFoundError:
         raise SettingsError(f"Konfigurationsfilen {path} finns inte.") from None
     except yaml.YAMLError as exc:

@@ -16,7 +16,7 @@ import xlsxwriter
 
 from reports.formats import Formats
 from reports.layout import SAFE_OPTIONS, Page, header_escape, print_setup
-from reports.model import COMPANY, Figures
+from reports.model import COMPANY
 from reports.sheets import economy
 from reports.sheets.common import start
 from reports.vb import charts, goals, years
@@ -74,7 +74,7 @@ def write_vb_workbook(inputs: VbInputs, out_dir: Path) -> Path:
         writer(page, inputs)
         page.finish()  # print scale (text ≥ 8 pt), repeated headers, page breaks
     page = start(wb, ctx, fmts, SHEETS[5], f"Ekonomi {year}: utfall mot budget")
-    economy.write(page, ctx, Figures(ctx.published, ctx.suppressed_symbol))
+    economy.write(page, ctx, ctx.figures)
     page.finish()
     page = _page(wb, fmts, inputs, SHEETS[6], "Om verksamhetsberättelsen")
     years.write_about(page, inputs)
