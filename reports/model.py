@@ -82,13 +82,14 @@ class ReportContext:
 
     @cached_property
     def figures(self) -> Figures:
-        """The published figures, indexed once for every sheet and judgement of the context."""
-        return Figures(self.published, self.suppressed_symbol)
+        """The published figures of the unit and its districts (all a workbook can show),
+        indexed once for every sheet and judgement of the context."""
+        return Figures(self.published, self.suppressed_symbol, self.unit_scopes)
 
     @cached_property
     def comparison_figures(self) -> dict[str, Figures]:
         """The comparison figures per period (e.g. ``2017-T2``), indexed once."""
-        return figures_by_period(self.comparison, self.suppressed_symbol)
+        return figures_by_period(self.comparison, self.suppressed_symbol, self.unit_scopes)
 
     def figures_for(self, period: str) -> Figures | None:
         """The comparison figures of one period (e.g. ``2017-T2``); None when none were computed."""
@@ -101,6 +102,11 @@ class ReportContext:
     @property
     def districts(self) -> list[str]:
         return list(self.district_names)
+
+    @property
+    def unit_scopes(self) -> tuple[str, ...]:
+        """Every district of the unit and the unit itself (any workbook's scopes)."""
+        return (*self.districts, ALL)
 
     @property
     def shown_scopes(self) -> list[str]:
@@ -130,11 +136,14 @@ class Cell:
 class Figures:
     """The published table indexed by (indicator, scope, sex); suppressed values never leave it.
 
-    Indexed with column-wide operations (one dict from key to row, plain lists per column):
-    a national table has tens of thousands of rows and a workbook reads a few thousand."""
+    Indexed with column-wide operations (one dict from key to row, plain lists per column), and
+    only for ``scopes`` when given: a national table has tens of thousands of rows, a workbook
+    shows the unit and its districts."""
 
     published: pd.DataFrame
     suppressed_symbol: str = ".."
+    scopes: tuple[str, ...] | None = None
+    """The scopes :meth:`get` answers for (None: all); any other scope has nothing to report."""
     _rows: dict = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -142,6 +151,9 @@ class Figures:
         missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
         if missing:
             raise ValueError(f"Publiceringstabellen saknar kolumnerna {', '.join(missing)}.")
+        self._ids = frozenset(df["indicator_id"].astype(str).unique())
+        if self.scopes is not None:
+            df = df[df["district_code"].astype(str).isin(self.scopes).to_numpy(dtype=bool)]
         keys = ["indicator_id", "district_code", "sex"]
         ids, scopes, sexes = (df[k].astype(str).tolist() for k in keys)
         self._rows = dict(zip(zip(ids, scopes, sexes, strict=True), range(len(df)), strict=True))
@@ -162,7 +174,6 @@ class Figures:
         kind = np.where(hidden, SUPPRESSED, np.where(np.isnan(value), NOTHING, VALUE))
         self._kinds, self._values = kind.tolist(), value.tolist()
         self._units = df["unit"].astype(str).tolist()
-        self._ids = frozenset(ids)
 
     def get(self, indicator_id: str, scope: str = ALL, sex: str = "T") -> Cell:
         row = self._rows.get((indicator_id, scope, sex))
@@ -175,12 +186,14 @@ class Figures:
         return indicator_id in self._ids
 
 
-def figures_by_period(frame: pd.DataFrame | None, suppressed_symbol: str) -> dict[str, Figures]:
+def figures_by_period(
+    frame: pd.DataFrame | None, suppressed_symbol: str, scopes: tuple[str, ...] | None = None
+) -> dict[str, Figures]:
     """Figures of each period of a table with a ``period`` column (the comparison figures)."""
     if frame is None or "period" not in frame or not len(frame):
         return {}
     return {
-        str(name): Figures(rows, suppressed_symbol)
+        str(name): Figures(rows, suppressed_symbol, scopes)
         for name, rows in frame.groupby(frame["period"].astype(str), sort=False)
     }
 

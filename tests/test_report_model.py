@@ -59,6 +59,15 @@ def test_duplicate_and_missing_columns_are_refused():
         Figures(table().drop(columns=["unit"]))
 
 
+def test_an_index_of_some_scopes_answers_only_for_them():
+    fig = Figures(table(), scopes=("ALL", "NOR"))
+    assert fig.get("a") == Cell(VALUE, 12.0, "antal")
+    assert fig.get("a", "NOR", "T") == Cell(NOTHING, None, "antal")
+    assert fig.get("a", "KUN", "K") == Cell(NOTHING, None, None)  # not indexed
+    assert fig.get("b", "OST") == Cell(NOTHING, None, None)
+    assert fig.has("b")  # the indicator was published, for a scope this index leaves out
+
+
 def test_comparison_figures_per_period():
     comparison = pd.concat(
         [table(ROWS[:2]).assign(period="2017-T1"), table(ROWS[4:5]).assign(period="2017-T3")]
@@ -72,8 +81,13 @@ def test_comparison_figures_per_period():
     assert figures_by_period(table(), "..") == {}  # no period column
 
 
-def test_a_context_indexes_its_figures_once():
-    ctx = context(table(), comparison=table(ROWS[:1]).assign(period="2017-T1"))
+def test_a_context_indexes_its_figures_once_for_the_unit_and_its_districts():
+    other = ("a", "SOD", "T", 4.0, "antal", False, "4")  # a district the unit does not have
+    ctx = context(table([*ROWS, other]), comparison=table([ROWS[0], other]).assign(period="2017-T1"))
+    assert ctx.unit_scopes == ("KUN", "NOR", "OST", "ALL")
+    assert ctx.figures.get("a", "KUN", "M").kind == SUPPRESSED
+    assert ctx.figures.get("a", "SOD").kind == NOTHING
+    assert ctx.figures_for("2017-T1").get("a", "SOD").kind == NOTHING
     assert ctx.figures is ctx.figures
     assert ctx.figures_for("2017-T1") is ctx.figures_for("2017-T1")
     assert ctx.figures_for("2017-T1").get("a") == Cell(VALUE, 12.0, "antal")
