@@ -39,15 +39,10 @@ def figures_hash(published: pd.DataFrame, period: str, scope: str, shown: list[s
     else:  # a table without its text column: the value, suppression marked
         shown_text = rows["value"].map(lambda v: "" if v != v else f"{float(v):.10g}").astype("string")
         shown_text = shown_text.mask(rows["suppressed"].astype(str).str.lower().isin(["true", "1"]), "..")
+    columns = (rows["indicator_id"], rows["district_code"], rows["sex"])
     lines = sorted(
         "\t".join(parts)
-        for parts in zip(
-            rows["indicator_id"].astype(str),
-            rows["district_code"].astype(str),
-            rows["sex"].astype(str),
-            shown_text,
-            strict=True,
-        )
+        for parts in zip(*(c.astype(str).tolist() for c in columns), shown_text.tolist(), strict=True)
     )
     h = hashlib.sha256(f"{period}\t{scope}\t{','.join(sorted(shown))}\n".encode())
     for line in lines:

@@ -89,6 +89,7 @@ def beside(
     cols = columns(ctx)
     last = comparison.comparison_periods(ctx.period)["previous_year"]
     heads = [h for h, _ in cols] + [f"Förändring mot {cols[-1][0]}"]
+    catalogue = settings().catalogue
     w.set_widths({**{col + j: 11 for j in range(len(cols))}, col + len(cols): CHANGE_WIDTH})
     for j, text in enumerate(heads):
         w.text(header, col + j, text, w.fmts.header_right if j < len(cols) else w.fmts.header)
@@ -96,7 +97,7 @@ def beside(
         if item is None:
             continue
         indicator_id, scope = item
-        entry = settings().catalogue.entry_for(indicator_id)
+        entry = catalogue.entry_for(indicator_id)
         earlier = [_figure(ctx, indicator_id, period, scope) for _, period in cols]
         for j, found in enumerate(earlier):
             if found is None:
