@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from etl import source, staging, windows
+from etl import extract_arrow, source, staging, windows
 from etl.periods import Period
 from etl.pseudonym import luhn_valid, pseudonymise
 
@@ -125,17 +125,24 @@ def _coerce(raw: pd.Series, col: sa.Column) -> pd.Series:
 
 
 def transform_chunk(
-    raw: pd.DataFrame,
+    raw: pd.DataFrame | pa.Table,
     table: sa.Table,
     key: bytes,
     pseudonyms: dict[str, str] | None = None,
     cleaned: dict[str, int] | None = None,
-) -> pd.DataFrame:
+    *,
+    fast: bool = True,
+) -> pd.DataFrame | pa.Table:
     """Coerce types, flag failures, pseudonymise ids. Returns the staged columns in order.
 
     ``pseudonyms`` carries already computed pseudonyms from chunk to chunk (ids repeat);
-    ``cleaned`` (column -> count) collects the text values that cleaning changed.
+    ``cleaned`` (column -> count) collects the text values that cleaning changed. An Arrow chunk
+    (the PostgreSQL read) gives an Arrow table of the same values (etl/extract_arrow.py), coerced
+    by vectorised casts where they provably agree with this exact path (``fast=False``: never).
     """
+    if isinstance(raw, pa.Table):
+        schema = staging_schema(table)
+        return extract_arrow.transform_arrow(raw, table, key, schema, _coerce, pseudonyms or {}, cleaned, fast=fast)
     out = pd.DataFrame(index=raw.index)
     errors = pd.Series("", index=raw.index, dtype="string")
     person_cols = source.PERSON_ID_COLUMNS.get(table.name, ())
@@ -162,6 +169,19 @@ def transform_chunk(
     out[TYPE_ERRORS] = errors.mask(errors == "", pd.NA)
     schema = staging_schema(table)
     return out[schema.names]
+
+
+def _arrow_readable(engine: sa.Engine) -> bool:
+    """PostgreSQL through psycopg: the source the ADBC fast path reads (others: row by row)."""
+    return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
+
+
+def _driver_errors() -> tuple[type[Exception], ...]:
+    """The ADBC driver's and psycopg's errors: a source error like SQLAlchemy's own."""
+    import adbc_driver_manager
+    import psycopg
+
+    return (adbc_driver_manager.Error, psycopg.Error)
 
 
 def _reconcile(engine: sa.Engine, name: str, stmt: sa.Select, rows: int) -> None:
@@ -210,8 +230,14 @@ def extract_table(
     key: bytes,
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    path: str = "fast",
 ) -> ExtractResult:
-    """Stream ``name`` for ``period`` from the source into ``run``/raw, pseudonymised."""
+    """Stream ``name`` for ``period`` from the source into ``run``/raw, pseudonymised.
+
+    PostgreSQL (psycopg) is read into Arrow through ADBC and coerced vectorised (``path="fast"``,
+    or ``"arrow-exact"``: every column value by value); other databases, or ``path="rows"``, are
+    read row by row through SQLAlchemy. All give the same bytes (tests/test_extract_paths.py).
+    """
     contract = source.TABLES[name]
     out_path = staging.table_path(run, staging.RAW, name)
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -240,17 +266,24 @@ def extract_table(
             engine.connect() as conn,
             pq.ParquetWriter(tmp, schema) as writer,
         ):
-            result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(stmt)
-            for part in result.partitions():
-                # Plain tuples: pandas probes each SQLAlchemy Row for a dtype, which costs ~10x
-                # the whole construction (docs/benchmarks.md).
-                raw = pd.DataFrame([tuple(row) for row in part], columns=present, dtype=object)
-                chunk = transform_chunk(raw, contract, key, pseudonyms, cleaned)
-                type_errors += int(chunk[TYPE_ERRORS].notna().sum())
-                rows += len(chunk)
-                writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
+            if path != "rows" and _arrow_readable(engine):
+                for raw in extract_arrow.read_postgres(engine, stmt, chunk_rows):
+                    staged = transform_chunk(raw, contract, key, pseudonyms, cleaned, fast=path == "fast")
+                    type_errors += staged.num_rows - staged.column(TYPE_ERRORS).null_count
+                    rows += staged.num_rows
+                    writer.write_table(staged)
+            else:
+                result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(stmt)
+                for part in result.partitions():
+                    # Plain tuples: pandas probes each SQLAlchemy Row for a dtype, which costs ~10x
+                    # the whole construction (docs/benchmarks.md).
+                    raw = pd.DataFrame([tuple(row) for row in part], columns=present, dtype=object)
+                    chunk = transform_chunk(raw, contract, key, pseudonyms, cleaned)
+                    type_errors += int(chunk[TYPE_ERRORS].notna().sum())
+                    rows += len(chunk)
+                    writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
             _reconcile(engine, name, stmt, rows)  # inside the block: a mismatch keeps no file
-    except sa.exc.SQLAlchemyError as exc:
+    except (sa.exc.SQLAlchemyError, *_driver_errors()) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         # from None: the log's error is then this line, not ~40 frames of SQLAlchemy above it.
         where = engine.url.render_as_string()  # the password hidden

@@ -9,7 +9,6 @@ scan for personnummer in outputs cannot be fooled by (or confused with) a pseudo
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import os
 from pathlib import Path
@@ -40,10 +39,11 @@ def luhn_check_digit(nine_digits: str) -> int:
 def luhn_valid(ids: pd.Series) -> pd.Series:
     """True where the id is a 12-digit number whose last digit is a correct Luhn check digit.
 
-    Vectorised: digits are unpacked into an integer matrix instead of looping over rows.
+    Vectorised: digits are unpacked into an integer matrix instead of looping over rows. ASCII
+    digits only: ``\\d`` would also take other scripts' digits (and crash on them).
     """
     s = ids.astype("string")
-    shape_ok = s.str.fullmatch(r"\d{12}").fillna(False).to_numpy(dtype=bool)
+    shape_ok = s.str.fullmatch(r"[0-9]{12}").fillna(False).to_numpy(dtype=bool)
     result = np.zeros(len(s), dtype=bool)
     if shape_ok.any():
         good = s[shape_ok].to_numpy(dtype=str)
@@ -92,16 +92,45 @@ def new_key_file(path: Path) -> Path:
     return path
 
 
+_BASE32 = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz234567", dtype=np.uint8)
+_PSEUDONYM_CHARS = 26
+_BIT_WEIGHTS = np.array([16, 8, 4, 2, 1], dtype=np.uint8)
+
+
+def pseudonyms_of(values: list[str], key: bytes) -> list[str]:
+    """'p' + the first 26 characters of base32(HMAC-SHA256(key, value)), lower case, for each value.
+
+    The HMAC runs once per value; the base32 of all digests is done at once with numpy (the same
+    text as ``base64.b32encode(digest)[:26].lower()``: 26 characters are the digest's first 130 bits).
+    """
+    if not values:
+        return []
+    digests = b"".join(hmac.digest(key, v.encode("utf-8"), "sha256") for v in values)
+    head = np.frombuffer(digests, dtype=np.uint8).reshape(len(values), 32)[:, :17]  # 136 bits
+    bits = np.unpackbits(head, axis=1)[:, : 5 * _PSEUDONYM_CHARS].reshape(len(values), _PSEUDONYM_CHARS, 5)
+    text = np.empty((len(values), _PSEUDONYM_CHARS + 1), dtype=np.uint8)
+    text[:, 0] = ord("p")
+    text[:, 1:] = _BASE32[bits @ _BIT_WEIGHTS]
+    joined = text.tobytes().decode("ascii")
+    width = _PSEUDONYM_CHARS + 1
+    return [joined[i : i + width] for i in range(0, len(joined), width)]
+
+
+def cached_pseudonyms(uniques: list[str], key: bytes, cache: dict[str, str]) -> list[str]:
+    """The pseudonyms of distinct ``uniques``, hashing only those not yet in ``cache`` (id → pseudonym)."""
+    missing = [u for u in uniques if u not in cache]
+    cache.update(zip(missing, pseudonyms_of(missing, key), strict=True))
+    return [cache[u] for u in uniques]
+
+
 def pseudonymise(ids: pd.Series, key: bytes, cache: dict[str, str] | None = None) -> pd.Series:
     """Replace each id by 'p' + base32(HMAC-SHA256(key, id))[:26]; nulls stay null.
 
-    HMAC runs once per distinct id, then maps back vectorised. ``cache`` (id → pseudonym) lets
-    a caller streaming many chunks hash each id only once.
+    HMAC runs once per distinct id, then maps back by the ids' codes. ``cache`` (id → pseudonym)
+    lets a caller streaming many chunks hash each id only once.
     """
-    mapping = {} if cache is None else cache
     s = ids.astype("string")
-    for u in s.dropna().unique():
-        if u not in mapping:
-            digest = hmac.new(key, u.encode("utf-8"), hashlib.sha256).digest()
-            mapping[u] = "p" + base64.b32encode(digest).decode("ascii")[:26].lower()
-    return s.map(mapping).astype("string")
+    codes, uniques = pd.factorize(s)
+    names = cached_pseudonyms(list(uniques), key, {} if cache is None else cache)
+    out = np.array([*names, None], dtype=object)[codes]  # code -1 (null) takes the last: None
+    return pd.Series(out, index=ids.index, name=ids.name).astype("string")
