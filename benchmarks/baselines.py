@@ -18,7 +18,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from etl.extract import read_statement
+from etl.extract import read_statement, session_setup
 from etl.periods import Period
 
 
@@ -38,11 +38,16 @@ def copy_query(url: str, table: str, period: Period) -> tuple[str, str]:
 
 
 def copy_binary(conninfo: str, statement: str) -> dict:
-    """Connect and run ``statement`` (a COPY … TO STDOUT), reading every block; bytes read."""
+    """Connect and run ``statement`` (a COPY … TO STDOUT), reading every block; bytes read.
+
+    The session is set up as extraction's read sessions are (``session_setup``: work_mem)."""
     size = 0
-    with psycopg.connect(conninfo) as pg, pg.cursor() as cur, cur.copy(statement) as copy:
-        for block in copy:
-            size += len(block)
+    with psycopg.connect(conninfo) as pg, pg.cursor() as cur:
+        for setup in session_setup("postgresql"):
+            cur.execute(setup)
+        with cur.copy(statement) as copy:
+            for block in copy:
+                size += len(block)
     return {"bytes": size}
 
 

@@ -142,7 +142,9 @@ def transform_chunk(
     """
     if isinstance(raw, pa.Table):
         schema = staging_schema(table)
-        return extract_arrow.transform_arrow(raw, table, key, schema, _coerce, pseudonyms or {}, cleaned, fast=fast)
+        return extract_arrow.transform_arrow(
+            raw, table, key, schema, _coerce, pseudonyms or {}, cleaned, fast=fast
+        )
     out = pd.DataFrame(index=raw.index)
     errors = pd.Series("", index=raw.index, dtype="string")
     person_cols = source.PERSON_ID_COLUMNS.get(table.name, ())
@@ -169,6 +171,32 @@ def transform_chunk(
     out[TYPE_ERRORS] = errors.mask(errors == "", pd.NA)
     schema = staging_schema(table)
     return out[schema.names]
+
+
+def session_setup(dialect: str) -> list[str]:
+    """Statements run first in every read session on the source (benchmarks/ runs them before
+    its COPY too): PostgreSQL's ``work_mem`` large enough for the windows' hashed subqueries."""
+    if dialect != "postgresql":
+        return []
+    from etl.settings import settings
+
+    return [f"SET work_mem = '{settings().pipeline.extract.source_work_mem_mb}MB'"]
+
+
+def _source_engine(url: str) -> sa.Engine:
+    """The source's engine (a missing SQLite file is an error), each connection set up."""
+    engine = sa.create_engine(source.read_only(url))
+    setup = session_setup(engine.dialect.name)
+    if setup:
+
+        @sa.event.listens_for(engine, "connect")
+        def _setup(dbapi_connection, _record) -> None:
+            with dbapi_connection.cursor() as cur:
+                for statement in setup:
+                    cur.execute(statement)
+            dbapi_connection.commit()
+
+    return engine
 
 
 def _arrow_readable(engine: sa.Engine) -> bool:
@@ -241,7 +269,7 @@ def extract_table(
     contract = source.TABLES[name]
     out_path = staging.table_path(run, staging.RAW, name)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(source.read_only(source_url))  # a missing SQLite file is an error
+    engine = _source_engine(source_url)
     try:
         inspector = sa.inspect(engine)
         if not set(inspector.get_table_names()) & set(source.TABLES):
@@ -267,7 +295,9 @@ def extract_table(
             pq.ParquetWriter(tmp, schema) as writer,
         ):
             if path != "rows" and _arrow_readable(engine):
-                for raw in extract_arrow.read_postgres(engine, stmt, chunk_rows):
+                for raw in extract_arrow.read_postgres(
+                    engine, stmt, chunk_rows, session_setup(engine.dialect.name)
+                ):
                     staged = transform_chunk(raw, contract, key, pseudonyms, cleaned, fast=path == "fast")
                     type_errors += staged.num_rows - staged.column(TYPE_ERRORS).null_count
                     rows += staged.num_rows

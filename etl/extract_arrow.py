@@ -98,7 +98,10 @@ def _fast_numeric(arr: pa.Array):
     if not _is_numeric(arr):
         return None
     text = arr.storage
-    plain = pc.and_(pc.match_substring_regex(text, _PLAIN_DECIMAL), pc.less_equal(pc.utf8_length(text), _MAX_DECIMAL_CHARS))
+    plain = pc.and_(
+        pc.match_substring_regex(text, _PLAIN_DECIMAL),
+        pc.less_equal(pc.utf8_length(text), _MAX_DECIMAL_CHARS),
+    )
     if pc.all(plain).as_py() not in (True, None):
         return None
     return text.cast(pa.float64())
@@ -126,9 +129,7 @@ def _strip(arr: pa.Array, *, hidden: bool, strip: bool) -> pa.Array:
         text = text.str.replace(_HIDDEN, "", regex=True)
     if strip:
         text = text.str.strip()
-    values = np.array(arr.to_pylist(), dtype=object)
-    values[rows] = text.astype(object).to_numpy()
-    return pa.array(values, type=pa.string())
+    return pc.replace_with_mask(arr, pa.array(touched), pa.array(text, type=pa.string(), from_pandas=True))
 
 
 def _fast_text(arr: pa.Array, col: sa.Column):
@@ -261,15 +262,22 @@ def _exact_luhn(ids: pa.Array) -> pa.Array:
     return pa.array(luhn_valid(series).mask(series.isna(), False).to_numpy(dtype=bool))
 
 
-def read_postgres(engine: sa.Engine, stmt: sa.Select, chunk_rows: int) -> Iterator[pa.Table]:
-    """``stmt`` read through the ADBC PostgreSQL driver (a binary COPY), ``chunk_rows`` at a time."""
+def read_postgres(
+    engine: sa.Engine, stmt: sa.Select, chunk_rows: int, setup: list[str]
+) -> Iterator[pa.Table]:
+    """``stmt`` read through the ADBC PostgreSQL driver (a binary COPY), ``chunk_rows`` at a time,
+    after the session ``setup`` statements."""
     import adbc_driver_postgresql.dbapi
     import psycopg
 
     compiled = stmt.compile(dialect=engine.dialect)
     with engine.connect() as conn:  # COPY takes no bound parameters: psycopg inlines them
-        query = psycopg.ClientCursor(conn.connection.driver_connection).mogrify(str(compiled), compiled.params)
+        query = psycopg.ClientCursor(conn.connection.driver_connection).mogrify(
+            str(compiled), compiled.params
+        )
     uri = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     with adbc_driver_postgresql.dbapi.connect(uri) as adbc, adbc.cursor() as cur:
+        for statement in setup:
+            cur.execute(statement)
         cur.execute(query)
         yield from rechunk(iter(cur.fetch_record_batch()), chunk_rows)

@@ -93,7 +93,9 @@ def _load(url: str) -> None:
                     values["household_type"] = "tre"  # SQLite keeps text in an INTEGER column
                 conn.execute(insert, values)
         if not sqlite:  # numeric NaN and a timestamptz the driver returns aware
-            conn.exec_driver_sql("UPDATE application SET applied_sek = 'x' || applied_sek WHERE application_id = 'A6'")
+            conn.exec_driver_sql(
+                "UPDATE application SET applied_sek = 'x' || applied_sek WHERE application_id = 'A6'"
+            )
     engine.dispose()
 
 

@@ -43,6 +43,8 @@ class Unit(Frozen):
 
 class Extract(Frozen):
     chunk_rows: int = Field(gt=0)
+    source_work_mem_mb: int = Field(gt=0)
+    """PostgreSQL ``work_mem`` of the read sessions (config/pipeline.yml says why)."""
 
 
 class Staging(Frozen):
