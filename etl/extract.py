@@ -16,7 +16,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import adbc_driver_manager
 import pandas as pd
+import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
@@ -204,12 +206,8 @@ def _arrow_readable(engine: sa.Engine) -> bool:
     return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
 
 
-def _driver_errors() -> tuple[type[Exception], ...]:
-    """The ADBC driver's and psycopg's errors: a source error like SQLAlchemy's own."""
-    import adbc_driver_manager
-    import psycopg
-
-    return (adbc_driver_manager.Error, psycopg.Error)
+_DRIVER_ERRORS = (adbc_driver_manager.Error, psycopg.Error)
+"""The ADBC driver's and psycopg's errors: source errors like SQLAlchemy's own."""
 
 
 def _reconcile(engine: sa.Engine, name: str, stmt: sa.Select, rows: int) -> None:
@@ -313,7 +311,7 @@ def extract_table(
                     rows += len(chunk)
                     writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
             _reconcile(engine, name, stmt, rows)  # inside the block: a mismatch keeps no file
-    except (sa.exc.SQLAlchemyError, *_driver_errors()) as exc:
+    except (sa.exc.SQLAlchemyError, *_DRIVER_ERRORS) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         # from None: the log's error is then this line, not ~40 frames of SQLAlchemy above it.
         where = engine.url.render_as_string()  # the password hidden

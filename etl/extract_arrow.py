@@ -15,8 +15,10 @@ import datetime as dt
 import decimal
 from collections.abc import Iterator
 
+import adbc_driver_postgresql.dbapi
 import numpy as np
 import pandas as pd
+import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
@@ -267,9 +269,6 @@ def read_postgres(
 ) -> Iterator[pa.Table]:
     """``stmt`` read through the ADBC PostgreSQL driver (a binary COPY), ``chunk_rows`` at a time,
     after the session ``setup`` statements."""
-    import adbc_driver_postgresql.dbapi
-    import psycopg
-
     compiled = stmt.compile(dialect=engine.dialect)
     with engine.connect() as conn:  # COPY takes no bound parameters: psycopg inlines them
         query = psycopg.ClientCursor(conn.connection.driver_connection).mogrify(

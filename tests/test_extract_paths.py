@@ -124,3 +124,27 @@ def test_every_path_stages_the_same_bytes_as_the_reference(empty_db_url, tmp_pat
         assert meta == _meta(runs["rows"], table), path
     if table in ("application", "payment"):
         assert counts["type_errors"] > 0  # the bad values are there, flagged
+
+
+def test_a_driver_error_in_the_fast_read_is_a_source_error(empty_db_url, tmp_path, monkeypatch):
+    """The ADBC driver's errors are ExtractError (retried, with what to do) like SQLAlchemy's."""
+    import adbc_driver_manager
+
+    import etl.extract_arrow
+    from etl.extract import ExtractError
+
+    if not empty_db_url.startswith("postgresql"):
+        pytest.skip("the fast path reads PostgreSQL only")
+    _load(empty_db_url)
+
+    def broken(*_args, **_kwargs):
+        raise adbc_driver_manager.OperationalError(
+            "IO: [libpq] server closed the connection\nmore",
+            status_code=adbc_driver_manager.AdbcStatusCode.IO,
+        )
+        yield
+
+    monkeypatch.setattr(etl.extract_arrow, "read_postgres", broken)
+    with pytest.raises(ExtractError, match="server closed the connection. Gör så här"):
+        extract_table(empty_db_url, "payment", T1, tmp_path, KEY)
+    assert not staging.table_path(tmp_path, staging.RAW, "payment").exists()
