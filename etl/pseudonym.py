@@ -9,7 +9,7 @@ scan for personnummer in outputs cannot be fooled by (or confused with) a pseudo
 from __future__ import annotations
 
 import base64
-import hmac
+import hashlib
 import os
 from pathlib import Path
 
@@ -97,6 +97,20 @@ _PSEUDONYM_CHARS = 26
 _BIT_WEIGHTS = np.array([16, 8, 4, 2, 1], dtype=np.uint8)
 
 
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+_BLOCK = 64  # SHA-256's block size
+
+
+def _hmac_states(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
+    """HMAC-SHA256's inner and outer hashes with the key already absorbed (RFC 2104, as the
+    ``hmac`` module does it): copying them costs a third of ``hmac.digest``'s key set-up per id."""
+    if len(key) > _BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_BLOCK, b"\0")
+    return hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD))
+
+
 def pseudonyms_of(values: list[str], key: bytes) -> list[str]:
     """'p' + the first 26 characters of base32(HMAC-SHA256(key, value)), lower case, for each value.
 
@@ -105,7 +119,15 @@ def pseudonyms_of(values: list[str], key: bytes) -> list[str]:
     """
     if not values:
         return []
-    digests = b"".join(hmac.digest(key, v.encode("utf-8"), "sha256") for v in values)
+    inner, outer = _hmac_states(key)
+    digests = []
+    for v in values:
+        h = inner.copy()
+        h.update(v.encode("utf-8"))
+        o = outer.copy()
+        o.update(h.digest())
+        digests.append(o.digest())
+    digests = b"".join(digests)
     head = np.frombuffer(digests, dtype=np.uint8).reshape(len(values), 32)[:, :17]  # 136 bits
     bits = np.unpackbits(head, axis=1)[:, : 5 * _PSEUDONYM_CHARS].reshape(len(values), _PSEUDONYM_CHARS, 5)
     text = np.empty((len(values), _PSEUDONYM_CHARS + 1), dtype=np.uint8)

@@ -1,10 +1,20 @@
+import base64
+import hashlib
+import hmac
 import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from etl.pseudonym import PseudonymKeyError, load_key, luhn_check_digit, luhn_valid, pseudonymise
+from etl.pseudonym import (
+    PseudonymKeyError,
+    load_key,
+    luhn_check_digit,
+    luhn_valid,
+    pseudonymise,
+    pseudonyms_of,
+)
 
 KEY = b"k" * 32
 
@@ -26,6 +36,32 @@ def test_pseudonym_is_keyed_stable_and_never_a_digit_run():
     assert a[0] == a[1] and a[0] != a[3] and pd.isna(a[2])
     assert pseudonymise(ids, b"x" * 32)[0] != a[0]  # a different key gives other pseudonyms
     assert all(re.fullmatch(r"p[a-z2-7]{26}", v) for v in a.dropna())
+
+
+@pytest.mark.parametrize("key", [b"k" * 32, b"0123456789" * 6 + b"abcd", b"x" * 65, bytes(range(200))])
+def test_pseudonyms_are_hmac_sha256_in_base32(key):
+    """The vectorised HMAC and base32 give what the hmac and base64 modules give, for keys
+    shorter than, as long as and longer than SHA-256's 64-byte block (hashed first)."""
+    values = ["198112189876", "", " P1 ", "Åsa\u202e", "x" * 5000, *(f"19{i:010d}" for i in range(300))]
+    expected = [
+        "p"
+        + base64.b32encode(hmac.new(key, v.encode("utf-8"), hashlib.sha256).digest()).decode()[:26].lower()
+        for v in values
+    ]
+    assert pseudonyms_of(values, key) == expected
+    assert pseudonymise(pd.Series([None, *values], index=range(7, 8 + len(values))), key).tolist() == [
+        pd.NA,
+        *expected,
+    ]
+
+
+def test_luhn_takes_ascii_digits_only():
+    """Other scripts' digits are no personnummer (they crashed the check before)."""
+    assert luhn_valid(pd.Series(["19811218987\u0666", "١٩٨١١٢١٨٩٨٧٦", "198112189876"])).tolist() == [
+        False,
+        False,
+        True,
+    ]
 
 
 def test_key_must_be_configured_and_long(monkeypatch):
