@@ -10,6 +10,7 @@ missing from or added to the source are recorded in the table's meta file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from dataclasses import asdict, dataclass, field
@@ -293,13 +294,15 @@ def extract_table(
             pq.ParquetWriter(tmp, schema) as writer,
         ):
             if path != "rows" and _arrow_readable(engine):
-                for raw in extract_arrow.read_postgres(
+                read = extract_arrow.read_postgres(
                     engine, stmt, chunk_rows, session_setup(engine.dialect.name)
-                ):
-                    staged = transform_chunk(raw, contract, key, pseudonyms, cleaned, fast=path == "fast")
-                    type_errors += staged.num_rows - staged.column(TYPE_ERRORS).null_count
-                    rows += staged.num_rows
-                    writer.write_table(staged)
+                )
+                with contextlib.closing(extract_arrow.read_ahead(read)) as chunks:  # the reader ends here
+                    for raw in chunks:
+                        staged = transform_chunk(raw, contract, key, pseudonyms, cleaned, fast=path == "fast")
+                        type_errors += staged.num_rows - staged.column(TYPE_ERRORS).null_count
+                        rows += staged.num_rows
+                        writer.write_table(staged)
             else:
                 result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(stmt)
                 for part in result.partitions():

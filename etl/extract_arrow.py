@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import queue
+import threading
 from collections.abc import Iterator
 
 import adbc_driver_postgresql.dbapi
@@ -30,7 +32,7 @@ _HIDDEN_RE2 = r"[\x00-\x1f\x7f\x{200e}\x{200f}\x{202a}-\x{202e}\x{2066}-\x{2069}
 """extract._HIDDEN in RE2's syntax (Arrow's regular expressions)."""
 _EDGE_RE2 = r"^[^!-~]|[^!-~]$"
 """A first or last character that is not printable ASCII: only such a value can change by strip()."""
-_PLAIN_DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"
+_DECIMAL_BYTES = np.frombuffer(b"0123456789.-", dtype=np.uint8)
 _MAX_DECIMAL_CHARS = 16
 """Up to 15 significant digits, pandas' and Arrow's text-to-float parsing both round exactly once."""
 _FIRST_DAY, _LAST_DAY = dt.date(1900, 1, 1), dt.date(2262, 4, 11)
@@ -75,6 +77,27 @@ def _mask(arr: pa.Array) -> np.ndarray:
     return arr.fill_null(False).to_numpy(zero_copy_only=False)
 
 
+def _utf8(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A string array's bytes, each value's [start, end) in them, and its validity: numpy views
+    of Arrow's buffers, for checks over every byte at once."""
+    arr = arr.cast(pa.string())
+    validity, offsets, data = arr.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
+    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    valid = (
+        np.ones(len(arr), dtype=bool)
+        if arr.null_count == 0
+        else arr.is_valid().to_numpy(zero_copy_only=False)
+    )
+    return raw, bounds, valid
+
+
+def _rows_with(raw: np.ndarray, bounds: np.ndarray, flagged: np.ndarray) -> np.ndarray:
+    """Per value: does any of its bytes have ``flagged`` set."""
+    counts = np.concatenate(([0], np.cumsum(flagged, dtype=np.int64)))
+    return counts[bounds[1:]] > counts[bounds[:-1]]
+
+
 def _fast_date(arr: pa.Array):
     if arr.type != pa.date32():
         return None
@@ -97,41 +120,65 @@ def _fast_integer(arr: pa.Array):
 
 
 def _fast_numeric(arr: pa.Array):
+    """PostgreSQL prints a ``numeric`` as ``-?digits[.digits]`` (or NaN, Infinity): only digits,
+    '.' and '-' and at most 16 characters leave no other reading for the cast to differ on."""
     if not _is_numeric(arr):
         return None
     text = arr.storage
-    plain = pc.and_(
-        pc.match_substring_regex(text, _PLAIN_DECIMAL),
-        pc.less_equal(pc.utf8_length(text), _MAX_DECIMAL_CHARS),
-    )
-    if pc.all(plain).as_py() not in (True, None):
+    raw, bounds, _valid = _utf8(text)
+    used = raw[bounds[0] : bounds[-1]]
+    if len(used) and (
+        np.isin(used, _DECIMAL_BYTES, invert=True).any() or np.diff(bounds).max() > _MAX_DECIMAL_CHARS
+    ):
         return None
-    return text.cast(pa.float64())
+    try:
+        return text.cast(pa.float64())
+    except pa.ArrowInvalid:  # '-', '1.' or '' cannot be a numeric's text, but never guess
+        return None
 
 
 def _fast_boolean(arr: pa.Array):
     return arr if arr.type == pa.bool_() else None
 
 
-def _strip(arr: pa.Array, *, hidden: bool, strip: bool) -> pa.Array:
-    """``arr`` with hidden characters removed and/or stripped, as the exact path does it; only
-    the values that can change (a hidden character, a non-ASCII or blank first/last character)
-    go through Python, the rest are kept as they are."""
+def _strip(arr: pa.Array, *, hidden: bool, strip: bool) -> tuple[pa.Array, int]:
+    """``arr`` with hidden characters removed and/or stripped, as the exact path does it, and
+    how many values that changed. Only values that can change (a control or non-ASCII byte, a
+    first or last byte that is not printable ASCII) are looked at, and only those that do
+    change go through Python; the rest are kept as they are."""
+    raw, bounds, valid = _utf8(arr)
+    maybe = np.zeros(len(arr), dtype=bool)
+    if hidden:
+        maybe |= _rows_with(raw, bounds, (raw < 0x20) | (raw >= 0x7F))
+    if strip:
+        filled = bounds[1:] > bounds[:-1]
+        first = (
+            raw[np.minimum(bounds[:-1], max(len(raw) - 1, 0))] if len(raw) else np.zeros(len(arr), np.uint8)
+        )
+        last = raw[np.maximum(bounds[1:] - 1, 0)] if len(raw) else np.zeros(len(arr), np.uint8)
+        outside = lambda b: (b < 0x21) | (b > 0x7E)  # noqa: E731
+        maybe |= filled & (outside(first) | outside(last))
+    maybe &= valid
+    if not maybe.any():
+        return arr, 0
+    rows = np.flatnonzero(maybe)
     patterns = ([_HIDDEN_RE2] if hidden else []) + ([_EDGE_RE2] if strip else [])
-    if not patterns:
-        return arr
-    touched = _mask(pc.match_substring_regex(arr, "|".join(patterns)))
-    if not touched.any():
-        return arr
-    rows = np.flatnonzero(touched)
+    candidates = arr.take(pa.array(rows))
+    rows = rows[_mask(pc.match_substring_regex(candidates, "|".join(patterns)))]
+    if not len(rows):
+        return arr, 0
     from etl.extract import _HIDDEN
 
-    text = pd.Series(arr.take(pa.array(rows)).to_pylist(), dtype="string")
+    before = pd.Series(arr.take(pa.array(rows)).to_pylist(), dtype="string")
+    text = before
     if hidden:
         text = text.str.replace(_HIDDEN, "", regex=True)
     if strip:
         text = text.str.strip()
-    return pc.replace_with_mask(arr, pa.array(touched), pa.array(text, type=pa.string(), from_pandas=True))
+    touched = np.zeros(len(arr), dtype=bool)
+    touched[rows] = True
+    changed = pc.replace_with_mask(arr, pa.array(touched), pa.array(text, type=pa.string(), from_pandas=True))
+    return changed, int((text != before).sum())
 
 
 def _fast_text(arr: pa.Array, col: sa.Column):
@@ -140,21 +187,26 @@ def _fast_text(arr: pa.Array, col: sa.Column):
     from etl.extract import MAX_TEXT
 
     arr = arr.cast(pa.string())
-    clean = _strip(arr, hidden=True, strip=bool(col.primary_key or col.name.endswith("_id")))
-    too_long = pc.greater(pc.utf8_length(clean), MAX_TEXT)
-    if pc.any(too_long).as_py():
-        clean = pc.if_else(too_long, pa.scalar(None, pa.string()), clean)
-    return clean
+    clean, changed = _strip(arr, hidden=True, strip=bool(col.primary_key or col.name.endswith("_id")))
+    _raw, bounds, _valid = _utf8(clean)
+    if len(clean) and np.diff(bounds).max() > MAX_TEXT:  # bytes: at least as many as characters
+        too_long = pc.greater(pc.utf8_length(clean), MAX_TEXT)
+        if pc.any(too_long).as_py():
+            changed -= int(pc.sum(pc.and_(too_long, pc.not_equal(clean, arr))).as_py() or 0)
+            clean = pc.if_else(too_long, pa.scalar(None, pa.string()), clean)
+    return clean, changed
 
 
 _FAST = {sa.Date: _fast_date, sa.Integer: _fast_integer, sa.Numeric: _fast_numeric, sa.Boolean: _fast_boolean}
 
 
-def fast_values(arr: pa.Array, col: sa.Column) -> pa.Array | None:
-    """The contract-typed values by a vectorised cast, or None where only the exact path is sure."""
+def fast_values(arr: pa.Array, col: sa.Column) -> tuple[pa.Array, int] | None:
+    """The contract-typed values by a vectorised cast and how many text values cleaning changed,
+    or None where only the exact path is sure."""
     for kind, fast in _FAST.items():
         if isinstance(col.type, kind):
-            return fast(arr)
+            values = fast(arr)
+            return None if values is None else (values, 0)
     return _fast_text(arr, col)
 
 
@@ -163,21 +215,19 @@ def _arrow_ids(arr: pa.Array) -> pa.Array | None:
     the column is not text."""
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return None
-    return _strip(arr.cast(pa.string()), hidden=False, strip=True)
+    return _strip(arr.cast(pa.string()), hidden=False, strip=True)[0]
 
 
 def luhn_flags(ids: pa.Array) -> pa.Array:
-    """``luhn_valid`` of the ids, False for nulls; numpy on the ASCII digits when all are ASCII."""
-    if pc.all(pc.string_is_ascii(ids)).as_py() not in (True, None):
-        series = pd.Series(ids.to_pylist(), dtype="string")
-        return pa.array(luhn_valid(series).mask(series.isna(), False).to_numpy(dtype=bool))
-    shaped = _mask(pc.match_substring_regex(ids, r"^[0-9]{12}$"))
+    """``luhn_valid`` of the ids (12 ASCII digits, a correct check digit), False for nulls; on
+    the bytes with numpy."""
+    raw, bounds, valid = _utf8(ids)
+    shaped = valid & (np.diff(bounds) == 12)
+    shaped &= ~_rows_with(raw, bounds, (raw < 0x30) | (raw > 0x39))
     result = np.zeros(len(ids), dtype=bool)
     if shaped.any():
-        good = ids.filter(pa.array(shaped))  # 12 ASCII bytes each, one after the other
-        start = int(np.frombuffer(good.buffers()[1], dtype=np.int32)[good.offset])
-        data = np.frombuffer(good.buffers()[2], dtype=np.uint8)[start : start + 12 * len(good)]
-        digits = data.reshape(-1, 12).astype(np.int64) - ord("0")
+        starts = bounds[:-1][shaped].astype(np.int64)
+        digits = raw[starts[:, None] + np.arange(12)].astype(np.int64) - ord("0")
         prod = digits[:, 2:11] * np.array([2, 1, 2, 1, 2, 1, 2, 1, 2])
         prod = np.where(prod > 9, prod - 9, prod)
         result[shaped] = (10 - prod.sum(axis=1) % 10) % 10 == digits[:, 11]
@@ -228,12 +278,12 @@ def transform_arrow(
             ids = values.cast(pa.string())
         else:
             arr = raw.column(col.name).combine_chunks()
-            values = fast_values(arr, col) if fast else None
+            done = fast_values(arr, col) if fast else None
             ids = _arrow_ids(arr) if fast and col.name in person_cols else None
             series = None
-            if values is None or (col.name in person_cols and ids is None):
+            if done is None or (col.name in person_cols and ids is None):
                 series = python_values(arr)
-            if values is None:
+            if done is None:
                 coerced = exact(series, col)
                 failures.append((col.name, (series.notna() & coerced.isna()).to_numpy(dtype=bool)))
                 changed = 0
@@ -241,10 +291,9 @@ def transform_arrow(
                     changed = int((coerced.notna() & (coerced != series.astype("string"))).sum())
                 values = pa.array(coerced, type=target, from_pandas=True)
             else:
-                failures.append((col.name, _mask(pc.and_(arr.is_valid(), values.is_null()))))
-                changed = 0
-                if pa.types.is_string(values.type):
-                    changed = int(pc.sum(pc.not_equal(values, arr.cast(pa.string()))).as_py() or 0)
+                values, changed = done
+                if values.null_count != arr.null_count:  # a value became null: a type error
+                    failures.append((col.name, _mask(pc.and_(arr.is_valid(), values.is_null()))))
             if cleaned is not None and changed:
                 cleaned[col.name] = cleaned.get(col.name, 0) + changed
             if col.name in person_cols and ids is None:
@@ -262,6 +311,45 @@ def transform_arrow(
 def _exact_luhn(ids: pa.Array) -> pa.Array:
     series = pd.Series(ids.to_pylist(), dtype="string")
     return pa.array(luhn_valid(series).mask(series.isna(), False).to_numpy(dtype=bool))
+
+
+def read_ahead(chunks: Iterator[pa.Table], depth: int = 2) -> Iterator[pa.Table]:
+    """``chunks``, read by a thread while the caller transforms and writes the ones before (the
+    driver and Parquet release the GIL, so the two overlap on two cores); at most ``depth``
+    chunks wait, so memory stays a few chunks. A read error is raised in the caller."""
+    waiting: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(item) -> None:
+        while not stop.is_set():
+            try:
+                waiting.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def work() -> None:
+        try:
+            for chunk in chunks:
+                put(chunk)
+                if stop.is_set():
+                    return
+            put(end)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, who raises it
+            put(exc)
+
+    reader = threading.Thread(target=work, name="extract-read", daemon=True)
+    reader.start()
+    try:
+        while (item := waiting.get()) is not end:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+        chunks.close()
 
 
 def read_postgres(

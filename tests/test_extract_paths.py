@@ -148,3 +148,28 @@ def test_a_driver_error_in_the_fast_read_is_a_source_error(empty_db_url, tmp_pat
     with pytest.raises(ExtractError, match="server closed the connection. Gör så här"):
         extract_table(empty_db_url, "payment", T1, tmp_path, KEY)
     assert not staging.table_path(tmp_path, staging.RAW, "payment").exists()
+
+
+def test_read_ahead_keeps_order_raises_read_errors_and_closes_the_read():
+    import pyarrow as pa
+
+    from etl.extract_arrow import read_ahead
+
+    closed = []
+
+    def chunks(n, fail_at=None):
+        try:
+            for i in range(n):
+                if i == fail_at:
+                    raise OSError("the source went away")
+                yield pa.table({"i": [i]})
+        finally:
+            closed.append(n)
+
+    assert [t["i"][0].as_py() for t in read_ahead(chunks(5))] == [0, 1, 2, 3, 4]
+    with pytest.raises(OSError, match="went away"):
+        list(read_ahead(chunks(6, fail_at=3)))
+    early = read_ahead(chunks(100), depth=1)
+    next(early)
+    early.close()  # the caller stops (a transform failed): the read ends too
+    assert closed == [5, 6, 100]
