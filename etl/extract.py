@@ -1,11 +1,14 @@
 """Extraction: stream one source table for a period into staging, pseudonymising person ids.
 
-The source is read with SQLAlchemy Core through a server-side cursor (``stream_results``) in
-chunks, each chunk written straight to a Parquet row group, so memory stays at one chunk
-whatever the table's size. Values are read untyped and coerced to the contract's types here:
-a value that does not fit (text in a numeric column, an impossible date) becomes null and the
-row is flagged in ``_type_errors`` for validation; no row is dropped at this stage. Columns
-missing from or added to the source are recorded in the table's meta file.
+PostgreSQL is read straight into Arrow through the ADBC driver (a binary COPY underneath) and
+coerced with vectorised casts where they provably agree with the exact coercion here
+(etl/extract_arrow.py); other databases are read with SQLAlchemy Core through a server-side
+cursor. Either way the rows come in chunks, each written straight to a Parquet row group, so
+memory stays at a few chunks whatever the table's size, and the staged bytes are the same.
+Values are coerced to the contract's types here: a value that does not fit (text in a numeric
+column, an impossible date) becomes null and the row is flagged in ``_type_errors`` for
+validation; no row is dropped at this stage. Columns missing from or added to the source are
+recorded in the table's meta file.
 """
 
 from __future__ import annotations
