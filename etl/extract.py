@@ -30,16 +30,11 @@ import sqlalchemy as sa
 from etl import extract_arrow, source, staging, windows
 from etl.periods import Period
 from etl.pseudonym import luhn_valid, pseudonymise
+from etl.text_rules import HIDDEN, MAX_TEXT
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_ROWS = 50_000
-MAX_TEXT = 1_000
-"""Longer text values are type errors (quarantined): no source text of this contract is that long,
-and a workbook cell would cut it silently at 32,767 characters."""
-_HIDDEN = r"[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-"""Control characters (NUL, line breaks, ...) and bidirectional overrides (RLO, U+202E): removed
-from text values at extraction, counted in the meta file (``cleaned``)."""
 TYPE_ERRORS = "_type_errors"
 LUHN_SUFFIX = "_luhn_ok"
 
@@ -124,7 +119,7 @@ def _coerce(raw: pd.Series, col: sa.Column) -> pd.Series:
         text = raw.astype("string").str.strip().str.lower()
         mapped = text.map({"1": True, "true": True, "t": True, "0": False, "false": False, "f": False})
         return mapped.astype("boolean")
-    text = raw.astype("string").str.replace(_HIDDEN, "", regex=True)
+    text = raw.astype("string").str.replace(HIDDEN, "", regex=True)
     if col.primary_key or col.name.endswith("_id"):
         text = text.str.strip()  # 'P1' and 'P1 ' are one id: a duplicate key, not two payments
     return text.mask(text.str.len() > MAX_TEXT)

@@ -27,9 +27,8 @@ import sqlalchemy as sa
 
 from etl import source
 from etl.pseudonym import cached_pseudonyms, luhn_valid
+from etl.text_rules import HIDDEN, HIDDEN_RE2, MAX_TEXT
 
-_HIDDEN_RE2 = r"[\x00-\x1f\x7f\x{200e}\x{200f}\x{202a}-\x{202e}\x{2066}-\x{2069}]"
-"""extract._HIDDEN in RE2's syntax (Arrow's regular expressions)."""
 _EDGE_RE2 = r"^[^!-~]|[^!-~]$"
 """A first or last character that is not printable ASCII: only such a value can change by strip()."""
 _DECIMAL_BYTES = np.frombuffer(b"0123456789.-", dtype=np.uint8)
@@ -162,17 +161,15 @@ def _strip(arr: pa.Array, *, hidden: bool, strip: bool) -> tuple[pa.Array, int]:
     if not maybe.any():
         return arr, 0
     rows = np.flatnonzero(maybe)
-    patterns = ([_HIDDEN_RE2] if hidden else []) + ([_EDGE_RE2] if strip else [])
+    patterns = ([HIDDEN_RE2] if hidden else []) + ([_EDGE_RE2] if strip else [])
     candidates = arr.take(pa.array(rows))
     rows = rows[_mask(pc.match_substring_regex(candidates, "|".join(patterns)))]
     if not len(rows):
         return arr, 0
-    from etl.extract import _HIDDEN
-
     before = pd.Series(arr.take(pa.array(rows)).to_pylist(), dtype="string")
     text = before
     if hidden:
-        text = text.str.replace(_HIDDEN, "", regex=True)
+        text = text.str.replace(HIDDEN, "", regex=True)
     if strip:
         text = text.str.strip()
     touched = np.zeros(len(arr), dtype=bool)
@@ -184,8 +181,6 @@ def _strip(arr: pa.Array, *, hidden: bool, strip: bool) -> tuple[pa.Array, int]:
 def _fast_text(arr: pa.Array, col: sa.Column):
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return None
-    from etl.extract import MAX_TEXT
-
     arr = arr.cast(pa.string())
     clean, changed = _strip(arr, hidden=True, strip=bool(col.primary_key or col.name.endswith("_id")))
     _raw, bounds, _valid = _utf8(clean)
