@@ -42,8 +42,9 @@ standalone: install
 clean:
 	rm -rf var
 
-# Every stage beside its baseline measured in the same run (docs/benchmarks.md), e.g.
+# Every stage and the whole CLI run beside its baseline measured in the same run, min / median of 3
+# (docs/benchmarks.md), e.g.
 # make bench BENCH_ARGS="--scale city --periods 2019-T1,2019-T2,2019-T3"
-BENCH_ARGS ?= --scale national --periods 2019-T3
+BENCH_ARGS ?= --scale national --periods 2019-T3 --repeat 3
 bench: install
 	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)

@@ -1,22 +1,52 @@
 """What one measured process does: a project stage (as the pipeline runs it) or its baseline.
 
-Each function runs inside a freshly spawned process (benchmarks.national.run_stage's pattern),
-so its peak RSS (``VmHWM``) is its own. The clock starts after the imports. Every function
-returns seconds, cpu_seconds, rows and a detail dict.
+Each function runs inside a freshly spawned process (:func:`measure`), so its peak RSS
+(``VmHWM``) is its own. The clock starts after the imports. Every function returns seconds,
+cpu_seconds, rows and a detail dict.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import resource
 import time
 import traceback
 from pathlib import Path
 from typing import Any
 
-from benchmarks.national import _cpu_s, _peak_mb, _rss_mb
+from benchmarks.environment import SEED
 from etl.periods import Period
 from etl.vocabulary import ALL
+
+
+def _status_kb(field: str) -> int | None:
+    """A ``/proc/self/status`` field in kB (Linux), else None."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _peak_mb() -> float:
+    """RSS high-water mark of this process. ``VmHWM`` is the current address space's own peak
+    (``ru_maxrss`` may carry the parent's size over the fork before exec)."""
+    kb = _status_kb("VmHWM")
+    if kb is None:
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+    return kb / 1024
+
+
+def _rss_mb() -> float:
+    return (_status_kb("VmRSS") or 0) / 1024
+
+
+def _cpu_s() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
 
 
 def _plan(args: dict):
@@ -40,7 +70,7 @@ def generate(args: dict) -> dict:
     import demo
 
     counts, s, c = _timed(
-        demo.generate, args["url"], scale=args["scale"], seed=2018, years=tuple(args["years"])
+        demo.generate, args["url"], scale=args["scale"], seed=SEED, years=tuple(args["years"])
     )
     return {
         "seconds": s,
@@ -68,6 +98,20 @@ def copy(args: dict) -> dict:
     conninfo, statement = copy_query(args["url"], args["table"], Period.parse(args["period"]))
     out, s, c = _timed(copy_binary, conninfo, statement)
     return {"seconds": s, "cpu_seconds": c, "rows": None, "detail": out}
+
+
+def copy_all(args: dict) -> dict:
+    """COPY binary of every source table, one after the other: the whole run's baseline."""
+    from benchmarks.baselines import copy_binary, copy_query
+    from etl import source
+
+    period = Period.parse(args["period"])
+    statements = [copy_query(args["url"], table, period) for table in source.TABLES]  # untimed
+    t0, c0 = time.perf_counter(), _cpu_s()
+    copied = [copy_binary(conninfo, statement) for conninfo, statement in statements]
+    seconds, cpu = time.perf_counter() - t0, _cpu_s() - c0
+    detail = {"bytes": sum(c["bytes"] for c in copied), "tables": len(copied)}
+    return {"seconds": seconds, "cpu_seconds": cpu, "rows": None, "detail": detail}
 
 
 def validate(args: dict) -> dict:
@@ -138,30 +182,57 @@ def xlsxwriter_bare(args: dict) -> dict:
 
 FUNCTIONS = {
     f.__name__: f
-    for f in (generate, extract, copy, validate, statistics, duckdb_core, workbook, xlsxwriter_bare)
+    for f in (generate, extract, copy, copy_all, validate, statistics, duckdb_core, workbook, xlsxwriter_bare)
 }
 
 
-def _child(conn, kind: str, args: dict) -> None:
+def _write_profile(profiler, path: Path) -> None:
+    """``<path>`` (pstats) and ``<path>.txt``: the top 40 by own and by cumulative time."""
+    import io
+    import pstats
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    profiler.dump_stats(str(path))
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    for order in ("tottime", "cumulative"):
+        text.write(f"==== top 40 by {order}\n")
+        stats.sort_stats(order).print_stats(40)
+    path.with_suffix(".txt").write_text(text.getvalue(), encoding="utf-8")
+
+
+def _child(conn, kind: str, args: dict, profile: str | None) -> None:
     import pandas  # noqa: F401 - the common imports, outside every clock
     import pyarrow  # noqa: F401
 
     out: dict[str, Any] = {"baseline_mb": _rss_mb()}
+    profiler = None
     try:
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         out.update(FUNCTIONS[kind](args))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which decides
         out["error"] = f"{type(exc).__name__}: {exc}"
         out["traceback"] = traceback.format_exc()
+    finally:
+        if profiler is not None:
+            profiler.disable()
+            _write_profile(profiler, Path(profile))
     out["peak_mb"] = _peak_mb()
     conn.send(out)
     conn.close()
 
 
-def measure(kind: str, args: dict) -> dict:
-    """Run ``kind`` in a new spawned process; its numbers (``error`` if it failed)."""
+def measure(kind: str, args: dict, profile: Path | None = None) -> dict:
+    """Run ``kind`` in a new spawned process; its numbers (``error`` if it failed). With
+    ``profile`` (a .prof path) under cProfile: times are then inflated, compare only profiles."""
     ctx = mp.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, kind, args), name=f"bench-{kind}")
+    child_args = (send, kind, args, str(profile) if profile else None)
+    proc = ctx.Process(target=_child, args=child_args, name=f"bench-{kind}")
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
     proc.start()

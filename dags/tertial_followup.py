@@ -32,7 +32,7 @@ from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference, Param, 
 
 from etl.mail import recipients
 from etl.settings import env, schedule_end, settings
-from etl.source import TABLES
+from etl.source import EXTRACT_TASKS
 from tertial_timetable import TertialTimetable
 
 SETTINGS = settings()
@@ -69,7 +69,8 @@ SOURCE_RETRIES = {
 
 # A mapped task's label (scope, recipient) from its own argument, rendered before the task body
 # runs (Airflow 3.3.2 still blanks it while a try waits for its retry: the source tables, which
-# do wait for retries, are therefore one static task each, `extract.<table>`, not mapped).
+# do wait for retries, are therefore static tasks, `extract.<table>` and `extract.small_tables`,
+# not mapped).
 _ITEM = "{{ ti.task.op_kwargs['%s'] }}"
 
 # Task docs for operators, shown in the UI (Markdown must not be indented).
@@ -91,9 +92,10 @@ e-mail ledger. A lock left by a run that is no longer queued or running is taken
 it): wait until it has finished, then trigger `period` again if it is still needed.
 """,
     "extract": """\
-#### Extrahera en tabell
-Streams one source table (the task's name, `extract.<table>`) into staging and pseudonymises
-person ids.
+#### Extrahera
+Streams source tables into staging and pseudonymises person ids: each big table in a task of its
+own (`extract.<table>`: household, person, application, payment, support_obstacle), the small
+ones together in `extract.small_tables` (its log names each table as it reads it).
 **If it fails:** the source could not be read (the log's first error names the table and the
 cause). The task retries by itself after about 5, 10 and 20 minutes (each attempt logs which
 it was); then the operators get one alert per run naming every table that could not be read.
@@ -245,7 +247,7 @@ def tertial_followup():
         doc_md=DOCS["extract"],
         **SOURCE_RETRIES,
     )
-    def extract(table: str, run: dict, ti=None) -> dict:
+    def extract(tables: list[str], run: dict, ti=None) -> list[dict]:
         from airflow.sdk import BaseHook
 
         from etl import pipeline, pseudonym
@@ -256,7 +258,7 @@ def tertial_followup():
         source_url = pipeline.source_url_from_connection(BaseHook.get_connection("eb_source"))
         key = pseudonym.load_key(BaseHook.get_connection("eb_pseudonym_key").password or "")
         try:
-            return pipeline.extract_step(run, table, source_url, key)
+            return [pipeline.extract_step(run, table, source_url, key) for table in tables]
         except ExtractError as exc:  # first the cause (table and error), the action, then the attempt
             for line in filter(None, operators.split_action(str(exc))):
                 pipeline.log.error("%s", line)
@@ -364,11 +366,11 @@ def tertial_followup():
     # Data passes through the run's staging folder; the edges below only order the tasks.
     run = plan()
     locked = lock_period(run)
-    # One task per table of the source contract (a parse-time list; etl.source needs only
-    # SQLAlchemy): the grid names each table in every state, retries included.
-    with TaskGroup("extract", tooltip="En uppgift per källtabell") as extracted:
-        for table in TABLES:
-            extract.override(task_id=table)(table=table, run=run)
+    # One task per big table of the source contract and one for all the small ones (a parse-time
+    # list; etl.source needs only SQLAlchemy): the grid names each in every state, retries included.
+    with TaskGroup("extract", tooltip="En uppgift per stor källtabell, en för de små") as extracted:
+        for name, tables in EXTRACT_TASKS.items():
+            extract.override(task_id=name)(tables=list(tables), run=run)
     books = workbook.partial(run=run).expand(scope=list(SETTINGS.scopes))
     sent = email.partial(run=run).expand(recipient=recipients.recipient_addresses())
     release = release_period().as_teardown(setups=locked)

@@ -20,7 +20,17 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from etl import archive, disclosure, disclosure_gate, housekeeping, sex_history, source, staging, storage
+from etl import (
+    archive,
+    child_step,
+    disclosure,
+    disclosure_gate,
+    housekeeping,
+    sex_history,
+    source,
+    staging,
+    storage,
+)
 from etl.extract import extract_table
 from etl.mail.ledger import DeliveryUncertain
 from etl.periods import Period
@@ -161,6 +171,7 @@ def source_url_from_connection(conn) -> str:
 def extract_step(plan: RunPlan | dict, table: str, source_url: str, key: bytes) -> dict:
     """Extract one table; returns its (small, personal-data-free) meta for XCom and logs."""
     plan = RunPlan.of(plan)
+    log.info("Extraherar %s", table)  # a task extracting several tables names each as it starts
     with plan.local() as run:
         result = extract_table(
             source_url, table, plan.period, run, key, chunk_rows=settings().pipeline.extract.chunk_rows
@@ -403,14 +414,24 @@ def run_period(
         return _run_steps(plan, source_url, key, send_emails=send_emails, resend=resend)
 
 
-def _run_steps(plan: RunPlan, source_url: str, key: bytes, *, send_emails: bool, resend: bool) -> RunResult:
-    purge_step(plan)
+def _extract_all(plan: RunPlan, source_url: str, key: bytes) -> None:
     for table in source.TABLES:
         extract_step(plan, table, source_url, key)
-    validate_step(plan)
-    statistics_step(plan)
+
+
+def _workbooks(plan: RunPlan) -> None:
     for scope in settings().scopes:
         workbook_step(plan, scope)
+
+
+def _run_steps(plan: RunPlan, source_url: str, key: bytes, *, send_emails: bool, resend: bool) -> RunResult:
+    """The DAG's steps in order. The heavy ones each run in a child process (etl.child_step), as
+    each is a task of its own in Airflow: a stage's memory is returned before the next starts."""
+    purge_step(plan)
+    child_step.run("extract", _extract_all, plan, source_url, key)
+    child_step.run("validate", validate_step, plan)
+    child_step.run("statistics", statistics_step, plan)
+    child_step.run("workbook", _workbooks, plan)
     uncertain = []
     if send_emails:
         from etl.mail import ledger, recipients
@@ -423,7 +444,7 @@ def _run_steps(plan: RunPlan, source_url: str, key: bytes, *, send_emails: bool,
                 uncertain.append(str(exc))
     archived = archive_step(plan)
     try:
-        vb_step(plan, send_emails=send_emails, resend=resend)
+        child_step.run("verksamhetsberattelse", vb_step, plan, send_emails=send_emails, resend=resend)
     except archive.ArchiveError as exc:  # the DAG task fails on this; a CLI run just says so
         log.warning("%s", exc)
     except DeliveryUncertain as exc:

@@ -126,6 +126,53 @@ def test_write_docs_replaces_only_the_generated_section(tmp_path):
     assert text.count(report.BEGIN) == 1 and text.count(report.END) == 1
 
 
+def test_repeats_give_min_and_median_of_each_side_and_both_ratios():
+    from benchmarks import bench
+
+    def side(*secs):
+        runs = [{"seconds": s, "cpu_seconds": s / 2, "peak_mb": 100 + s, "rows": 7, "detail": {"n": 1}}
+                for s in secs]  # fmt: skip
+        return bench.summarise(runs)
+
+    ours, base = side(3.0, 1.0, 2.0), side(0.5, 2.0, 1.0)
+    summary = (ours["seconds_min"], ours["seconds"], ours["cpu_seconds"], ours["peak_mb"])
+    assert summary == (1.0, 2.0, 1.0, 103)
+    assert ours["repeats"] == 3 and [r["seconds"] for r in ours["runs"]] == [3.0, 1.0, 2.0]
+    assert ours["rows"] == 7 and ours["detail"] == {"n": 1}
+    r = bench._ratio(ours, base, 2.0)
+    assert (r["ratio"], r["ratio_min"], r["ok"]) == (2.0, 2.0, True)
+    r = bench._ratio(side(5.0), side(2.0), 2.0)
+    assert (r["ratio"], r["ratio_min"], r["ok"]) == (2.5, 2.5, False)
+
+
+def test_the_table_shows_min_and_median_and_the_whole_run_against_its_own_memory_target():
+    from benchmarks import bench
+
+    side = lambda peak, *secs: bench.summarise(  # noqa: E731
+        [{"seconds": s, "cpu_seconds": s, "peak_mb": peak, "rows": 1, "detail": {}} for s in secs]
+    )
+    whole_ours, whole_base = side(1400, 40.0, 30.0, 35.0), side(50, 6.0, 5.0, 7.0)
+    whole = {"project": whole_ours, "baseline": whole_base, **bench._ratio(whole_ours, whole_base, 6.0),
+             "peak_mb_target": 1536}  # fmt: skip
+    line = next(x for x in report.period_table({**_minimal_run(side), "whole": whole}, 1024) if "whole" in x)
+    assert "| 30.00 / 35.00 |" in line and "| 5.00 / 6.00 |" in line and "| 6.00 / 5.83 |" in line
+    assert "1400 |" in line and "GB**" not in line and line.endswith("| ≤ 6.0 | ja |")
+
+
+def _minimal_run(side) -> dict:
+    ours, base = side(300, 1.0, 2.0), side(100, 0.5, 1.0)
+    stage = {"project": ours, "baseline": base, "ratio": 2.0, "ratio_min": 2.0, "target": 2.0, "ok": True}
+    workbook = {**stage, "project": {**ours, "detail": {}}, "baseline": {**base, "detail": {"cells": 1}}}
+    extraction = {"seconds": 2.0, "seconds_min": 1.0, "cpu_seconds": 2.0, "peak_mb": 300, "repeats": 3,
+                  "copy_seconds": 1.0, "ratio_to_copy": 2.0}  # fmt: skip
+    return {
+        "period": "2019-T3", "source_rows": 10, "tables": {"payment": stage}, "extraction": extraction,
+        "stages": {"validation": stage, "workbook": workbook},
+        "cross_check": {"agree": True, "cells_compared": 1, "indicators": ["eb_hushall"],
+                        "tables_compared": 1},
+    }  # fmt: skip
+
+
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_bench_runs_at_unit_scale_and_duckdb_agrees(tmp_path):
@@ -157,3 +204,7 @@ def test_bench_runs_at_unit_scale_and_duckdb_agrees(tmp_path):
         assert v["project"]["peak_mb"] > 0
     assert run["stages"]["workbook"]["baseline"]["detail"]["cells"] > 0
     assert set(run["us_per_row"]) == {"extraction", "validation", "statistics", "workbook"}
+    whole = run["whole"]  # the CLI as a user runs it, beside the COPY of every table
+    assert whole["project"]["detail"]["exit_code"] == 0 and whole["project"]["peak_mb"] > 0
+    assert whole["baseline"]["detail"]["tables"] == len(source.TABLES) and whole["ratio"] > 0
+    assert (whole["target"], whole["peak_mb_target"]) == (bench.TARGETS["whole"], 1536)

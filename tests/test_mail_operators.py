@@ -165,6 +165,18 @@ def test_a_source_outage_alerts_once_naming_every_failing_table(tmp_path, outbox
     assert len(_outbox(tmp_path)) == 3
 
 
+def test_the_small_tables_task_is_named_with_every_table_it_extracts(tmp_path, outbox_mode):
+    states = {"extract.small_tables": "failed", "extract.person": "up_for_retry"}
+    operators.on_task_failure(_context("extract.payment"), run_states=lambda ti, dag_id: states)
+    (eml,) = _outbox(tmp_path)
+    text = BytesParser(policy=policy.default).parsebytes(eml.read_bytes()).get_body(("plain",)).get_content()
+    small = ("district, population, intervention, job_place, staff, staff_month, indicator_input, "
+             "booked_cost")  # fmt: skip
+    assert f"Uppgift: extract (payment, small_tables ({small}))" in text
+    assert "Väntar på nytt försök: person" in text
+    assert operators.item_label("person") == "person"
+
+
 def test_an_undelivered_alert_is_released_for_the_next_failing_task(tmp_path, outbox_mode, monkeypatch):
     monkeypatch.setattr(operators, "send_alert", lambda message, period, slug: False)
     operators.on_task_failure(_context("extract.staff"), run_states=lambda ti, d: {})

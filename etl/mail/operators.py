@@ -94,6 +94,15 @@ def item_of(task_id: str) -> str | None:
     return task_id.split(".", 1)[1] if "." in task_id else None
 
 
+def item_label(item: str) -> str:
+    """An item as the alert names it: a task extracting several tables lists them all
+    (``small_tables (district, population, …)``)."""
+    from etl.source import EXTRACT_TASKS
+
+    tables = EXTRACT_TASKS.get(item, (item,))
+    return item if tables == (item,) else f"{item} ({', '.join(tables)})"
+
+
 def group_items(task_id: str, states: dict[str, str]) -> tuple[list[str], list[str]]:
     """(failed, waiting for a retry): the items of the tasks of ``task_id``'s group, this one failed.
 
@@ -320,7 +329,8 @@ def on_task_failure(context: dict, *, run_states=_run_states) -> None:
     waiting: list[str] = []
     if item_of(task_id):  # a static per-table task: name every table of the group that fails
         failed, waiting = group_items(task_id, run_states(ti, getattr(dag_run, "dag_id", DAG_ID)))
-        item = ", ".join(failed)
+        item = ", ".join(map(item_label, failed))
+        waiting = [item_label(w) for w in waiting]
     message = build_alert(
         "failure",
         period=period,

@@ -150,6 +150,17 @@ DERIVED: dict[str, dict[str, Callable[[pd.DataFrame, _Ctx], np.ndarray]]] = {
 }
 
 
+PARENT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "district": ("district_code",),
+    "household": ("household_id",),
+    "person": ("person_id", "household_id", "role", "sex"),
+    "application": ("application_id",),
+    "staff": ("staff_id", "employed_from", "employed_to"),
+}
+"""The columns the checks above read of each table they look up (``_Ctx.parent``): validation
+reads only these of a parent table, so it never holds every table whole."""
+
+
 def derived_checks(name: str, df: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> tuple[dict, list[str]]:
     """The ``_ok_*`` columns of ``name``; and the checks that could not be evaluated."""
     ctx, out, skipped = _Ctx(tables), {}, []

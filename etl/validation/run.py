@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import re
 import shutil
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from etl import source, staging
 from etl.extract import TYPE_ERRORS
 from etl.periods import TERTIAL_END_MONTH, Period
 from etl.settings import Validation, settings
-from etl.validation.derived import SEX_HISTORY, derived_checks
+from etl.validation.derived import PARENT_COLUMNS, SEX_HISTORY, derived_checks
 from etl.validation.gx_runner import DATA_DOCS_DIR, GX_DIR, GxRun, raised, result_key
 from etl.validation.report import TableReport, ValidationStop, example_keys, message
 from etl.validation.suites import (
@@ -65,6 +66,7 @@ def validation_frame(
 
 
 _RUN_PERIOD = re.compile(r"(\d{4}-T[123])(?![0-9])")
+_PERIOD_COLUMNS = {"payment": "benefit_month", "staff_month": "month"}
 
 
 def infer_period(run: Path, tables: dict[str, pd.DataFrame]) -> Period | None:
@@ -77,7 +79,7 @@ def infer_period(run: Path, tables: dict[str, pd.DataFrame]) -> Period | None:
         return Period.parse(m.group(1))
     months = [
         tables[t][c].max()
-        for t, c in [("payment", "benefit_month"), ("staff_month", "month")]
+        for t, c in _PERIOD_COLUMNS.items()
         if t in tables and c in tables[t] and tables[t][c].notna().any()
     ]
     if not months:
@@ -87,7 +89,25 @@ def infer_period(run: Path, tables: dict[str, pd.DataFrame]) -> Period | None:
     return Period(last.year, tertial)
 
 
+def _period_columns(run: Path, metas: dict[str, dict]) -> dict[str, pd.DataFrame]:
+    """The columns ``infer_period`` reads, for a run folder whose name gives no period."""
+    if _RUN_PERIOD.search(run.name):
+        return {}
+    found = {}
+    for table, column in _PERIOD_COLUMNS.items():
+        path = staging.table_path(run, staging.RAW, table)
+        if table in metas and not metas[table].get("table_missing") and column in pq.read_schema(path).names:
+            found[table] = _to_pandas(pq.read_table(path, columns=[column]))
+    return found
+
+
 _NULLABLE = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(), pa.string(): pd.StringDtype()}
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    """The contract's pandas types: nullable Int64/boolean/string whatever the nulls
+    (``pd.read_parquet`` would give float64 for an integer column with a null)."""
+    return table.to_pandas(types_mapper=_NULLABLE.get)
 
 
 @dataclass
@@ -97,18 +117,44 @@ class _Staged:
     """The raw staged rows exactly as extraction wrote them (validated/ and quarantine/ are
     row subsets of this, same Arrow schema, so the statistics read the same types)."""
     df: pd.DataFrame
-    """The same rows in the contract's pandas types: nullable Int64/boolean/string whatever the
-    nulls (``pd.read_parquet`` would give float64 for an integer column with a null)."""
+    """The same rows in the contract's pandas types (``_to_pandas``)."""
     meta: dict
 
 
-def _read_staged(run: Path, name: str) -> _Staged | None:
-    meta_path = staging.meta_path(run, staging.RAW, name)
-    if not meta_path.exists():
-        return None
+def _read_meta(run: Path, name: str) -> dict | None:
+    path = staging.meta_path(run, staging.RAW, name)
+    return staging.read_json(path) if path.exists() else None
+
+
+def _read_staged(run: Path, name: str, meta: dict) -> _Staged:
     table = pq.read_table(staging.table_path(run, staging.RAW, name))
-    df = table.to_pandas(types_mapper=_NULLABLE.get)
-    return _Staged(name, table, df, staging.read_json(meta_path))
+    return _Staged(name, table, _to_pandas(table), meta)
+
+
+class _Parents(Mapping):
+    """The staged tables other tables' derived checks look up, read on first use with only the
+    columns they need (``PARENT_COLUMNS``): one table is validated at a time, so a national run
+    never holds every table whole. Not staged, or missing in the source: absent."""
+
+    def __init__(self, run: Path, metas: dict[str, dict], extra: dict[str, pd.DataFrame]):
+        self.run, self.loaded = run, dict(extra)
+        self.names = [n for n, m in metas.items() if n in PARENT_COLUMNS and not m.get("table_missing")]
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self.loaded:
+            if name not in self.names:
+                raise KeyError(name)
+            path = staging.table_path(self.run, staging.RAW, name)
+            present = set(pq.read_schema(path).names)
+            columns = [c for c in PARENT_COLUMNS[name] if c in present]
+            self.loaded[name] = _to_pandas(pq.read_table(path, columns=columns))
+        return self.loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self.loaded, *self.names]))
+
+    def __len__(self) -> int:
+        return len(set(self.loaded) | set(self.names))
 
 
 class _Outcome:
@@ -247,29 +293,28 @@ def validate_run(
     run = Path(run)
     cfg = cfg or settings().validation
     names = list(tables or source.TABLES)
-    staged = {n: s for n in source.TABLES if (s := _read_staged(run, n)) is not None}
+    metas = {n: m for n in source.TABLES if (m := _read_meta(run, n)) is not None}
     for n in names:
-        if n not in staged:
+        if n not in metas:
             raise FileNotFoundError(f"{n}: ingen staging-fil i {run / staging.RAW}")
-    frames = {n: s.df for n, s in staged.items() if not s.meta.get("table_missing")}
-    if sex_before is not None:
-        frames[SEX_HISTORY] = sex_before
+    frames = _Parents(run, metas, {} if sex_before is None else {SEX_HISTORY: sex_before})
     if isinstance(period, str):
         period = Period.parse(period)
-    period = period or infer_period(run, frames)
+    period = period or infer_period(run, _period_columns(run, metas))
     params = expectation_parameters(period, cfg)
     for old in (run / GX_DIR, run / DATA_DOCS_DIR):  # a rerun in the same folder starts afresh
         shutil.rmtree(old, ignore_errors=True)
     gx_run = GxRun(run, suites_dir, cfg.data_docs)
     reports, gx_results = [], {}
-    for name in names:
-        outcome = _Outcome(staged[name], cfg, suites_dir)
-        gx_json = _validate_table(staged[name], frames, gx_run, params, outcome)
+    for name in names:  # one table in memory at a time (its parents' key columns beside it)
+        outcome = _Outcome(_read_staged(run, name, metas[name]), cfg, suites_dir)
+        gx_json = _validate_table(outcome.staged, frames, gx_run, params, outcome)
         if period is None:
             outcome.notes.append(f"{name}: perioden är okänd; datumregler mot periodens slut prövades inte")
         report = outcome.report()
         outcome.write(run)
         reports.append(report)
+        del outcome  # the table's rows; its report and trimmed GX results are kept
         if gx_json is not None:
             gx_results[name] = gx_json
     for name, data in gx_results.items():
