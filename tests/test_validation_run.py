@@ -185,3 +185,23 @@ def test_validation_frame_clips_dates_to_datetime_ns_and_adds_checks():
     assert frame["_ok_first_of_month"].tolist() == [True, False]  # computed on the original dates
     assert frame["_ok_household_exists"].tolist() == [True, True]
     assert skipped == ["_ok_application_exists (tabellen application finns inte i staging)"]
+
+
+def test_gx_fingerprints_each_frame_once(run, monkeypatch):
+    """GX hashes a batch's frame each time it builds a batch from it; validation reuses the value
+    for the same frame (etl.validation.gx_runner._fingerprint_once): one hash per table, also
+    when a failed rule sends the table through GX a second time."""
+    stage(run, "household", households("H1"))
+    stage(run, "payment", [payment("P1"), payment("P2", amount=-1.0)])
+    hashed = []
+    real = pd.util.hash_pandas_object
+
+    def counted(df, **kwargs):
+        hashed.append(len(df))
+        return real(df, **kwargs)
+
+    monkeypatch.setattr(pd.util, "hash_pandas_object", counted)
+    validate_run(run, ["household", "payment"], cfg=cfg(quarantine_stop=False))
+    assert sorted(hashed) == [1, 2]
+    results = staging.read_json(run / "gx" / "payment.json")
+    assert len(results["meta"]["batch_markers"]["pandas_data_fingerprint"]) == 32
