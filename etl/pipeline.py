@@ -195,7 +195,7 @@ def validate_step(plan: RunPlan | dict) -> list[dict]:
             saved = staging.read_json(run / REPORT)
             log.error("Validering:\n%s", summary_table([TableReport(**r) for r in saved]))
             raise
-        person = staging.read_table(run, staging.RAW, "person")
+        person = pd.read_parquet(staging.table_path(run, staging.RAW, "person"), columns=sex_history.COLUMNS)
     sex_history.record(history, plan.period, person)
     sex_history.prune(history, cfg.sex_history_years)
     log.info("Validering:\n%s", summary_table(reports))

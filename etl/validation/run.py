@@ -113,12 +113,16 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
 @dataclass
 class _Staged:
     name: str
-    table: pa.Table
-    """The raw staged rows exactly as extraction wrote them (validated/ and quarantine/ are
-    row subsets of this, same Arrow schema, so the statistics read the same types)."""
     df: pd.DataFrame
-    """The same rows in the contract's pandas types (``_to_pandas``)."""
+    """The raw staged rows in the contract's pandas types (``_to_pandas``)."""
     meta: dict
+    path: Path
+    """The raw staged file: validated/ and quarantine/ are row subsets of it, read again as Arrow
+    when they are written (same schema, so the statistics read the same types). Not kept in
+    memory beside the pandas copy: at national scale that would double the largest table."""
+
+    def table(self) -> pa.Table:
+        return pq.read_table(self.path)
 
 
 def _read_meta(run: Path, name: str) -> dict | None:
@@ -127,8 +131,12 @@ def _read_meta(run: Path, name: str) -> dict | None:
 
 
 def _read_staged(run: Path, name: str, meta: dict) -> _Staged:
-    table = pq.read_table(staging.table_path(run, staging.RAW, name))
-    return _Staged(name, table, _to_pandas(table), meta)
+    path = staging.table_path(run, staging.RAW, name)
+    table = pq.read_table(path)
+    # self_destruct: each Arrow column is freed once converted (the table is not used again).
+    df = table.to_pandas(types_mapper=_NULLABLE.get, self_destruct=True, split_blocks=True)
+    del table
+    return _Staged(name, df, meta, path)
 
 
 class _Parents(Mapping):
@@ -206,7 +214,7 @@ class _Outcome:
         return report
 
     def write(self, run: Path) -> None:
-        table, mask = self.staged.table, self.quarantine
+        table, mask = self.staged.table(), self.quarantine
         reasons = np.full(len(table), "", dtype=object)
         for label, positions in self.reasons:  # vectorised per rule, not per row
             reasons[positions] = reasons[positions] + label + "; "
@@ -312,9 +320,11 @@ def validate_run(
         if period is None:
             outcome.notes.append(f"{name}: perioden är okänd; datumregler mot periodens slut prövades inte")
         report = outcome.report()
+        outcome.staged.df = None  # reported; the rows are written from the Arrow file, not from here
         outcome.write(run)
         reports.append(report)
         del outcome  # the table's rows; its report and trimmed GX results are kept
+        pa.default_memory_pool().release_unused()  # Arrow keeps freed memory for reuse otherwise
         if gx_json is not None:
             gx_results[name] = gx_json
     for name, data in gx_results.items():
