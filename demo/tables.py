@@ -77,7 +77,7 @@ def build(
         intervention=programmes.interventions(spec, win, caseload.persons_extra, programme_rng),
         job_place=programmes.job_places(spec, win, place_rng),
         indicator_input=staff.indicator_inputs(spec, win, tables["staff"], survey_rng),
-        booked_cost=ledger.booked_costs(win, ledger_rng),
+        booked_cost=ledger.booked_costs(win, ledger_rng, [d.code for d in spec.districts]),
     )
     return {name: tables[name][[c.name for c in table.columns]] for name, table in source.TABLES.items()}
 
