@@ -11,8 +11,9 @@ per kind of failure (:data:`ACTIONS`). Deadline alerts go out only for runs stil
 
 One alert per run (per clearing of it) and kind of failure: an outage of the source fails every
 ``extract.<table>`` task and ``extract.small_tables``, and the operators get one alert naming
-every table that failed or waits for a retry (the small tables by name), not six. The first failing task claims the alert in a write-once ledger
-(``etl.mail.ledger``, under ``$EB_DATA_DIR/alert_ledger``) keyed on run, clear number and kind;
+every table that failed or waits for a retry (the small tables by name), not six. The first
+failing task claims the alert in a write-once ledger (``etl.mail.ledger``, under
+``$EB_DATA_DIR/alert_ledger``) keyed on run, clear number and kind;
 the others find the claim and only log that the alert has gone. A delivery that fails is
 released, so the next failing task tries again.
 """
