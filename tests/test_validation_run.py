@@ -205,3 +205,21 @@ def test_gx_fingerprints_each_frame_once(run, monkeypatch):
     assert sorted(hashed) == [1, 2]
     results = staging.read_json(run / "gx" / "payment.json")
     assert len(results["meta"]["batch_markers"]["pandas_data_fingerprint"]) == 32
+
+
+def test_a_clean_table_is_written_as_filtering_it_would(run, tmp_path):
+    """Validation writes a table without quarantined rows unfiltered (no copy of a national
+    table): the same bytes as the filtered copy, also for a table read in several chunks."""
+    rows = [payment(f"P{i:03d}") for i in range(30)]
+    stage(run, "household", households("H1"))
+    stage(run, "payment", rows)
+    report_of(run, "payment", cfg(quarantine_stop=False))
+    raw = pa.concat_tables([pq.read_table(staging.table_path(run, staging.RAW, "payment"))] * 3)
+    assert raw.column(0).num_chunks == 3
+    filtered, whole = tmp_path / "filtered.parquet", tmp_path / "whole.parquet"
+    pq.write_table(raw.filter(pa.array(np.ones(len(raw), dtype=bool))), filtered)
+    pq.write_table(raw, whole)
+    assert filtered.read_bytes() == whole.read_bytes()
+    written = staging.table_path(run, staging.VALIDATED, "payment")
+    pq.write_table(pq.read_table(staging.table_path(run, staging.RAW, "payment")), filtered)
+    assert written.read_bytes() == filtered.read_bytes()
