@@ -11,6 +11,8 @@ in summer (feriejobb); the co-financing income is invoiced quarterly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -34,7 +36,7 @@ NOISE = 0.03
 """Relative spread of a year's outcome around its budget."""
 
 
-def booked_costs(win: Window, rng: np.random.Generator, districts: list[str]) -> pd.DataFrame:
+def booked_costs(win: Window, rng: np.random.Generator, districts: Sequence[str] = (HOST,)) -> pd.DataFrame:
     """One row per month, account and the host district (costs and income in kronor): Östermalm,
     or where the scale has no Östermalm (national: municipalities), its first district, so every
     row refers to a district of the data (validation quarantines the others)."""

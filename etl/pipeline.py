@@ -20,17 +20,8 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from etl import (
-    archive,
-    child_step,
-    disclosure,
-    disclosure_gate,
-    housekeeping,
-    sex_history,
-    source,
-    staging,
-    storage,
-)
+from etl import archive, disclosure, disclosure_gate, housekeeping, sex_history, source, staging, storage
+from etl.child_step import run as in_child
 from etl.extract import extract_table
 from etl.mail.ledger import DeliveryUncertain
 from etl.periods import Period
@@ -428,10 +419,10 @@ def _run_steps(plan: RunPlan, source_url: str, key: bytes, *, send_emails: bool,
     """The DAG's steps in order. The heavy ones each run in a child process (etl.child_step), as
     each is a task of its own in Airflow: a stage's memory is returned before the next starts."""
     purge_step(plan)
-    child_step.run("extract", _extract_all, plan, source_url, key)
-    child_step.run("validate", validate_step, plan)
-    child_step.run("statistics", statistics_step, plan)
-    child_step.run("workbook", _workbooks, plan)
+    in_child("extract", _extract_all, plan, source_url, key)
+    in_child("validate", validate_step, plan)
+    in_child("statistics", statistics_step, plan)
+    in_child("workbook", _workbooks, plan)
     uncertain = []
     if send_emails:
         from etl.mail import ledger, recipients
@@ -444,7 +435,7 @@ def _run_steps(plan: RunPlan, source_url: str, key: bytes, *, send_emails: bool,
                 uncertain.append(str(exc))
     archived = archive_step(plan)
     try:
-        child_step.run("verksamhetsberattelse", vb_step, plan, send_emails=send_emails, resend=resend)
+        in_child("verksamhetsberattelse", vb_step, plan, send_emails=send_emails, resend=resend)
     except archive.ArchiveError as exc:  # the DAG task fails on this; a CLI run just says so
         log.warning("%s", exc)
     except DeliveryUncertain as exc:

@@ -33,3 +33,19 @@ def test_summer_jobs_make_the_labour_market_costs_seasonal():
     labour = labour.set_index(labour["month"].dt.month)
     # July costs 2.5 times a spring month (profile 2.0 against 0.8), whatever the year's level.
     assert labour.loc[7, "cost_sek"] / labour.loc[3, "cost_sek"] == pytest.approx(2.5, rel=1e-6)
+
+
+def test_booked_costs_refer_to_a_district_of_the_data_at_every_scale():
+    """Östermalm hosts the ledger where the scale has it; the national scale (municipalities) books
+    on its first district, so validation does not quarantine every booked_cost row."""
+    import numpy as np
+
+    from demo import SCALES, ledger
+    from demo.arrays import Window
+
+    for name, spec in SCALES.items():
+        codes = [d.code for d in spec.districts]
+        booked = ledger.booked_costs(Window((2018, 2019)), np.random.default_rng(0), codes)
+        expected = "OST" if "OST" in codes else codes[0]
+        assert set(booked["district_code"]) == {expected}, name
+    assert any("OST" not in [d.code for d in spec.districts] for spec in SCALES.values())
