@@ -66,4 +66,3 @@ def test_booked_costs_are_within_15_per_cent_of_their_budget_lines(tables, line,
         booked = booked[booked["district_code"] == scope]
     deviations = _deviations(_monthly(booked, "month", "cost_sek"), budget)
     assert all(abs(d) <= LIMIT for d in deviations.values()), deviations
-
