@@ -61,19 +61,23 @@ def _read(run: Path, table: str, cols: tuple[str, ...]) -> pa.Table:
 def read_tables(run: Path, catalogue: Catalogue) -> dict[str, pd.DataFrame]:
     """Every validated table with the columns the statistics read, ids as codes (see above)."""
     arrow = {table: _read(run, table, cols) for table, cols in columns(catalogue).items()}
+    codes: dict[tuple[str, str], pa.ChunkedArray] = {}
     for holders in ID_KINDS.values():
         held = [(t, c) for t, c in holders if t in arrow and c in arrow[t].column_names]
-        if not held:
-            continue
-        coded = _codes([arrow[t][c] for t, c in held])
-        for (t, c), codes in zip(held, coded, strict=True):
-            arrow[t] = arrow[t].set_column(arrow[t].column_names.index(c), c, codes)
-    return {table: _pandas(frame) for table, frame in arrow.items()}
+        if held:
+            codes.update(zip(held, _codes([arrow[t][c] for t, c in held]), strict=True))
+    return {table: _pandas(table, frame, codes) for table, frame in arrow.items()}
 
 
-def _pandas(frame: pa.Table) -> pd.DataFrame:
-    """As pd.read_parquet gives it (the same dtypes), without keeping the Arrow buffers twice."""
-    return frame.to_pandas(self_destruct=True, split_blocks=True)
+def _pandas(table: str, frame: pa.Table, codes: Mapping[tuple[str, str], pa.ChunkedArray]) -> pd.DataFrame:
+    """As pd.read_parquet gives it (the same dtypes: a file's pandas metadata would turn the codes
+    back into text, so they are set afterwards), without keeping the Arrow buffers twice."""
+    order = frame.column_names
+    ids = {c: codes[(table, c)] for c in order if (table, c) in codes}
+    out = frame.drop_columns(list(ids)).to_pandas(self_destruct=True, split_blocks=True)
+    for column, coded in ids.items():
+        out[column] = coded.to_pandas().to_numpy()  # int64, or float64 with NaN for a missing id
+    return out[order]
 
 
 def districts(tables: Mapping[str, pd.DataFrame]) -> list[str]:
