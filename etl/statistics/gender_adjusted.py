@@ -189,9 +189,15 @@ def adjusted_difference(
     batch = max(1, _BATCH_ELEMENTS // n_units)
     for first in range(0, b_total, batch):
         b = min(batch, b_total - first)
-        offset = np.minimum((rng.random((b, n_units)) * unit_size).astype(np.int64), unit_size - 1)
-        drawn = (np.arange(b)[:, None] * n_units + unit_start + offset).ravel()
-        mult = np.bincount(drawn, minlength=b * n_units).reshape(b, n_units).astype("float64")
+        # In place, batch by batch: the draws, their household's position, the multiplicities.
+        draws = rng.random((b, n_units))
+        draws *= unit_size
+        drawn = draws.astype(np.int64)
+        del draws
+        np.minimum(drawn, unit_size - 1, out=drawn)
+        drawn += unit_start
+        drawn += (np.arange(b) * n_units)[:, None]
+        mult = np.bincount(drawn.ravel(), minlength=b * n_units).reshape(b, n_units).astype("float64")
         resampled = arrays(np.asarray(contribution @ mult.T).T)
         boot[first : first + b] = standardised(*resampled)
         r_sizes = resampled[1]
