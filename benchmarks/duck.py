@@ -1,12 +1,16 @@
-"""The statistics baseline: the core ekonomiskt bistånd figures in DuckDB SQL over validated Parquet.
+"""The statistics baseline: the core figures of issue 17 in DuckDB SQL over validated Parquet.
 
-Same definitions as etl/statistics/case.py (config/catalogue.yml): a household's sex is its
-last registerledare's (row order of validated person), households without a known sex are left
-out, payments count when ``benefit_month`` is in the period, persons count in their household's
-district with their own sex, and T / ALL are margins over every row (a missing sex counts in T
-only). :func:`cross_check` proves the two agree, so the timing compares like with like.
-Covered: eb_hushall, eb_utbetalt_kr, eb_mottagare per district × sex, and the row count of every
-validated table against validation.json.
+Same definitions as etl/statistics/case.py and etl/statistics/gender.py (config/catalogue.yml): a
+household's sex is its last registerledare's (row order of validated person), households without
+a known sex are left out, payments count when ``benefit_month`` is in the period, persons count
+in their household's district with their own sex, and T / ALL are margins over every row (a
+missing sex counts in T only). Långvarigt bistånd: adults (completed years at the end of P) in
+households paid for at least 10 distinct benefit months of the 12 ending with P. The gender
+analysis' mean: granted kronor per granted decision (bifall, delvis bifall) decided in P, for
+single-adult households (types 3–6), by the applicant's sex. :func:`cross_check` proves the two
+agree, so the timing compares like with like. Covered: eb_hushall, eb_utbetalt_kr,
+eb_mottagare, the numerator of eb_langvarigt_vuxna and ja_beviljat_kr_medel per district × sex,
+and the row count of every validated table against validation.json.
 """
 
 from __future__ import annotations
@@ -19,9 +23,22 @@ import pandas as pd
 from etl import source, staging
 from etl.periods import Period
 
-CORE = ("eb_hushall", "eb_utbetalt_kr", "eb_mottagare")
+CORE = {
+    "eb_hushall": ("value", "count"),
+    "eb_utbetalt_kr": ("value", "kr"),
+    "eb_mottagare": ("value", "count"),
+    "eb_langvarigt_vuxna": ("numerator", "count"),
+    "ja_beviljat_kr_medel": ("value", "mean"),
+}
+"""Indicator → (the statistics.parquet column DuckDB's figure is compared with, its kind): a
+count or kronor sum is 0 in a cell DuckDB has no row for (nobody in it), a mean is missing."""
 KR_DECIMALS = 2
-"""Kronor are compared to the öre: the project sums float64, DuckDB sums DECIMAL(12,2) exactly."""
+"""Kronor are compared to the öre: both sum float64, in their own order (pandas compensated)."""
+ADULT_AGE = 18
+LONG_TERM_WINDOW_MONTHS = 12
+LONG_TERM_MIN_MONTHS = 10
+SINGLE_ADULT_TYPES = (3, 4, 5, 6)
+GRANTED_DECISIONS = ("bifall", "delvis_bifall")
 
 
 def _margins(rel: str, measures: str) -> str:
@@ -33,6 +50,13 @@ def _margins(rel: str, measures: str) -> str:
         UNION ALL SELECT 'ALL' AS district_code, 'T' AS sex, {measures} FROM {rel}"""
 
 
+_MEAN_GRANTED = "sum(granted_kr) FILTER (granted) / count(*) FILTER (granted) AS kr"
+
+
+def _quoted(values) -> str:
+    return ", ".join(f"'{v}'" if isinstance(v, str) else str(v) for v in values)
+
+
 def core_statistics(run: Path, period: Period, con: duckdb.DuckDBPyConnection | None = None) -> pd.DataFrame:
     """indicator_id, district_code, sex, value for :data:`CORE` (only cells with data)."""
     con = con or duckdb.connect()
@@ -40,8 +64,8 @@ def core_statistics(run: Path, period: Period, con: duckdb.DuckDBPyConnection | 
     def path(name: str) -> str:
         return str(staging.table_path(run, staging.VALIDATED, name)).replace("'", "''")
 
-    con.execute(f"CREATE OR REPLACE VIEW household AS SELECT * FROM read_parquet('{path('household')}')")
-    con.execute(f"CREATE OR REPLACE VIEW payment AS SELECT * FROM read_parquet('{path('payment')}')")
+    for name in ("household", "payment", "application"):
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{path(name)}')")
     person = f"read_parquet('{path('person')}', file_row_number=true)"  # the row order decides ties
     con.execute(f"CREATE OR REPLACE VIEW person AS SELECT * FROM {person}")
     sql = f"""
@@ -64,13 +88,44 @@ def core_statistics(run: Path, period: Period, con: duckdb.DuckDBPyConnection | 
         recipients AS (
             SELECT d.district_code, p.sex FROM person p JOIN paid d USING (household_id)
         ),
+        long_term AS (
+            SELECT p.household_id FROM payment p SEMI JOIN known k USING (household_id)
+            WHERE p.benefit_month >= $window_start AND p.benefit_month < $end
+            GROUP BY p.household_id HAVING count(DISTINCT p.benefit_month) >= {LONG_TERM_MIN_MONTHS}
+        ),
+        long_term_adults AS (
+            SELECT h.district_code, p.sex
+            FROM person p JOIN household h USING (household_id) SEMI JOIN long_term l USING (household_id)
+            WHERE year($last_day) - year(p.birth_date) - CASE WHEN month(p.birth_date) > month($last_day)
+                  OR (month(p.birth_date) = month($last_day) AND day(p.birth_date) > day($last_day))
+                  THEN 1 ELSE 0 END >= {ADULT_AGE}
+        ),
+        decisions AS (
+            SELECT h.district_code, p.sex, a.decision IN ({_quoted(GRANTED_DECISIONS)}) AS granted,
+                   coalesce(a.granted_sek, 0) AS granted_kr
+            FROM application a JOIN household h USING (household_id)
+                 JOIN person p ON p.person_id = a.applicant_id
+            WHERE a.decided_on >= $start AND a.decided_on <= $last_day AND a.decision IS NOT NULL
+              AND h.household_type IN ({_quoted(SINGLE_ADULT_TYPES)})
+        ),
         hh AS ({_margins("paid", "count(*) AS n, sum(kr) AS kr")}),
-        rec AS ({_margins("recipients", "count(*) AS n")})
+        rec AS ({_margins("recipients", "count(*) AS n")}),
+        adults AS ({_margins("long_term_adults", "count(*) AS n")}),
+        mean AS ({_margins("decisions", _MEAN_GRANTED)})
         SELECT 'eb_hushall' AS indicator_id, district_code, sex, n::DOUBLE AS value FROM hh
         UNION ALL SELECT 'eb_utbetalt_kr', district_code, sex, kr::DOUBLE FROM hh
         UNION ALL SELECT 'eb_mottagare', district_code, sex, n::DOUBLE FROM rec
+        UNION ALL SELECT 'eb_langvarigt_vuxna', district_code, sex, n::DOUBLE FROM adults
+        UNION ALL SELECT 'ja_beviljat_kr_medel', district_code, sex, kr::DOUBLE FROM mean
     """
-    return con.execute(sql, {"start": period.start, "end": period.end_exclusive}).df()
+    window_start = pd.Timestamp(period.end_exclusive) - pd.DateOffset(months=LONG_TERM_WINDOW_MONTHS)
+    params = {
+        "start": period.start,
+        "end": period.end_exclusive,
+        "last_day": period.end,
+        "window_start": window_start.date(),
+    }
+    return con.execute(sql, params).df()
 
 
 def table_rows(run: Path, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, int]:
@@ -86,17 +141,24 @@ def table_rows(run: Path, con: duckdb.DuckDBPyConnection | None = None) -> dict[
 def cross_check(run: Path, duck: pd.DataFrame, duck_rows: dict[str, int]) -> dict:
     """Compare DuckDB's figures with the project's statistics.parquet and validation.json.
 
-    Every project cell of a core indicator must equal DuckDB's (a cell DuckDB has no row for is
-    0: no entity in it); counts exactly, kronor to the öre. ``agree`` is the verdict.
+    Every project cell of a core indicator must equal DuckDB's (:data:`CORE` says which column and
+    what a cell DuckDB has no row for means); counts exactly, kronor to the öre, a missing mean on
+    both sides agrees. ``agree`` is the verdict.
     """
     stats = pd.read_parquet(Path(run) / "statistics.parquet")
-    ours = stats[stats["indicator_id"].isin(CORE)][["indicator_id", "district_code", "sex", "value"]]
+    stats = stats[stats["indicator_id"].isin(list(CORE))]
+    column = stats["indicator_id"].map({i: c for i, (c, _) in CORE.items()})
+    ours = stats[["indicator_id", "district_code", "sex"]].assign(
+        value=[stats.at[i, c] for i, c in column.items()]
+    )
     both = ours.merge(duck, on=["indicator_id", "district_code", "sex"], how="left", suffixes=("", "_duckdb"))
-    both["value_duckdb"] = both["value_duckdb"].fillna(0.0)
-    kr = both["indicator_id"].eq("eb_utbetalt_kr")
-    a = both["value"].astype("float64").where(~kr, both["value"].astype("float64").round(KR_DECIMALS))
-    b = both["value_duckdb"].where(~kr, both["value_duckdb"].round(KR_DECIMALS))
-    differ = both[(a != b) | a.isna()]
+    kind = both["indicator_id"].map({i: k for i, (_, k) in CORE.items()})
+    a = pd.to_numeric(both["value"], errors="coerce").astype("float64")
+    b = both["value_duckdb"].astype("float64").where(kind.eq("mean") | both["value_duckdb"].notna(), 0.0)
+    kr = kind.isin(["kr", "mean"])
+    a, b = a.where(~kr, a.round(KR_DECIMALS)), b.where(~kr, b.round(KR_DECIMALS))
+    both_missing = a.isna() & b.isna() & kind.eq("mean")
+    differ = both[((a != b) | a.isna() | b.isna()) & ~both_missing]
     accepted = {r["table"]: r["rows_accepted"] for r in staging.read_json(Path(run) / "validation.json")}
     rows_differ = {t: [accepted.get(t), n] for t, n in duck_rows.items() if accepted.get(t) != n}
     missing = sorted(set(CORE) - set(ours["indicator_id"]))

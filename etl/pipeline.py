@@ -29,7 +29,7 @@ from etl.published import PUBLISHED, read_published
 from etl.review.steps import latest_comparison
 from etl.run_period import choose_period, describe
 from etl.settings import env, settings
-from etl.statistics import build, case, comparison
+from etl.statistics import build, case, comparison, inputs
 from etl.validation.report import TableReport, ValidationStop, summary_table
 from etl.validation.run import REPORT, validate_run
 from etl.vocabulary import ALL
@@ -201,7 +201,8 @@ def statistics_step(plan: RunPlan | dict) -> dict:
     with plan.local() as run:
         output = run / OUTPUT
         output.mkdir(parents=True, exist_ok=True)
-        stats = build.build_statistics(run, plan.period)
+        tables = inputs.read_tables(run, settings().catalogue)  # read once, for both builds
+        stats = build.build_statistics(run, plan.period, tables)
         with staging.atomic_path(output / STATISTICS) as tmp:
             build.write_statistics_csv(stats, tmp)
         cfg = disclosure.DisclosureConfig.from_settings()
@@ -211,7 +212,8 @@ def statistics_step(plan: RunPlan | dict) -> dict:
         suppressed = int(published[disclosure.SUPPRESSED].sum())
         # The same indicators for the periods the report is compared with, disclosure-checked;
         # archived with the package (the workbooks' comparison columns and judgements use them).
-        earlier = comparison.build_comparison(run, plan.period)
+        earlier = comparison.build_comparison(run, plan.period, tables)
+        del tables
         others = []
         if len(earlier):
             earlier_published, earlier_checked = disclosure.protect(earlier, cfg)

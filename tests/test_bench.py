@@ -20,16 +20,30 @@ from etl.periods import Period
 from tests.support.bench import write_validated
 from tests.support.db import new_postgres_database, require_postgres
 
-# Counted by hand from tests/support/bench.py for 2019-T3 (the whole of 2019).
+# Counted by hand from tests/support/bench.py for 2019-T3 (the whole of 2019). A cell DuckDB has
+# no row for is left out (no entity in it).
 GOLDEN = {
-    ("eb_hushall", "A", "K"): 1, ("eb_hushall", "A", "M"): 1, ("eb_hushall", "A", "T"): 2,
-    ("eb_hushall", "ALL", "K"): 1, ("eb_hushall", "ALL", "M"): 1, ("eb_hushall", "ALL", "T"): 2,
-    ("eb_utbetalt_kr", "A", "K"): 300.75, ("eb_utbetalt_kr", "A", "M"): 50.0,
-    ("eb_utbetalt_kr", "A", "T"): 350.75, ("eb_utbetalt_kr", "ALL", "K"): 300.75,
-    ("eb_utbetalt_kr", "ALL", "M"): 50.0, ("eb_utbetalt_kr", "ALL", "T"): 350.75,
-    ("eb_mottagare", "A", "K"): 1, ("eb_mottagare", "A", "M"): 2, ("eb_mottagare", "A", "T"): 4,
-    ("eb_mottagare", "ALL", "K"): 1, ("eb_mottagare", "ALL", "M"): 2, ("eb_mottagare", "ALL", "T"): 4,
+    ("eb_hushall", "A", "K"): 2, ("eb_hushall", "A", "M"): 1, ("eb_hushall", "A", "T"): 3,
+    ("eb_hushall", "B", "M"): 1, ("eb_hushall", "B", "T"): 1,
+    ("eb_hushall", "ALL", "K"): 2, ("eb_hushall", "ALL", "M"): 2, ("eb_hushall", "ALL", "T"): 4,
+    ("eb_utbetalt_kr", "A", "K"): 400.75, ("eb_utbetalt_kr", "A", "M"): 50.0,
+    ("eb_utbetalt_kr", "A", "T"): 450.75, ("eb_utbetalt_kr", "B", "M"): 110.0,
+    ("eb_utbetalt_kr", "B", "T"): 110.0, ("eb_utbetalt_kr", "ALL", "K"): 400.75,
+    ("eb_utbetalt_kr", "ALL", "M"): 160.0, ("eb_utbetalt_kr", "ALL", "T"): 560.75,
+    ("eb_mottagare", "A", "K"): 2, ("eb_mottagare", "A", "M"): 2, ("eb_mottagare", "A", "T"): 5,
+    ("eb_mottagare", "B", "K"): 2, ("eb_mottagare", "B", "M"): 2, ("eb_mottagare", "B", "T"): 5,
+    ("eb_mottagare", "ALL", "K"): 4, ("eb_mottagare", "ALL", "M"): 4, ("eb_mottagare", "ALL", "T"): 10,
+    # Långvarigt bistånd, adults: H5's leader, the woman who turns 18 on 31 Dec, the adult of unknown sex.
+    ("eb_langvarigt_vuxna", "B", "K"): 1, ("eb_langvarigt_vuxna", "B", "M"): 1,
+    ("eb_langvarigt_vuxna", "B", "T"): 3, ("eb_langvarigt_vuxna", "ALL", "K"): 1,
+    ("eb_langvarigt_vuxna", "ALL", "M"): 1, ("eb_langvarigt_vuxna", "ALL", "T"): 3,
+    # Mean granted: K (1000 + 500.50) / 2; M (800 + 0) / 2; B only P5's 300 (unknown sex: T only).
+    ("ja_beviljat_kr_medel", "A", "K"): 750.25, ("ja_beviljat_kr_medel", "A", "M"): 400.0,
+    ("ja_beviljat_kr_medel", "A", "T"): 575.125, ("ja_beviljat_kr_medel", "B", "T"): 300.0,
+    ("ja_beviljat_kr_medel", "ALL", "K"): 750.25, ("ja_beviljat_kr_medel", "ALL", "M"): 400.0,
+    ("ja_beviljat_kr_medel", "ALL", "T"): 520.1,
 }  # fmt: skip
+ROWS = {"household": 6, "person": 13, "payment": 29, "application": 12}
 
 
 def _figures(frame: pd.DataFrame) -> dict:
@@ -38,45 +52,73 @@ def _figures(frame: pd.DataFrame) -> dict:
 
 def test_duckdb_core_figures_by_hand(tmp_path):
     write_validated(tmp_path)
-    assert _figures(duck.core_statistics(tmp_path, Period.parse("2019-T3"))) == GOLDEN
+    figures = _figures(duck.core_statistics(tmp_path, Period.parse("2019-T3")))
+    assert figures.keys() == GOLDEN.keys()
+    assert figures == pytest.approx(GOLDEN, rel=1e-12)
 
 
 def _project_run(tmp_path, change: dict | None = None) -> None:
-    """statistics.parquet as the project would write it (B's zero cells included), validation.json."""
+    """statistics.parquet as the project would write it (zero cells included, a mean without
+    decisions missing; the compared column per duck.CORE), validation.json."""
     rows = write_validated(tmp_path)
-    cells = {**GOLDEN, **{(i, "B", s): 0.0 for i in duck.CORE for s in "KMT"}, **(change or {})}
+    empty = {(i, d, s): float("nan") if kind == "mean" else 0.0
+             for i, (_, kind) in duck.CORE.items() for d in ("A", "B", "ALL") for s in "KMT"}  # fmt: skip
+    cells = {**empty, **GOLDEN, **(change or {})}
     stats = pd.DataFrame([{"indicator_id": i, "district_code": d, "sex": s, "value": float(v)}
                           for (i, d, s), v in cells.items()])  # fmt: skip
+    # The share's numerator is compared, not its value.
+    share = stats["indicator_id"].eq("eb_langvarigt_vuxna")
+    stats["numerator"] = stats["value"]
+    stats.loc[share, "value"] = stats.loc[share, "value"] / 1000 * 100
     stats.to_parquet(tmp_path / "statistics.parquet", index=False)
     staging.write_json(
         tmp_path / "validation.json", [{"table": t, "rows_accepted": n} for t, n in rows.items()]
     )
 
 
+def _check(tmp_path, rows: dict | None = None) -> dict:
+    figures = duck.core_statistics(tmp_path, Period.parse("2019-T3"))
+    return duck.cross_check(tmp_path, figures, rows or ROWS)
+
+
 def test_cross_check_agrees_on_equal_figures(tmp_path):
     _project_run(tmp_path)
-    figures = duck.core_statistics(tmp_path, Period.parse("2019-T3"))
-    check = duck.cross_check(tmp_path, figures, {"household": 4, "person": 7, "payment": 7})
-    assert check["agree"] is True
-    assert check["cells_compared"] == len(GOLDEN) + 9
+    check = _check(tmp_path)
+    assert check["agree"] is True, check
+    assert check["cells_compared"] == len(duck.CORE) * 9
+    assert check["indicators"] == list(duck.CORE)
 
 
 def test_cross_check_finds_one_wrong_figure_and_a_wrong_count(tmp_path):
     _project_run(tmp_path, {("eb_mottagare", "B", "T"): 1.0})
-    figures = duck.core_statistics(tmp_path, Period.parse("2019-T3"))
-    check = duck.cross_check(tmp_path, figures, {"household": 4, "person": 6, "payment": 7})
+    check = _check(tmp_path, {**ROWS, "person": 12})
     assert check["agree"] is False
     assert check["cells_differing"] == 1
     assert check["examples"][0]["indicator_id"] == "eb_mottagare"
-    assert check["row_counts_differing"] == {"person": [7, 6]}
+    assert check["row_counts_differing"] == {"person": [13, 12]}
 
 
 def test_cross_check_kronor_to_the_ore(tmp_path):
-    _project_run(tmp_path, {("eb_utbetalt_kr", "A", "T"): 350.7500000001})  # float sum noise: equal
-    figures = duck.core_statistics(tmp_path, Period.parse("2019-T3"))
-    assert duck.cross_check(tmp_path, figures, {"household": 4, "person": 7, "payment": 7})["agree"]
-    _project_run(tmp_path, {("eb_utbetalt_kr", "A", "T"): 350.76})  # one öre off: different
-    assert not duck.cross_check(tmp_path, figures, {"household": 4, "person": 7, "payment": 7})["agree"]
+    _project_run(tmp_path, {("eb_utbetalt_kr", "A", "T"): 450.7500000001})  # float sum noise: equal
+    assert _check(tmp_path)["agree"]
+    _project_run(tmp_path, {("eb_utbetalt_kr", "A", "T"): 450.76})  # one öre off: different
+    assert not _check(tmp_path)["agree"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {("eb_langvarigt_vuxna", "A", "T"): 1.0},  # a numerator where DuckDB counts nobody
+        {("eb_langvarigt_vuxna", "B", "T"): 2.0},
+        {("ja_beviljat_kr_medel", "A", "K"): 750.26},
+        {("ja_beviljat_kr_medel", "B", "K"): 0.0},  # a mean where there are no decisions
+        {("ja_beviljat_kr_medel", "B", "T"): float("nan")},
+    ],
+)
+def test_cross_check_finds_a_wrong_long_term_count_or_mean(tmp_path, change):
+    _project_run(tmp_path, change)
+    check = _check(tmp_path)
+    assert check["agree"] is False and check["cells_differing"] == 1, check
 
 
 def _look(cell) -> tuple:

@@ -6,14 +6,14 @@ the unsuppressed ``statistics.csv``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from etl import source, staging
 from etl.periods import Period
 from etl.settings import Catalogue, settings
-from etl.statistics import case, economy, gender, staff
+from etl.statistics import case, economy, gender, inputs, staff
 from etl.statistics.frames import sort_rows
 from etl.vocabulary import COLUMNS, INTERNAL
 
@@ -29,11 +29,14 @@ def check_catalogue(stats: pd.DataFrame, catalogue: Catalogue) -> None:
         )
 
 
-def build_statistics(run: Path, period: Period) -> pd.DataFrame:
-    """Compute all statistics from validated staging; write ``statistics.parquet``."""
+def build_statistics(run: Path, period: Period, tables: Mapping | None = None) -> pd.DataFrame:
+    """Compute all statistics from validated staging; write ``statistics.parquet``.
+
+    ``tables``: etl.statistics.inputs.read_tables(run, …), when the caller has already read them.
+    """
     cfg = settings()
-    tables = {name: staging.read_table(run, staging.VALIDATED, name) for name in source.TABLES}
-    districts = sorted(tables["district"]["district_code"].dropna().unique().tolist())
+    tables = inputs.read_tables(run, cfg.catalogue) if tables is None else tables
+    districts = inputs.districts(tables)
     parts = [
         case.case_statistics(tables, period, districts, cfg.catalogue),
         staff.staff_statistics(tables, period),

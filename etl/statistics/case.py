@@ -229,8 +229,12 @@ def case_statistics(
         _count("eb_hushall", hh["n"]),
         _indicator("eb_utbetalt_kr", "kr", hh["kr"], basis=hh["n"], numerator=hh["kr"]),
         _indicator(
-            "eb_kr_per_hushallsmanad", "kr", ratio(hh["kr"], hh["months"]),
-            basis=hh["n"], numerator=hh["kr"], denominator=hh["months"],
+            "eb_kr_per_hushallsmanad",
+            "kr",
+            ratio(hh["kr"], hh["months"]),
+            basis=hh["n"],
+            numerator=hh["kr"],
+            denominator=hh["months"],
         ),  # fmt: skip
         *_by_household_type(per_hh, recipients, districts),
         *_monthly(pay, (hh_district, hh_type, hh_sex), period, districts),
@@ -247,9 +251,7 @@ def _household_columns(
 ) -> pd.DataFrame:
     """Add district, type and registerledare's sex (``sex``) by household position ``hh``; n = 1."""
     rows = frame["hh"].to_numpy()
-    return frame.assign(
-        district_code=hh_district[rows], household_type=hh_type[rows], sex=hh_sex[rows], n=1
-    )
+    return frame.assign(district_code=hh_district[rows], household_type=hh_type[rows], sex=hh_sex[rows], n=1)
 
 
 def _long_term_adults(
@@ -330,8 +332,12 @@ def _interventions(
         _count("am_stockholmsjobb_aspiranter", n_asp),
         _indicator("am_praktik", "antal", prak["k"], basis=prak["n"], numerator=prak["k"]),
         _indicator(
-            "ar_till_forsorjning", "procent", ratio(ar["ok"], ar["all"], 100),
-            basis=min_nonzero(ar["n_ok"], ar["n_all"]), numerator=ar["ok"], denominator=ar["all"],
+            "ar_till_forsorjning",
+            "procent",
+            ratio(ar["ok"], ar["all"], 100),
+            basis=min_nonzero(ar["n_ok"], ar["n_all"]),
+            numerator=ar["ok"],
+            denominator=ar["all"],
         ),  # fmt: skip
     ]
 

@@ -15,10 +15,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from etl import source, staging
 from etl.periods import Period
 from etl.settings import Catalogue, Entry, settings
-from etl.statistics import case, economy, staff
+from etl.statistics import case, economy, inputs, staff
 from etl.statistics.frames import sort_rows
 from etl.vocabulary import INTERNAL
 from etl.windows import SPANS
@@ -152,8 +151,8 @@ def comparison_statistics(
     return sort_rows(pd.concat(parts, ignore_index=True)[INTERNAL])
 
 
-def build_comparison(run, period: Period) -> pd.DataFrame:
+def build_comparison(run, period: Period, tables: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Comparison statistics from the run's validated staging (as build.build_statistics)."""
-    tables = {name: staging.read_table(run, staging.VALIDATED, name) for name in source.TABLES}
-    districts = sorted(tables["district"]["district_code"].dropna().unique().tolist())
-    return comparison_statistics(tables, period, districts, settings().catalogue)
+    catalogue = settings().catalogue
+    tables = inputs.read_tables(run, catalogue) if tables is None else tables
+    return comparison_statistics(tables, period, inputs.districts(tables), catalogue)

@@ -83,8 +83,25 @@ REQUIRED = {
 # --------------------------------------------------------------------------- the decisions
 
 
+def _rows_of(keys: pd.Series, table: str, key: pd.Series) -> np.ndarray:
+    """Row of ``key`` (a table's primary key) for each of ``keys``, -1 where unknown."""
+    index = pd.Index(key)
+    if not index.is_unique:
+        raise ValueError(f"Statistiken kan inte beräknas: {key.name} i tabellen {table} är inte unik.")
+    return index.get_indexer(keys)
+
+
+def _id(values: pd.Series) -> np.ndarray:
+    """An id column as it is (integer codes, etl.statistics.inputs) or as text."""
+    coded = pd.api.types.is_integer_dtype(values.dtype)
+    return values.to_numpy() if coded else values.astype("str").to_numpy()
+
+
 def decisions_in_period(tables: Mapping[str, pd.DataFrame], period: Period) -> pd.DataFrame:
-    """Decided applications in P for single-adult households, with district, sex and stratum."""
+    """Decided applications in P for single-adult households, with district, sex and stratum.
+
+    In the applications' own row order (the order every later sum is taken in).
+    """
     require_columns(tables, REQUIRED)
     app = tables["application"]
     decided_on = app["decided_on"]
@@ -95,33 +112,34 @@ def decisions_in_period(tables: Mapping[str, pd.DataFrame], period: Period) -> p
         & app["decision"].notna()
     )
     d = app.loc[in_p.fillna(False).astype(bool), list(REQUIRED["application"])]
-    household = tables["household"][["household_id", "district_code", "household_type"]]
-    d = d.merge(household, on="household_id", how="inner")
-    d = d.loc[d["household_type"].isin(SINGLE_ADULT_TYPES).fillna(False).astype(bool)]
-    sex = tables["person"][["person_id", "sex"]].rename(columns={"person_id": "applicant_id"})
-    d = d.merge(sex, on="applicant_id", how="inner")
+    household = tables["household"]
+    hh = _rows_of(d["household_id"], "household", household["household_id"])
+    household_type = household["household_type"].to_numpy(dtype="float64", na_value=np.nan)
+    single = (hh >= 0) & np.isin(household_type[hh], SINGLE_ADULT_TYPES)
+    person = tables["person"]
+    who = _rows_of(d["applicant_id"], "person", person["person_id"])
+    keep = single & (who >= 0)
+    d, hh, who = d.loc[keep], hh[keep], who[keep]
 
     # Försörjningshinder of the applicant in the benefit month: the first code in sorted order.
-    obstacle = (
-        tables["support_obstacle"][["person_id", "benefit_month", "code"]]
-        .dropna()
-        .sort_values(["person_id", "benefit_month", "code"], kind="stable")
-        .drop_duplicates(["person_id", "benefit_month"])
-        .rename(columns={"person_id": "applicant_id"})
-    )
-    d = d.merge(obstacle, on=["applicant_id", "benefit_month"], how="left")
-    with_children = d["household_type"].isin(TYPES_WITH_CHILDREN).fillna(False).astype(bool)
+    obstacle = tables["support_obstacle"][["person_id", "benefit_month", "code"]]
+    obstacle = obstacle.loc[obstacle["person_id"].isin(d["applicant_id"].unique())].dropna()
+    first = obstacle.groupby(["person_id", "benefit_month"])["code"].min().rename("code")
+    code = d[["applicant_id", "benefit_month"]].merge(
+        first, left_on=["applicant_id", "benefit_month"], right_index=True, how="left"
+    )["code"]
+    with_children = np.isin(household_type[hh], TYPES_WITH_CHILDREN)
     children = pd.Series(np.where(with_children, "med_barn", "utan_barn"), index=d.index, dtype="str")
-    stratum = children + "|" + d["code"].astype("str").where(d["code"].notna(), NO_OBSTACLE)
+    stratum = children + "|" + code.astype("str").where(code.notna(), NO_OBSTACLE)
 
     decision = d["decision"].astype("str")
     return pd.DataFrame(
         {
-            "application_id": d["application_id"].astype("str").to_numpy(),
-            "household_id": d["household_id"].astype("str").to_numpy(),
-            "applicant_id": d["applicant_id"].astype("str").to_numpy(),
-            "district_code": d["district_code"].astype("str").to_numpy(),
-            "sex": d["sex"].astype("str").to_numpy(),
+            "application_id": _id(d["application_id"]),
+            "household_id": _id(d["household_id"]),
+            "applicant_id": _id(d["applicant_id"]),
+            "district_code": household["district_code"].take(hh).astype("str").to_numpy(),
+            "sex": person["sex"].take(who).astype("str").to_numpy(),
             "stratum": stratum.to_numpy(),
             "avslag": (decision == AVSLAG).to_numpy(),
             "granted": decision.isin(GRANTED_DECISIONS).to_numpy(),
@@ -132,10 +150,20 @@ def decisions_in_period(tables: Mapping[str, pd.DataFrame], period: Period) -> p
     )
 
 
-def _scopes(frame: pd.DataFrame, sexes: bool = True) -> pd.DataFrame:
-    """Each row once per scope (own district, ALL) and, with ``sexes``, per sex (own, T)."""
-    both = pd.concat([frame, frame.assign(sex="T")], ignore_index=True) if sexes else frame
-    return pd.concat([both, both.assign(district_code=ALL)], ignore_index=True)
+def _coded(d: pd.DataFrame, scopes: list[str]) -> tuple[pd.DataFrame, pd.MultiIndex]:
+    """The columns the aggregates read, district and sex as positions in ``scopes`` and
+    ``SEXES`` (-1: neither), each row once per scope and sex; and the grid in those codes.
+
+    Groups hold the same rows in the same order as with the text, so every sum is the same."""
+    narrow = d[["household_id", "applicant_id", "avslag", "granted", "granted_sek", "applied_sek", "days"]]
+    narrow = narrow.assign(
+        district_code=pd.Index(scopes).get_indexer(d["district_code"]),
+        sex=pd.Index(SEXES).get_indexer(d["sex"]),
+    )
+    by = pd.concat([narrow, narrow.assign(sex=SEXES.index("T"))], ignore_index=True)
+    by = pd.concat([by, by.assign(district_code=scopes.index(ALL))], ignore_index=True)
+    grid = pd.MultiIndex.from_product([range(len(scopes)), range(len(SEXES))], names=["district_code", "sex"])
+    return by, grid
 
 
 def _persons(frame: pd.DataFrame, grid: pd.MultiIndex) -> pd.Series:
@@ -169,23 +197,33 @@ def _by_sex(series: pd.Series, sex: str, t_grid: pd.MultiIndex) -> pd.Series:
     return pd.Series(series.xs(sex, level="sex").to_numpy(dtype="float64"), index=t_grid)
 
 
-def _share_intervals(by: pd.DataFrame, agg: pd.DataFrame, grid: pd.MultiIndex, z: float) -> dict:
-    """Wilson (effective n) for avslag, linearised ratio interval for granted / applied; in %."""
+def _share_intervals(by: pd.DataFrame, agg: pd.DataFrame, coded: pd.MultiIndex, grid: pd.MultiIndex,
+                     z: float) -> dict:  # fmt: skip
+    """Wilson (effective n) for avslag, linearised ratio interval for granted / applied; in %.
+
+    ``by`` and ``coded`` as from :func:`_coded`; ``agg`` and the results are on ``grid``."""
     per_household = by.groupby(["district_code", "sex", "household_id"]).agg(
         avslag=("avslag", "sum"),
-        decided=("application_id", "size"),
+        decided=("avslag", "size"),
         granted_sek=("granted_sek", "sum"),
         applied_sek=("applied_sek", "sum"),
     )
     idx = per_household.index.droplevel(-1)
-    deff = design_effect(
-        per_household["avslag"].set_axis(idx), per_household["decided"].set_axis(idx), idx.to_frame()["sex"]
-    ).reindex(grid, fill_value=1.0)
+    deff = (
+        design_effect(
+            per_household["avslag"].set_axis(idx),
+            per_household["decided"].set_axis(idx),
+            idx.to_frame()["sex"],
+        )
+        .reindex(coded, fill_value=1.0)
+        .set_axis(grid)
+    )
     n_eff = agg["decided"] / deff
     p = agg["avslag"] / agg["decided"].where(agg["decided"] > 0)
     low, high = wilson(p.fillna(0) * n_eff, n_eff, z)
     r = agg["granted_sek"] / agg["applied_sek"].where(agg["applied_sek"] > 0)
-    var = ratio_variance(per_household["granted_sek"], per_household["applied_sek"]).reindex(grid)
+    var = ratio_variance(per_household["granted_sek"], per_household["applied_sek"])
+    var = var.reindex(coded).set_axis(grid)
     half = z * np.sqrt(var)
     return {
         "avslag": (p, pd.Series(low, index=grid), pd.Series(high, index=grid)),
@@ -204,14 +242,14 @@ def gender_statistics(
     d = decisions_in_period(tables, period)
     grid = pd.MultiIndex.from_product([scopes, list(SEXES)], names=["district_code", "sex"])
     t_grid = pd.MultiIndex.from_product([scopes, ["T"]], names=["district_code", "sex"])
-    by = _scopes(d)
+    by, coded = _coded(d, scopes)
     keys = ["district_code", "sex"]
     sums = ["decided", "avslag", "granted", "granted_amount", "granted_sek", "applied_sek"]
     agg = (
         by.assign(granted_amount=by["granted_sek"].where(by["granted"], 0.0))
         .groupby(keys)
         .agg(
-            decided=("application_id", "size"),
+            decided=("avslag", "size"),
             avslag=("avslag", "sum"),
             granted=("granted", "sum"),
             granted_amount=("granted_amount", "sum"),
@@ -219,13 +257,14 @@ def gender_statistics(
             applied_sek=("applied_sek", "sum"),
             days=("days", "median"),
         )
-        .reindex(grid)
+        .reindex(coded)
+        .set_axis(grid)
     )
     agg[sums] = agg[sums].fillna(0)
-    decided_p = _persons(by, grid)
-    avslag_p = _persons(by[by["avslag"]], grid)
-    granted_p = _persons(by[by["granted"]], grid)
-    paid_p = _persons(by[by["granted_sek"] > 0], grid)
+    decided_p = _persons(by, coded).set_axis(grid)
+    avslag_p = _persons(by[by["avslag"]], coded).set_axis(grid)
+    granted_p = _persons(by[by["granted"]], coded).set_axis(grid)
+    paid_p = _persons(by[by["granted_sek"] > 0], coded).set_axis(grid)
     avslag_basis = min_nonzero(avslag_p, decided_p)
     ratio_basis = min_nonzero(paid_p, decided_p)
     mean = ratio(agg["granted_amount"], agg["granted"])
@@ -233,17 +272,31 @@ def gender_statistics(
     frames = [
         _frame("ja_sokande_antal", grid, decided_p, "antal", decided_p, decided_p),
         _frame("ja_beslut_antal", grid, agg["decided"], "antal", decided_p, agg["decided"]),
-        _frame("ja_avslag_andel", grid, ratio(agg["avslag"], agg["decided"], 100), "procent", avslag_basis,
-               agg["avslag"], agg["decided"]),  # fmt: skip
+        _frame(
+            "ja_avslag_andel",
+            grid,
+            ratio(agg["avslag"], agg["decided"], 100),
+            "procent",
+            avslag_basis,
+            agg["avslag"],
+            agg["decided"],
+        ),  # fmt: skip
         _frame("ja_beviljat_kr_medel", grid, mean, "kr", granted_p, agg["granted_amount"], agg["granted"]),
-        _frame("ja_beviljat_andel_av_ansokt", grid, ratio(agg["granted_sek"], agg["applied_sek"], 100),
-               "procent", ratio_basis, agg["granted_sek"], agg["applied_sek"]),  # fmt: skip
+        _frame(
+            "ja_beviljat_andel_av_ansokt",
+            grid,
+            ratio(agg["granted_sek"], agg["applied_sek"], 100),
+            "procent",
+            ratio_basis,
+            agg["granted_sek"],
+            agg["applied_sek"],
+        ),  # fmt: skip
         _frame("ja_handlaggningstid_median", grid, agg["days"], "dagar", decided_p),
     ]
 
     # Intervals of the shares per sex, and the women-minus-men differences (T rows, percentage points).
     z = z_value(float(cfg.confidence))
-    shares = _share_intervals(by, agg, grid, z)
+    shares = _share_intervals(by, agg, coded, grid, z)
     p, p_low, p_high = shares["avslag"]
     r, r_low, r_high, r_var = shares["ratio"]
     for base, (low, high), basis in (
@@ -264,8 +317,13 @@ def gender_statistics(
         for suffix, v in (("", value), (LOW, low), (HIGH, high)):
             frames.append(_frame(f"{base}_skillnad{suffix}", t_grid, v * 100, "procent", b))
     frames.append(
-        _frame("ja_beviljat_kr_skillnad", t_grid, k_(mean) - m_(mean), "kr",
-               np.minimum(k_(granted_p), m_(granted_p)))  # fmt: skip
+        _frame(
+            "ja_beviljat_kr_skillnad",
+            t_grid,
+            k_(mean) - m_(mean),
+            "kr",
+            np.minimum(k_(granted_p), m_(granted_p)),
+        )  # fmt: skip
     )
 
     adjusted = adjusted_difference(d, scopes, cfg)

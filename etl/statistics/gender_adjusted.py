@@ -143,7 +143,9 @@ def adjusted_difference(
         + pairs["amount"].map(repr)
     )  # fmt: skip
     pairs = pairs.sort_values([*unit_keys, "sig"], kind="stable")
-    signature = pairs.groupby(unit_keys, sort=False)["sig"].agg(";".join).rename("signature").reset_index()
+    # ";".join per household, vectorised: the pairs' signatures, each followed by ";", summed.
+    joined = (pairs["sig"] + ";").groupby([pairs[k] for k in unit_keys], sort=False).sum().str[:-1]
+    signature = joined.rename("signature").reset_index()
     signature = signature.sort_values(["district_code", "sex", "signature"], kind="stable", ignore_index=True)
     signature["unit"] = np.arange(len(signature))
     pairs = pairs.merge(signature[[*unit_keys, "unit"]], on=unit_keys)
@@ -187,9 +189,15 @@ def adjusted_difference(
     batch = max(1, _BATCH_ELEMENTS // n_units)
     for first in range(0, b_total, batch):
         b = min(batch, b_total - first)
-        offset = np.minimum((rng.random((b, n_units)) * unit_size).astype(np.int64), unit_size - 1)
-        drawn = (np.arange(b)[:, None] * n_units + unit_start + offset).ravel()
-        mult = np.bincount(drawn, minlength=b * n_units).reshape(b, n_units).astype("float64")
+        # In place, batch by batch: the draws, their household's position, the multiplicities.
+        draws = rng.random((b, n_units))
+        draws *= unit_size
+        drawn = draws.astype(np.int64)
+        del draws
+        np.minimum(drawn, unit_size - 1, out=drawn)
+        drawn += unit_start
+        drawn += (np.arange(b) * n_units)[:, None]
+        mult = np.bincount(drawn.ravel(), minlength=b * n_units).reshape(b, n_units).astype("float64")
         resampled = arrays(np.asarray(contribution @ mult.T).T)
         boot[first : first + b] = standardised(*resampled)
         r_sizes = resampled[1]

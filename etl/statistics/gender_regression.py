@@ -52,7 +52,7 @@ def regression_by_scope(decisions: pd.DataFrame, scopes: list[str], confidence: 
     out = {}
     for scope in scopes:
         part = d if scope == all_scope else d.loc[d["district_code"] == scope]
-        cluster = part["district_code"] + "|" + part["household_id"]
+        cluster = part.groupby(["district_code", "household_id"], sort=False).ngroup()
         out[scope] = within_estimate(
             part["granted_sek"].to_numpy(),
             (part["sex"] == "K").to_numpy(),

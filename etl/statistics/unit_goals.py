@@ -20,6 +20,13 @@ from etl.vocabulary import ALL, BASIS, PERSONS, RULE, SEXES
 
 SOCIAL = "sociala_skal"
 INDICATOR = "eb_andel_hushall_sociala_skal"
+REQUIRED = {
+    "payment": ("household_id", "benefit_month"),
+    "household": ("household_id", "district_code"),
+    "person": ("person_id", "household_id", "role", "sex"),
+    "support_obstacle": ("person_id", "benefit_month", "code"),
+}
+"""Validated tables and columns the share reads."""
 
 
 def _in_period(months: pd.Series, period: Period) -> pd.Series:
