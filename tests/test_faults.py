@@ -45,9 +45,9 @@ def _script(module: str, attr: str, call: int, before: bool, args: list[str]) ->
         f"real, calls = getattr(mod, {attr!r}), []\n"
         "def dying(*a, **k):\n"
         "    calls.append(1)\n"
-        f"    if len(calls) == {call} and {before}: os.kill(os.getpid(), signal.SIGKILL)\n"
+        f"    if len(calls) == {call} and {before}: os.killpg(0, signal.SIGKILL)\n"
         "    result = real(*a, **k)\n"
-        f"    if len(calls) == {call}: os.kill(os.getpid(), signal.SIGKILL)\n"
+        f"    if len(calls) == {call}: os.killpg(0, signal.SIGKILL)\n"
         "    return result\n"
         f"setattr(mod, {attr!r}, dying)\n"
         "from etl.__main__ import main\n"
@@ -56,7 +56,9 @@ def _script(module: str, attr: str, call: int, before: bool, args: list[str]) ->
 
 
 def _run(command: list[str], environ: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(command, env=environ, capture_output=True, timeout=900)
+    """In a session of its own: a dying point kills the run's whole process group (the CLI and the
+    step's child process, as the OOM killer or a power cut would), never pytest."""
+    return subprocess.run(command, env=environ, capture_output=True, timeout=900, start_new_session=True)
 
 
 @pytest.fixture(scope="module")
