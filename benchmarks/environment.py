@@ -40,25 +40,25 @@ def benchmark_key() -> tuple[bytes, str]:
         return BENCH_KEY, "fixed benchmark key"
 
 
-def create_database() -> tuple[str, str]:
-    """A new empty database next to the admin connection: (its URL, its name)."""
-    name = f"eb_bench_{uuid.uuid4().hex[:12]}"
+def _admin(statement: str) -> None:
+    """One statement on the admin connection, outside a transaction (CREATE/DROP DATABASE)."""
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            conn.execute(sa.text(statement))
     finally:
         admin.dispose()
+
+
+def create_database() -> tuple[str, str]:
+    """A new empty database next to the admin connection: (its URL, its name)."""
+    name = f"eb_bench_{uuid.uuid4().hex[:12]}"
+    _admin(f'CREATE DATABASE "{name}"')
     return sa.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False), name
 
 
 def drop_database(name: str) -> None:
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def source_has_data(url: str) -> bool:
