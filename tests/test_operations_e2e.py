@@ -28,7 +28,7 @@ from email.parser import BytesParser
 import pytest
 import sqlalchemy as sa
 
-from etl.source import TABLES
+from etl.source import EXTRACT_TASKS as TABLES  # the extract tasks: one per big table, small_tables
 from tests.support.airflow import airflow_env
 from tests.support.db import new_postgres_database, require_postgres
 from tests.support.source_data import small_db
