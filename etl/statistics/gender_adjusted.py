@@ -19,7 +19,9 @@ depend on the pseudonym key. Resamples where a kept stratum loses one sex are co
 happens in more than ``multimodal_share`` of them the bootstrap distribution has several modes.
 
 **Influence.** Every household is left out once (leave-one-household-out); the estimate is fragile
-when one household moves it by more than half its value or flips (or removes) its sign.
+when one household moves it by more than half its value or flips (or removes) its sign. Leaving a
+household out changes only its own district's cells and the unit's, so only those two estimates
+are computed for it.
 
 Vectorised: a household's contributions to the (scope, sex, stratum) cells are a sparse column,
 so a batch of resamples is one sparse product.
@@ -106,6 +108,68 @@ def pooling(pairs: pd.DataFrame, scope_names: list[str], strata: list[str], mini
         members = np.flatnonzero(~passes[g] & pool_passes[g, child])
         m[g, members, n_s + child[members]] = 1.0
     return m
+
+
+def _left_out(
+    contribution: sparse.csc_matrix,
+    observed: np.ndarray,
+    pool: np.ndarray,
+    district: np.ndarray,
+    shape: tuple[int, int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each household's estimate without it, for its own district and for ALL (n_units each).
+
+    Leaving a household out changes only its own district's cells and ALL's, so only those two
+    scopes are computed, with the arithmetic of the estimate over every scope, bit for bit: the
+    cells are ``observed`` minus the household's column; ALL's cells are summed over the districts
+    in their order (a cell the household is not in keeps the observed sum, the others are summed
+    again from the running sum before its district); pooling adds the strata in their order.
+    """
+    n_d, n_s = shape
+    n_units = contribution.shape[1]
+    cells = observed.reshape(len(MEASURES), n_d, 2, n_s)
+    by_district = np.ascontiguousarray(cells.transpose(1, 0, 2, 3))  # (district, measure, sex, stratum)
+    total = np.cumsum(cells, axis=1)  # running sums over the districts, in order; ALL's is the last
+
+    # The household's nonzero cells: measure, sex, stratum, its district and its value.
+    e_unit = np.repeat(np.arange(n_units), np.diff(contribution.indptr))
+    m, cell = np.divmod(contribution.indices.astype(np.int64), n_d * 2 * n_s)
+    group, s = np.divmod(cell, n_s)
+    x, e_district = group % 2, district[e_unit]
+    value = by_district[e_district, m, x, s] - contribution.data
+    # ALL's sum of those cells again: the running sum before the district, plus the cell without
+    # the household, plus each later district's cell (zeros past the last), added in order.
+    later = np.concatenate([cells, np.zeros_like(cells)], axis=1).transpose(0, 2, 3, 1).ravel()
+    start = ((m * 2 + x) * n_s + s) * (2 * n_d) + e_district
+    prefix = np.where(e_district > 0, total[m, np.maximum(e_district - 1, 0), x, s], 0.0)
+    summed = np.empty(len(value))
+    step = max(1, _BATCH_ELEMENTS // n_d)
+    for first in range(0, len(value), step):
+        part = slice(first, first + step)
+        rows = n_d - int(e_district[part].min())  # households come by district: a few rows only
+        terms = np.empty((rows, len(value[part])))
+        terms[0] = prefix[part] + value[part]
+        terms[1:] = later[start[part][None, :] + np.arange(1, rows)[:, None]]
+        summed[part] = np.cumsum(terms, axis=0)[-1]  # a scan: strictly in order, whatever the shape
+
+    own, unit_all = np.empty(n_units), np.empty(n_units)
+    n_p = pool.shape[2]
+    step = max(1, _BATCH_ELEMENTS // (2 * n_s * n_p + 24 * (n_s + n_p)))
+    for first in range(0, n_units, step):
+        units = slice(first, min(first + step, n_units))
+        b = units.stop - first
+        at = slice(contribution.indptr[first], contribution.indptr[units.stop])
+        full = np.empty((b, len(MEASURES), 2, 2, n_s))  # (household, measure, own/ALL, sex, stratum)
+        column = np.zeros((b, len(MEASURES), 2, n_s))
+        column[e_unit[at] - first, m[at], x[at], s[at]] = contribution.data[at]
+        full[:, :, 0] = by_district[district[units]] - column
+        full[:, :, 1] = total[:, -1]
+        full[e_unit[at] - first, m[at], 1, x[at], s[at]] = summed[at]
+        pools = np.stack([pool[district[units]], np.broadcast_to(pool[n_d], (b, n_s, n_p))], axis=1)
+        pooled = np.einsum("bmgxs,bgsp->bmgxp", full, pools)
+        estimate = standardised(pooled[:, 0], pooled[:, 1], pooled[:, 2])
+        own[units], unit_all[units] = estimate[:, 0], estimate[:, 1]
+    return own, unit_all
 
 
 def adjusted_difference(
@@ -214,21 +278,17 @@ def adjusted_difference(
     out["missing_share"] = np.where(np.isnan(point), np.nan, missing / b_total * 100)
     out["multimodal"] = np.where(np.isnan(point), np.nan, (missing / b_total > cfg.multimodal_share) * 1.0)
 
-    # Leave one household out: the cell sums minus that household's column (in batches of columns).
-    loo = np.empty((n_units, n_d + 1))
-    step = max(1, _BATCH_ELEMENTS // max(1, contribution.shape[0]))
-    for first in range(0, n_units, step):
-        cols = slice(first, min(first + step, n_units))
-        loo[cols] = standardised(*arrays(observed_flat - contribution[:, cols].toarray().T))
-    unit_district = np.asarray(districts)[unit_group // 2]
-    for g, scope in enumerate(scope_names):
-        if np.isnan(point[g]):
-            continue
-        v = loo[:, g] if scope == ALL else loo[unit_district == scope, g]
-        shift = np.abs(v - point[g])
-        flips = np.isnan(v) | (np.sign(v) != np.sign(point[g]))
-        out.loc[scope, "max_shift"] = float(np.nanmax(np.where(np.isnan(v), np.inf, shift)))
-        out.loc[scope, "fragile"] = float(bool((flips | (shift > abs(point[g]) / 2)).any()))
+    # Leave one household out: only its own district's cells and ALL's change (see _left_out).
+    own, unit_all = _left_out(contribution, observed_flat[0], pool, unit_group // 2, (n_d, n_s))
+    scope_of = np.concatenate([unit_group // 2, np.full(n_units, n_d)])  # each household twice
+    v, ref = np.concatenate([own, unit_all]), point[scope_of]
+    shift = np.abs(v - ref)
+    flips = np.isnan(v) | (np.sign(v) != np.sign(ref))
+    max_shift = np.full(n_d + 1, -np.inf)
+    np.maximum.at(max_shift, scope_of, np.where(np.isnan(v), np.inf, shift))
+    fragile = np.bincount(scope_of, weights=flips | (shift > np.abs(ref) / 2), minlength=n_d + 1) > 0
+    out["max_shift"] = np.where(np.isnan(point), np.nan, max_shift)
+    out["fragile"] = np.where(np.isnan(point), np.nan, fragile * 1.0)
 
     # Decisions left out, and the households the figure rests on (granted, in strata used).
     alls_raw = observed_flat.reshape(len(MEASURES), n_d, 2, n_s)[2]
@@ -237,11 +297,14 @@ def adjusted_difference(
     total = alls_raw.sum(axis=1)
     left_out = (alls_raw * ~used).sum(axis=1)
     out["excluded_share"] = np.where(total > 0, left_out / np.where(total > 0, total, 1), 0) * 100
+    # Per scope and sex, the distinct households with a granted decision in a stratum used.
     s_idx = pd.Index(strata).get_indexer(pairs["stratum"])
     d_idx = pd.Index(districts).get_indexer(pairs["district_code"])
     granted = pairs["n_granted"].to_numpy() > 0
-    for g, scope in enumerate(scope_names):
-        in_scope = used[g, s_idx] & granted & ((d_idx == g) if scope != ALL else True)
-        counts = pairs.loc[in_scope].groupby("sex")["unit"].nunique()
-        out.loc[scope, "women"], out.loc[scope, "men"] = counts.get(WOMEN, 0), counts.get(MEN, 0)
+    in_district = np.unique(unit[used[d_idx, s_idx] & granted])  # households, ordered
+    in_unit = np.unique(unit[used[n_d, s_idx] & granted])
+    households = np.zeros((n_d + 1, 2))  # (scope, K/M)
+    np.add.at(households, (unit_group[in_district] // 2, unit_group[in_district] % 2), 1.0)
+    np.add.at(households[n_d], unit_group[in_unit] % 2, 1.0)
+    out["women"], out["men"] = households[:, 0], households[:, 1]
     return out.reindex(scopes)

@@ -35,3 +35,24 @@ def gender_tables(households, persons, applications, obstacles) -> dict[str, pd.
         "application": application,
         "support_obstacle": support_obstacle,
     }
+
+
+HOUSEHOLD_TYPE = {("K", False): 5, ("M", False): 3, ("K", True): 6, ("M", True): 4}
+"""household_type of a one-applicant household by the applicant's sex and children."""
+
+
+def one_applicant_tables(people, year: int = 2018) -> dict[str, pd.DataFrame]:
+    """Tables of one-applicant households, one granted decision a month from January.
+
+    ``people``: (name, district, sex, children, försörjningshinder code, [granted kr per month]).
+    """
+    households, persons, apps, obstacles = [], [], [], []
+    for name, district, sex, children, code, amounts in people:
+        households.append((f"H{name}", district, HOUSEHOLD_TYPE[(sex, children)]))
+        persons.append((f"P{name}", f"H{name}", "registerledare", sex))
+        for month, amount in enumerate(amounts, start=1):
+            bm = f"{year}-{month:02d}-01"
+            apps.append((f"A{name}{month}", f"H{name}", f"P{name}", bm, f"{year}-{month:02d}-05", bm, amount,
+                         amount, "bifall"))  # fmt: skip
+            obstacles.append((f"P{name}", bm, code))
+    return gender_tables(households, persons, apps, obstacles)
