@@ -105,6 +105,15 @@ def test_cross_check_kronor_to_the_ore(tmp_path):
     assert not _check(tmp_path)["agree"]
 
 
+def test_cross_check_a_half_ore_mean_summed_in_another_order_agrees(tmp_path):
+    # A T is (1000 + 500.50 + 800 + 0) / 4 = 575.125 exactly; summed in another order it may come
+    # out a hair above, which rounds to 575.13 where 575.125 rounds to 575.12 (seen nationally).
+    _project_run(tmp_path, {("ja_beviljat_kr_medel", "A", "T"): 575.1250000000005})
+    assert _check(tmp_path)["agree"]
+    _project_run(tmp_path, {("ja_beviljat_kr_medel", "A", "T"): 575.135})  # an öre off: different
+    assert not _check(tmp_path)["agree"]
+
+
 @pytest.mark.parametrize(
     "change",
     [
