@@ -46,14 +46,21 @@ def test_a_slack_relation_widens_by_its_slack():
     assert _run([[1, 1]], [10], slack=[1]) == {0: (0.0, 11.0), 1: (0.0, 11.0)}
 
 
-def test_a_free_direction_is_unbounded():
-    # x0 − x1 = 0 (a hidden total equal to its one hidden part): no upper end.
-    assert _run([[1, -1]], [0]) == {0: (0.0, math.inf), 1: (0.0, math.inf)}
+def test_a_free_direction_has_no_interval():
+    # x0 − x1 = 0 (a hidden total equal to its one hidden part): no upper end, so never a leak.
+    assert _run([[1, -1]], [0]) == {}
 
 
 def test_equalities_without_a_solution_are_read_as_totals_at_least_their_parts():
-    # x0 + x1 = −3 with counts ≥ 0 has no solution; read as x0 + x1 ≥ −3 it leaves both free.
-    assert _run([[1, 1]], [-3]) == {0: (0.0, math.inf), 1: (0.0, math.inf)}
+    # Two rates whose sum is both 10 and 8 (0 … 100 each): read as sums of at least 10 and 8,
+    # each rate may be anything in 0 … 100.
+    rates = [(0.0, 100.0)] * 2
+    assert _run([[1, 1], [1, 1]], [10, 8], bounds=rates) == {0: (0.0, 100.0), 1: (0.0, 100.0)}
+
+
+def test_relations_without_any_solution_give_no_interval():
+    # Two rates (0 … 100) summing to 250: not even "at least" holds.
+    assert _run([[1, 1]], [250], bounds=[(0.0, 100.0)] * 2) == {}
 
 
 def test_a_cell_that_cannot_fail_is_not_solved_but_a_narrow_one_is():
@@ -103,7 +110,30 @@ def test_random_systems_agree_with_a_fresh_lp_per_end(seed):
     found = intervals(csr_matrix(a), b, s, bounds, list(range(n)), np.full(n, NEVER_SKIP))
     for j in range(n):
         expected = _linprog_interval(a, b, s, bounds, j)
-        if any(math.isnan(e) for e in expected):
-            assert j not in found
+        if any(math.isnan(e) or math.isinf(e) for e in expected):
+            assert j not in found  # no solution, or an end unbounded: never a leak
         else:
             assert found[j] == pytest.approx(expected, abs=1e-7)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_systems_never_skip_a_narrow_cell(seed):
+    # With a real width, cells the points clear are left out, but every cell narrower than the
+    # width (by a fresh LP per end) is returned, with its interval.
+    rng = np.random.default_rng(100 + seed)
+    n, m = int(rng.integers(4, 16)), int(rng.integers(2, 10))
+    a = rng.choice([-1.0, 0.0, 0.0, 1.0], size=(m, n))
+    a[np.arange(m), rng.integers(0, n, m)] = 1.0
+    b = a @ rng.integers(0, 6, n).astype("float64")
+    s = np.zeros(m)
+    bounds = [(0.0, None)] * n
+    found = intervals(csr_matrix(a), b, s, bounds, list(range(n)), np.full(n, 4.0))
+    narrow = 0
+    for j in range(n):
+        low, high = _linprog_interval(a, b, s, bounds, j)
+        if j in found:
+            assert found[j] == pytest.approx((low, high), abs=1e-7)
+        elif high - low < 4.0:
+            pytest.fail(f"cell {j}: {low} … {high} is narrower than 4 but was left out")
+        narrow += high - low < 4.0
+    assert narrow == sum(1 for lo, hi in found.values() if hi - lo < 4.0)
