@@ -139,7 +139,8 @@ def _groups(ids: set[str], scopes: set[str], year: str) -> list[tuple[tuple, lis
             if entry.id in ids and all(p in ids for p in parts):
                 out += [((entry.id, s, x), [(p, s, x) for p in parts]) for s in scopes for x in SEXES]
         elif entry.part_of and entry.family:
-            members = sorted(i for i in ids if entry.pattern.match(i) and i != entry.part_of)
+            pattern = entry.pattern
+            members = sorted(i for i in ids if pattern.match(i) and i != entry.part_of)
             if entry.family == "month":
                 members = [i for i in members if i[-6:-2] == year]
             if members and entry.part_of in ids:
@@ -174,8 +175,8 @@ def _period_audit(
 ) -> tuple[list[Finding], int]:
     value = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
     hidden = frame["suppressed"].astype("string").str.lower().isin(["true", "1"]).to_numpy()
-    keys = list(zip(frame["indicator_id"].astype(str), frame["district_code"].astype(str),
-                    frame["sex"].astype(str), strict=True))  # fmt: skip
+    keys = list(zip(*(frame[c].astype(str).tolist() for c in ("indicator_id", "district_code", "sex")),
+                    strict=True))  # fmt: skip
     cells = {k: (v, h) for k, v, h in zip(keys, value.to_numpy(), hidden, strict=True)}
     kinds = {i: _kind(i) for i in {k[0] for k in keys}}
     findings: list[Finding] = []
@@ -215,13 +216,13 @@ def _period_audit(
             w = {c: _staff_weight(cells, c) for c in members}
             kind = "hull" if any(x is None for x in w.values()) else "linear"
             weights = w if kind == "linear" else weights
+        present = [p for p in parts if p in cells]
         for c in members:
             if cells[c][1]:
-                relations.setdefault(c, []).append((total, [p for p in parts if p in cells]))
+                relations.setdefault(c, []).append((total, present))
         if kind == "hull":
-            _hull(cells, total, [p for p in parts if p in cells], hull_bounds)
+            _hull(cells, total, present, hull_bounds)
             continue
-        present = [p for p in parts if p in cells]
         shown_parts = [p for p in present if not cells[p][1]]
         hidden_parts = [p for p in present if cells[p][1]]
         if (
@@ -379,8 +380,9 @@ def _solve(a, b, s, cells, kinds, period, protected) -> list[Finding]:
     wanted = [j for j, c in enumerate(cells) if protected(c)]
     if not wanted:
         return []
-    width = np.array([2 * _protection(c[0], kinds) for c in cells])
-    bounds = [_bounds(c[0], kinds) for c in cells]
+    per_id = {i: (_bounds(i, kinds), 2 * _protection(i, kinds)) for i in {c[0] for c in cells}}
+    width = np.array([per_id[c[0]][1] for c in cells])
+    bounds = [per_id[c[0]][0] for c in cells]
     out = []
     for j, (low, high) in audit_intervals.intervals(a, b, s, bounds, wanted, width).items():
         # Narrower than the width by more than solver noise: a width of exactly 4 persons
