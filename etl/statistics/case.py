@@ -192,8 +192,8 @@ def case_statistics(
     # sex) is left out of every figure: counted in T but in neither K nor M, T − K − M would
     # reveal it and its kronor. Its members' person rows leave with it (paid_in_p below).
     known = pd.notna(hh_sex)
-    pay = pay[pay["hh"] >= 0]
-    pay = pay[known[pay["hh"].to_numpy()]]
+    rows = pay["hh"].to_numpy()
+    pay = pay[(rows >= 0) & known[np.where(rows >= 0, rows, 0)]]  # one copy of the payments, not two
     paid = pay[_between(pay["benefit_month"], start, end_x)]
     per_hh = paid.groupby("hh").agg(kr=("kr", "sum"), months=("benefit_month", "nunique")).reset_index()
     per_hh = _household_columns(per_hh, hh_district, hh_type, hh_sex)

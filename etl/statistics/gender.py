@@ -100,7 +100,9 @@ def _id(values: pd.Series) -> np.ndarray:
 def decisions_in_period(tables: Mapping[str, pd.DataFrame], period: Period) -> pd.DataFrame:
     """Decided applications in P for single-adult households, with district, sex and stratum.
 
-    In the applications' own row order (the order every later sum is taken in).
+    In the applications' own row order (the order every later sum is taken in). Columns are taken
+    by row position, only for the decisions kept: no copy of the application or
+    support_obstacle tables (hundreds of MB on a national extract).
     """
     require_columns(tables, REQUIRED)
     app = tables["application"]
@@ -111,41 +113,57 @@ def decisions_in_period(tables: Mapping[str, pd.DataFrame], period: Period) -> p
         & (decided_on <= pd.Timestamp(period.end))
         & app["decision"].notna()
     )
-    d = app.loc[in_p.fillna(False).astype(bool), list(REQUIRED["application"])]
+    rows = np.flatnonzero(in_p.fillna(False).astype(bool).to_numpy())
     household = tables["household"]
-    hh = _rows_of(d["household_id"], "household", household["household_id"])
+    hh = _rows_of(app["household_id"].take(rows), "household", household["household_id"])
     household_type = household["household_type"].to_numpy(dtype="float64", na_value=np.nan)
     single = (hh >= 0) & np.isin(household_type[hh], SINGLE_ADULT_TYPES)
     person = tables["person"]
-    who = _rows_of(d["applicant_id"], "person", person["person_id"])
+    who = _rows_of(app["applicant_id"].take(rows), "person", person["person_id"])
     keep = single & (who >= 0)
-    d, hh, who = d.loc[keep], hh[keep], who[keep]
+    rows, hh, who = rows[keep], hh[keep], who[keep]
 
+    def column(name: str) -> pd.Series:
+        return app[name].take(rows).reset_index(drop=True)
+
+    applicant, month = column("applicant_id"), column("benefit_month")
     # Försörjningshinder of the applicant in the benefit month: the first code in sorted order.
-    obstacle = tables["support_obstacle"][["person_id", "benefit_month", "code"]]
-    obstacle = obstacle.loc[obstacle["person_id"].isin(d["applicant_id"].unique())].dropna()
-    first = obstacle.groupby(["person_id", "benefit_month"])["code"].min().rename("code")
-    code = d[["applicant_id", "benefit_month"]].merge(
+    # Codes are numbered in sorted order (the minimum number is the first code), and only the
+    # rows of these applicants and months are copied (groups are whole, so the same minimum).
+    support = tables["support_obstacle"]
+    number, names = pd.factorize(support["code"], sort=True)  # -1: no code
+    wanted = (
+        support["person_id"].isin(applicant.unique())
+        & support["benefit_month"].isin(month.unique())
+        & support["benefit_month"].notna()
+        & (number >= 0)
+    ).to_numpy()
+    obstacle = support.loc[wanted, ["person_id", "benefit_month"]].assign(code=number[wanted])
+    first = obstacle.groupby(["person_id", "benefit_month"])["code"].min()
+    code = pd.DataFrame({"applicant_id": applicant, "benefit_month": month}).merge(
         first, left_on=["applicant_id", "benefit_month"], right_index=True, how="left"
     )["code"]
     with_children = np.isin(household_type[hh], TYPES_WITH_CHILDREN)
-    children = pd.Series(np.where(with_children, "med_barn", "utan_barn"), index=d.index, dtype="str")
-    stratum = children + "|" + code.astype("str").where(code.notna(), NO_OBSTACLE)
+    # The stratum label of each (children, code) pair, made once per pair, not once per decision.
+    labels = [NO_OBSTACLE, *names.astype("str")]
+    pair = with_children.astype(np.int64) * len(labels) + code.fillna(-1).to_numpy(dtype=np.int64) + 1
+    strata = [f"{c}|{label}" for c in ("utan_barn", "med_barn") for label in labels]
+    stratum = pd.Series(strata, dtype="str").take(pair).array
 
-    decision = d["decision"].astype("str")
+    decision = column("decision").astype("str")
     return pd.DataFrame(
         {
-            "application_id": _id(d["application_id"]),
-            "household_id": _id(d["household_id"]),
-            "applicant_id": _id(d["applicant_id"]),
-            "district_code": household["district_code"].take(hh).astype("str").to_numpy(),
-            "sex": person["sex"].take(who).astype("str").to_numpy(),
-            "stratum": stratum.to_numpy(),
+            "application_id": _id(column("application_id")),
+            "household_id": _id(column("household_id")),
+            "applicant_id": _id(applicant),
+            "district_code": household["district_code"].take(hh).astype("str").array,
+            "sex": person["sex"].take(who).astype("str").array,
+            "stratum": stratum,
             "avslag": (decision == AVSLAG).to_numpy(),
             "granted": decision.isin(GRANTED_DECISIONS).to_numpy(),
-            "granted_sek": d["granted_sek"].astype("float64").fillna(0.0).to_numpy(),
-            "applied_sek": d["applied_sek"].astype("float64").fillna(0.0).to_numpy(),
-            "days": (d["decided_on"] - d["received_on"]).dt.days.astype("float64").to_numpy(),
+            "granted_sek": column("granted_sek").astype("float64").fillna(0.0).to_numpy(),
+            "applied_sek": column("applied_sek").astype("float64").fillna(0.0).to_numpy(),
+            "days": (column("decided_on") - column("received_on")).dt.days.astype("float64").to_numpy(),
         }
     )
 
@@ -155,18 +173,25 @@ def _coded(d: pd.DataFrame, scopes: list[str]) -> tuple[pd.DataFrame, pd.MultiIn
     ``SEXES`` (-1: neither), each row once per scope and sex; and the grid in those codes.
 
     Groups hold the same rows in the same order as with the text, so every sum is the same."""
-    narrow = d[["household_id", "applicant_id", "avslag", "granted", "granted_sek", "applied_sek", "days"]]
-    narrow = narrow.assign(
-        district_code=pd.Index(scopes).get_indexer(d["district_code"]),
-        sex=pd.Index(SEXES).get_indexer(d["sex"]),
+    # Built column by column (no concatenated intermediates: a national extract's copies are
+    # hundreds of MB): the rows as they are, with sex T, then both again with the unit's scope.
+    district = pd.Index(scopes).get_indexer(d["district_code"])
+    sex = pd.Index(SEXES).get_indexer(d["sex"])
+    n = len(d)
+    columns = ["household_id", "applicant_id", "avslag", "granted", "granted_sek", "applied_sek", "days"]
+    by = pd.DataFrame({c: np.tile(d[c].to_numpy(), 4) for c in columns})
+    by["district_code"] = np.concatenate(
+        [district, district, np.full(2 * n, scopes.index(ALL), dtype=district.dtype)]
     )
-    by = pd.concat([narrow, narrow.assign(sex=SEXES.index("T"))], ignore_index=True)
-    by = pd.concat([by, by.assign(district_code=scopes.index(ALL))], ignore_index=True)
+    by["sex"] = np.tile(np.concatenate([sex, np.full(n, SEXES.index("T"), dtype=sex.dtype)]), 2)
     grid = pd.MultiIndex.from_product([range(len(scopes)), range(len(SEXES))], names=["district_code", "sex"])
     return by, grid
 
 
-def _persons(frame: pd.DataFrame, grid: pd.MultiIndex) -> pd.Series:
+def _persons(by: pd.DataFrame, grid: pd.MultiIndex, rows: pd.Series | None = None) -> pd.Series:
+    """Distinct applicants per (scope, sex) among ``rows`` of ``by`` (all: None)."""
+    frame = by[["district_code", "sex", "applicant_id"]]
+    frame = frame if rows is None else frame[rows]
     return frame.groupby(["district_code", "sex"])["applicant_id"].nunique().reindex(grid, fill_value=0)
 
 
@@ -245,9 +270,9 @@ def gender_statistics(
     by, coded = _coded(d, scopes)
     keys = ["district_code", "sex"]
     sums = ["decided", "avslag", "granted", "granted_amount", "granted_sek", "applied_sek"]
+    by["granted_amount"] = by["granted_sek"].where(by["granted"], 0.0)  # in place: ``by`` is large
     agg = (
-        by.assign(granted_amount=by["granted_sek"].where(by["granted"], 0.0))
-        .groupby(keys)
+        by.groupby(keys)
         .agg(
             decided=("avslag", "size"),
             avslag=("avslag", "sum"),
@@ -262,9 +287,9 @@ def gender_statistics(
     )
     agg[sums] = agg[sums].fillna(0)
     decided_p = _persons(by, coded).set_axis(grid)
-    avslag_p = _persons(by[by["avslag"]], coded).set_axis(grid)
-    granted_p = _persons(by[by["granted"]], coded).set_axis(grid)
-    paid_p = _persons(by[by["granted_sek"] > 0], coded).set_axis(grid)
+    avslag_p = _persons(by, coded, by["avslag"]).set_axis(grid)
+    granted_p = _persons(by, coded, by["granted"]).set_axis(grid)
+    paid_p = _persons(by, coded, by["granted_sek"] > 0).set_axis(grid)
     avslag_basis = min_nonzero(avslag_p, decided_p)
     ratio_basis = min_nonzero(paid_p, decided_p)
     mean = ratio(agg["granted_amount"], agg["granted"])

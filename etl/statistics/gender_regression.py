@@ -45,13 +45,16 @@ def within_estimate(
 
 def regression_by_scope(decisions: pd.DataFrame, scopes: list[str], confidence: float, all_scope: str):
     """β and interval per scope from the granted decisions of women and men (original strata)."""
-    d = decisions.loc[decisions["granted"] & decisions["sex"].isin(["K", "M"])]
+    granted = decisions["granted"] & decisions["sex"].isin(["K", "M"])
     # Data order, not pseudonym order: the sums are then the same whatever the pseudonym key.
     order = ["district_code", "stratum", "sex", "granted_sek", "applied_sek", "days"]
-    d = d.sort_values(order, kind="stable")
+    d = decisions.loc[granted, [*order, "household_id"]].sort_values(order, kind="stable", ignore_index=True)
+    # A district's rows, in order, by position: no comparison of every row per scope.
+    rows = d.groupby("district_code", sort=False).indices
+    none = np.empty(0, dtype=np.intp)
     out = {}
     for scope in scopes:
-        part = d if scope == all_scope else d.loc[d["district_code"] == scope]
+        part = d if scope == all_scope else d.iloc[rows.get(scope, none)]
         cluster = part.groupby(["district_code", "household_id"], sort=False).ngroup()
         out[scope] = within_estimate(
             part["granted_sek"].to_numpy(),
