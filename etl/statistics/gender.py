@@ -168,31 +168,61 @@ def decisions_in_period(tables: Mapping[str, pd.DataFrame], period: Period) -> p
     )
 
 
-def _coded(d: pd.DataFrame, scopes: list[str]) -> tuple[pd.DataFrame, pd.MultiIndex]:
-    """The columns the aggregates read, district and sex as positions in ``scopes`` and
-    ``SEXES`` (-1: neither), each row once per scope and sex; and the grid in those codes.
+def _parts(d: pd.DataFrame, scopes: list[str]) -> list[tuple[np.ndarray | None, np.ndarray, np.ndarray]]:
+    """The rows of each (scope, sex) group as four parts of ``d``: (rows, district code, sex code).
 
-    Groups hold the same rows in the same order as with the text, so every sum is the same."""
-    # Built column by column (no concatenated intermediates: a national extract's copies are
-    # hundreds of MB): the rows as they are, with sex T, then both again with the unit's scope.
+    Codes are positions in ``scopes`` and ``SEXES`` (-1: neither); rows None: all, in order. The
+    parts are the district × own sex, district × T, unit × own sex and unit × T rows: each group's
+    rows in the order of the rows once per scope and sex (d, d with sex T, both again with the unit
+    as scope), so every sum is the same, without the ×4 frame (GBs on a national extract). A row
+    whose own sex is T is in its T groups twice, as there: first as itself, then in the T part."""
     district = pd.Index(scopes).get_indexer(d["district_code"])
     sex = pd.Index(SEXES).get_indexer(d["sex"])
-    n = len(d)
-    columns = ["household_id", "applicant_id", "avslag", "granted", "granted_sek", "applied_sek", "days"]
-    by = pd.DataFrame({c: np.tile(d[c].to_numpy(), 4) for c in columns})
-    by["district_code"] = np.concatenate(
-        [district, district, np.full(2 * n, scopes.index(ALL), dtype=district.dtype)]
-    )
-    by["sex"] = np.tile(np.concatenate([sex, np.full(n, SEXES.index("T"), dtype=sex.dtype)]), 2)
-    grid = pd.MultiIndex.from_product([range(len(scopes)), range(len(SEXES))], names=["district_code", "sex"])
-    return by, grid
+    t, unit = SEXES.index("T"), scopes.index(ALL)
+    own_t = sex == t
+    own = None if not own_t.any() else np.flatnonzero(~own_t)
+    both = None if own is None else np.concatenate([np.flatnonzero(own_t), np.arange(len(d))])
+
+    def at(values: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+        return values if rows is None else values[rows]
+
+    def fixed(value: int, rows: np.ndarray | None) -> np.ndarray:
+        return np.full(len(d) if rows is None else len(rows), value, dtype=district.dtype)
+
+    return [
+        (own, at(district, own), at(sex, own)),
+        (both, at(district, both), fixed(t, both)),
+        (own, fixed(unit, own), at(sex, own)),
+        (both, fixed(unit, both), fixed(t, both)),
+    ]
 
 
-def _persons(by: pd.DataFrame, grid: pd.MultiIndex, rows: pd.Series | None = None) -> pd.Series:
-    """Distinct applicants per (scope, sex) among ``rows`` of ``by`` (all: None)."""
-    frame = by[["district_code", "sex", "applicant_id"]]
-    frame = frame if rows is None else frame[rows]
-    return frame.groupby(["district_code", "sex"])["applicant_id"].nunique().reindex(grid, fill_value=0)
+def _grouped(frame: pd.DataFrame, parts: list, agg, by: tuple[str, ...] = (), keep: np.ndarray | None = None):
+    """``agg`` of each part's groups by (district_code, sex, *by), the parts' results together,
+    in the groups' order; only the ``keep`` rows of ``frame`` (all: None)."""
+    names = ["district_code", "sex", *by]
+    out = []
+    for rows, district, sex in parts:
+        rows = np.arange(len(frame)) if rows is None else rows
+        if keep is not None:
+            chosen = keep[rows]
+            rows, district, sex = rows[chosen], district[chosen], sex[chosen]
+        # First a copy of one row as a group of its own, after all others: the group ids are then
+        # not sorted, so pandas sums each group in its compensated loop, as on the ×4 rows (sorted
+        # ids take numpy's reduceat, whose float sums can differ in the last bit).
+        part = frame.take(np.concatenate([rows[:1], rows]))
+        extra = np.iinfo(np.intp).max
+        first = np.full(min(len(rows), 1), extra)
+        keys = [np.concatenate([first, district]), np.concatenate([first, sex]), *(part[c] for c in by)]
+        result = agg(part.groupby(keys)).rename_axis(names)
+        out.append(result.drop(extra, level="district_code") if len(rows) else result.iloc[:0])
+    return pd.concat(out).sort_index()
+
+
+def _persons(frame: pd.DataFrame, parts: list, coded: pd.MultiIndex, keep: np.ndarray | None = None):
+    """Distinct applicants per (scope, sex) among the ``keep`` rows of ``frame`` (all: None)."""
+    count = _grouped(frame[["applicant_id"]], parts, lambda g: g["applicant_id"].nunique(), keep=keep)
+    return count.reindex(coded, fill_value=0)
 
 
 def _frame(indicator_id, grid, value, unit, basis, numerator=None, denominator=None) -> pd.DataFrame:
@@ -222,16 +252,22 @@ def _by_sex(series: pd.Series, sex: str, t_grid: pd.MultiIndex) -> pd.Series:
     return pd.Series(series.xs(sex, level="sex").to_numpy(dtype="float64"), index=t_grid)
 
 
-def _share_intervals(by: pd.DataFrame, agg: pd.DataFrame, coded: pd.MultiIndex, grid: pd.MultiIndex,
-                     z: float) -> dict:  # fmt: skip
+def _share_intervals(frame: pd.DataFrame, parts: list, agg: pd.DataFrame, coded: pd.MultiIndex,
+                     grid: pd.MultiIndex, z: float) -> dict:  # fmt: skip
     """Wilson (effective n) for avslag, linearised ratio interval for granted / applied; in %.
 
-    ``by`` and ``coded`` as from :func:`_coded`; ``agg`` and the results are on ``grid``."""
-    per_household = by.groupby(["district_code", "sex", "household_id"]).agg(
-        avslag=("avslag", "sum"),
-        decided=("avslag", "size"),
-        granted_sek=("granted_sek", "sum"),
-        applied_sek=("applied_sek", "sum"),
+    ``parts`` as from :func:`_parts`, ``coded`` the grid in its codes; ``agg`` and the results
+    are on ``grid``."""
+    per_household = _grouped(
+        frame[["household_id", "avslag", "granted_sek", "applied_sek"]],
+        parts,
+        lambda g: g.agg(
+            avslag=("avslag", "sum"),
+            decided=("avslag", "size"),
+            granted_sek=("granted_sek", "sum"),
+            applied_sek=("applied_sek", "sum"),
+        ),
+        by=("household_id",),
     )
     idx = per_household.index.droplevel(-1)
     deff = (
@@ -267,29 +303,34 @@ def gender_statistics(
     d = decisions_in_period(tables, period)
     grid = pd.MultiIndex.from_product([scopes, list(SEXES)], names=["district_code", "sex"])
     t_grid = pd.MultiIndex.from_product([scopes, ["T"]], names=["district_code", "sex"])
-    by, coded = _coded(d, scopes)
-    keys = ["district_code", "sex"]
+    parts = _parts(d, scopes)
+    coded = pd.MultiIndex.from_product([range(len(scopes)), range(len(SEXES))], names=grid.names)
+    # The columns the aggregates read (not the decisions' text columns).
+    frame = d[["household_id", "applicant_id", "avslag", "granted", "granted_sek", "applied_sek", "days"]]
+    frame = frame.assign(granted_amount=frame["granted_sek"].where(frame["granted"], 0.0))
     sums = ["decided", "avslag", "granted", "granted_amount", "granted_sek", "applied_sek"]
-    by["granted_amount"] = by["granted_sek"].where(by["granted"], 0.0)  # in place: ``by`` is large
     agg = (
-        by.groupby(keys)
-        .agg(
-            decided=("avslag", "size"),
-            avslag=("avslag", "sum"),
-            granted=("granted", "sum"),
-            granted_amount=("granted_amount", "sum"),
-            granted_sek=("granted_sek", "sum"),
-            applied_sek=("applied_sek", "sum"),
-            days=("days", "median"),
+        _grouped(
+            frame.drop(columns=["household_id", "applicant_id"]),
+            parts,
+            lambda g: g.agg(
+                decided=("avslag", "size"),
+                avslag=("avslag", "sum"),
+                granted=("granted", "sum"),
+                granted_amount=("granted_amount", "sum"),
+                granted_sek=("granted_sek", "sum"),
+                applied_sek=("applied_sek", "sum"),
+                days=("days", "median"),
+            ),
         )
         .reindex(coded)
         .set_axis(grid)
     )
     agg[sums] = agg[sums].fillna(0)
-    decided_p = _persons(by, coded).set_axis(grid)
-    avslag_p = _persons(by, coded, by["avslag"]).set_axis(grid)
-    granted_p = _persons(by, coded, by["granted"]).set_axis(grid)
-    paid_p = _persons(by, coded, by["granted_sek"] > 0).set_axis(grid)
+    decided_p = _persons(frame, parts, coded).set_axis(grid)
+    avslag_p = _persons(frame, parts, coded, frame["avslag"].to_numpy()).set_axis(grid)
+    granted_p = _persons(frame, parts, coded, frame["granted"].to_numpy()).set_axis(grid)
+    paid_p = _persons(frame, parts, coded, (frame["granted_sek"] > 0).to_numpy()).set_axis(grid)
     avslag_basis = min_nonzero(avslag_p, decided_p)
     ratio_basis = min_nonzero(paid_p, decided_p)
     mean = ratio(agg["granted_amount"], agg["granted"])
@@ -321,7 +362,8 @@ def gender_statistics(
 
     # Intervals of the shares per sex, and the women-minus-men differences (T rows, percentage points).
     z = z_value(float(cfg.confidence))
-    shares = _share_intervals(by, agg, coded, grid, z)
+    shares = _share_intervals(frame, parts, agg, coded, grid, z)
+    del frame, parts
     p, p_low, p_high = shares["avslag"]
     r, r_low, r_high, r_var = shares["ratio"]
     for base, (low, high), basis in (
