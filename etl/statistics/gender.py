@@ -129,16 +129,16 @@ def decisions_in_period(tables: Mapping[str, pd.DataFrame], period: Period) -> p
     applicant, month = column("applicant_id"), column("benefit_month")
     # Försörjningshinder of the applicant in the benefit month: the first code in sorted order.
     # Codes are numbered in sorted order (the minimum number is the first code), and only the
-    # rows of these applicants and months are copied (groups are whole, so the same minimum).
+    # rows of these applicants and months are numbered and copied (groups are whole, so the same minimum).
     support = tables["support_obstacle"]
-    number, names = pd.factorize(support["code"], sort=True)  # -1: no code
     wanted = (
         support["person_id"].isin(applicant.unique())
         & support["benefit_month"].isin(month.unique())
         & support["benefit_month"].notna()
-        & (number >= 0)
+        & support["code"].notna()
     ).to_numpy()
-    obstacle = support.loc[wanted, ["person_id", "benefit_month"]].assign(code=number[wanted])
+    number, names = pd.factorize(support["code"][wanted], sort=True)
+    obstacle = support.loc[wanted, ["person_id", "benefit_month"]].assign(code=number)
     first = obstacle.groupby(["person_id", "benefit_month"])["code"].min()
     code = pd.DataFrame({"applicant_id": applicant, "benefit_month": month}).merge(
         first, left_on=["applicant_id", "benefit_month"], right_index=True, how="left"
