@@ -207,6 +207,29 @@ def test_gx_fingerprints_each_frame_once(run, monkeypatch):
     assert len(results["meta"]["batch_markers"]["pandas_data_fingerprint"]) == 32
 
 
+def test_fingerprint_in_slices_is_gxs(monkeypatch):
+    """The batch fingerprint hashed in slices of rows (etl.validation.gx_runner._fingerprint) is
+    GX's: md5 of ``hash_pandas_object`` over the whole frame, for every staged type and nulls."""
+    import hashlib
+
+    from etl.validation import gx_runner
+
+    n = 11
+    frame = pd.DataFrame(
+        {
+            "s": pd.array([f"id{i % 4}" if i % 5 else None for i in range(n)], dtype="string"),
+            "i": pd.array([i if i % 3 else None for i in range(n)], dtype="Int64"),
+            "b": pd.array([bool(i % 2) if i % 4 else None for i in range(n)], dtype="boolean"),
+            "d": pd.to_datetime(["2018-01-01", None, "2019-05-31"] * 3 + ["2018-02-01", None]),
+            "f": [1.5, np.nan, -2.0, 0.0, 3.25, np.nan, 7.0, 8.0, 9.5, 1e9, -0.5],
+        }
+    )
+    monkeypatch.setattr(gx_runner, "_FINGERPRINT_ROWS", 3)
+    whole = hashlib.md5(pd.util.hash_pandas_object(frame, index=True).values).hexdigest()
+    assert gx_runner._fingerprint(frame, None) == whole
+    assert gx_runner._fingerprint(frame.iloc[:0], None) == hashlib.md5(b"").hexdigest()
+
+
 def test_a_clean_table_is_written_as_filtering_it_would(run, tmp_path):
     """Validation writes a table without quarantined rows unfiltered (no copy of a national
     table): the same bytes as the filtered copy, also for a table read in several chunks."""

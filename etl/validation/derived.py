@@ -82,9 +82,20 @@ def _registerledare_sex_as_before(df: pd.DataFrame, ctx: _Ctx) -> np.ndarray:
 
 
 def _applicant_one_household(df: pd.DataFrame, ctx: _Ctx) -> np.ndarray:
-    keys = ["applicant_id", "benefit_month"]
-    households = df.groupby(keys, dropna=True)["household_id"].transform("nunique")
-    return (households.isna() | (households <= 1)).to_numpy(dtype=bool)
+    """At most one household (nulls not counted) per applicant and benefit month; rows with a
+    null key pass. On integer codes: a pandas groupby over the string columns held several
+    copies of them (≈ 400 MB for national application, and twice the time)."""
+    applicant, month, household = (
+        pd.factorize(df[c])[0] for c in ("applicant_id", "benefit_month", "household_id")
+    )
+    if not len(df):
+        return np.ones(0, dtype=bool)
+    keyed = (applicant >= 0) & (month >= 0)
+    key = pd.factorize(applicant * (int(month.max()) + 2) + month)[0]  # < rows: no overflow below
+    n_households = max(int(household.max()) + 1, 1)
+    pairs = pd.unique((key * n_households + household)[keyed & (household >= 0)])
+    households = np.bincount(pairs // n_households, minlength=int(key.max()) + 1)
+    return ~keyed | (households[key] <= 1)
 
 
 def _decision_complete(df: pd.DataFrame, ctx: _Ctx) -> np.ndarray:

@@ -10,6 +10,7 @@ requested from outside the machine; ``offline_assets``).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 import re
@@ -94,11 +95,76 @@ def _fingerprint_once() -> None:
     def once(df):
         if last[0] is not None and last[0]() is df:
             return last[1]
-        value = compute(df)
+        value = _fingerprint(df, compute)
         last[:] = [weakref.ref(df), value]
         return value
 
     engine.hash_pandas_dataframe = once
+
+
+_FINGERPRINT_ROWS = 250_000
+
+
+def _fingerprint(df: pd.DataFrame, whole) -> str:
+    """GX's fingerprint (md5 of ``hash_pandas_object(df, index=True)``) over slices of rows.
+
+    Each row's hash depends on that row (and its index label) only, and md5 reads its input in
+    order, so hashing slices gives the same digest; hashing the whole frame at once would hold
+    a copy of every string column as Python objects (half a GB for national ``application``).
+    """
+    digest = hashlib.md5(usedforsecurity=False)
+    try:
+        for start in range(0, len(df), _FINGERPRINT_ROWS):
+            rows = df.iloc[start : start + _FINGERPRINT_ROWS]
+            digest.update(pd.util.hash_pandas_object(rows, index=True).values)
+    except TypeError:  # unhashable values: GX pickles the frame instead
+        return whole(df)
+    return digest.hexdigest()
+
+
+_COLUMN_KEYS = ("column", "column_A", "column_B", "column_list")
+_IGNORE_ROW_IF = {
+    "column_A": {"both_values_are_missing": "all", "either_value_is_missing": "any", "neither": None},
+    "column_list": {"all_values_are_missing": "all", "any_value_is_missing": "any", "never": None},
+}
+
+
+@cache
+def _narrow_domains() -> None:
+    """Give GX's column, column pair and multicolumn metrics only their own columns.
+
+    GX's pandas engine hands every such metric the whole batch and filters its rows there (null
+    rows of the column, ``ignore_row_if``): a copy of every column of the frame per metric,
+    the peak of validation at national scale. The metrics read only their domain's columns
+    (results are computed from them, row indices from the index, which is kept), so the same
+    rows of just those columns give the same results. Anything unusual (a column that is not
+    in the frame, a repeated column, an ``ignore_row_if`` GX would refuse) goes to GX as is.
+    """
+    from great_expectations.execution_engine.pandas_execution_engine import PandasExecutionEngine
+
+    records = PandasExecutionEngine.get_domain_records
+
+    def narrowed(self, domain_kwargs: dict) -> pd.DataFrame:
+        kind = next((k for k in _COLUMN_KEYS if k in domain_kwargs), None)
+        if kind is None or (kind == "column_A" and "column_B" not in domain_kwargs):
+            return records(self, domain_kwargs)
+        if kind == "column_list":
+            columns = list(domain_kwargs["column_list"])
+        else:
+            columns = [domain_kwargs[k] for k in ("column", "column_A", "column_B") if k in domain_kwargs]
+        how = None
+        if kind in _IGNORE_ROW_IF and "ignore_row_if" in domain_kwargs:
+            ignore = domain_kwargs["ignore_row_if"]
+            if not isinstance(ignore, str) or ignore not in _IGNORE_ROW_IF[kind]:
+                return records(self, domain_kwargs)  # GX raises its own error
+            how = _IGNORE_ROW_IF[kind][ignore]
+        table = records(self, {k: v for k, v in domain_kwargs.items() if k not in _COLUMN_KEYS})
+        if len(set(columns)) != len(columns) or not set(columns) <= set(table.columns):
+            return records(self, domain_kwargs)
+        data = table[columns]
+        return data.dropna(axis=0, how=how, subset=columns) if how else data
+
+    PandasExecutionEngine.get_domain_records = narrowed
 
 
 def _key(type_: str, kwargs: dict, meta: dict) -> tuple[str, str, str]:
@@ -158,12 +224,29 @@ class GxRun:
 
         _custom_expectations()
         _fingerprint_once()
+        _narrow_domains()
         suite_json = load_suite(name, self.suites_dir)
         expectations = [{**suite_json["expectations"][r.index], "severity": r.severity} for r in rules]
         suite = ExpectationSuite(name=name, expectations=expectations, meta=suite_json.get("meta", {}))
         if self.data_docs:  # the suite's own page in Data Docs; validating does not need it stored
             suite = self.context.suites.add(suite)
         batch = self.batches.get_batch(batch_parameters={"dataframe": frame})
+        try:
+            result = self._validate_batch(batch, name, suite, expectations, params)
+        finally:
+            # GX's engine keeps the last batch (the whole frame) until the next one is loaded:
+            # the table's rows would stay in memory while the next table is read.
+            manager = batch.data.execution_engine.batch_manager
+            manager.reset_batch_cache()
+            manager.batch_data_cache.clear()
+        order = {(r.type, r.rule, r.column): r.index for r in rules}  # GX orders by its metric graph
+        result.results.sort(key=lambda r: order[result_key(r)])
+        return result
+
+    @staticmethod
+    def _validate_batch(batch, name: str, suite, expectations: list[dict], params: dict):
+        from great_expectations.core import ExpectationSuite
+
         result = batch.validate(
             suite, result_format={"result_format": "BOOLEAN_ONLY"}, expectation_parameters=params
         )
@@ -180,8 +263,6 @@ class GxRun:
             )
             by_key = {result_key(r): r for r in detail.results}
             result.results = [by_key.get(result_key(r), r) for r in result.results]
-        order = {(r.type, r.rule, r.column): r.index for r in rules}  # GX orders by its metric graph
-        result.results.sort(key=lambda r: order[result_key(r)])
         return result
 
     def store(self, name: str, result) -> dict:

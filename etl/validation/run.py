@@ -10,6 +10,7 @@ package docstring (``etl.validation``) says what each kind of failure means.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import re
 import shutil
@@ -321,6 +322,9 @@ def validate_run(
             outcome.notes.append(f"{name}: perioden är okänd; datumregler mot periodens slut prövades inte")
         report = outcome.report()
         outcome.staged.df = None  # reported; the rows are written from the Arrow file, not from here
+        # GX leaves reference cycles that hold the frame and its temporaries until the collector
+        # happens to run: collected here, so the rows are not read again beside them.
+        gc.collect()
         pa.default_memory_pool().release_unused()  # before the rows are read again
         outcome.write(run)
         reports.append(report)
