@@ -33,7 +33,7 @@ from etl.statistics.gender import (
 from etl.statistics.gender_intervals import wilson, z_value
 from etl.statistics.gender_regression import within_estimate
 from etl.vocabulary import ALL
-from tests.support.gender import gender_tables
+from tests.support.gender import gender_tables, one_applicant_tables
 
 T1 = Period(2018, 1)
 CFG = GenderAnalysisConfig(
@@ -53,17 +53,8 @@ def _pooling_tables(with_m4: bool = True) -> dict[str, pd.DataFrame]:
         ("M3", "M", "sjukskriven", True, [8000, 8000, 8000]),
         ("W5", "K", "sociala_skal", True, [12000]),
     ] + ([("M4", "M", "sociala_skal", True, [12000])] if with_m4 else [])
-    households, persons, apps, obstacles = [], [], [], []
-    for name, sex, code, children, amounts in people:
-        kind = {("K", False): 5, ("M", False): 3, ("K", True): 6, ("M", True): 4}[(sex, children)]
-        households.append((f"H{name}", "KUN", kind))
-        persons.append((f"P{name}", f"H{name}", "registerledare", sex))
-        for month, amount in enumerate(amounts, start=1):
-            bm = f"2018-{month:02d}-01"
-            apps.append((f"A{name}{month}", f"H{name}", f"P{name}", bm, f"2018-{month:02d}-05", bm, amount,
-                         amount, "bifall"))  # fmt: skip
-            obstacles.append((f"P{name}", bm, code))
-    return gender_tables(households, persons, apps, obstacles)
+    return one_applicant_tables([(name, "KUN", sex, children, code, amounts)
+                                 for name, sex, code, children, amounts in people])  # fmt: skip
 
 
 def _value(stats, indicator_id, scope=ALL, sex="T") -> float:
