@@ -75,10 +75,10 @@ class _Model:
     def linprog(self, cost: np.ndarray):
         """The same LP from scratch with scipy (the audit's old path, for odd statuses)."""
         a, b, s, exact = self.a, self.b, self.s, self.exact
-        a_ub = a[~exact] if (~exact).any() else None
-        ub = (_stack(a_ub, -a_ub), np.concatenate([b[~exact] + s[~exact], -(b[~exact] - s[~exact])]))
-        if a_ub is None:
-            ub = (None, None)
+        ub = (None, None)
+        if (~exact).any():  # slack rows as two inequalities each
+            rows, rhs, slack = a[~exact], b[~exact], s[~exact]
+            ub = (_stack(rows, -rows), np.concatenate([rhs + slack, -(rhs - slack)]))
         if self.relaxed:
             ub, eq = (_stack(ub[0], -a[exact]), _cat(ub[1], -b[exact])), (None, None)
         else:

@@ -137,3 +137,13 @@ def test_random_systems_never_skip_a_narrow_cell(seed):
             pytest.fail(f"cell {j}: {low} … {high} is narrower than 4 but was left out")
         narrow += high - low < 4.0
     assert narrow == sum(1 for lo, hi in found.values() if hi - lo < 4.0)
+
+
+@pytest.mark.parametrize(("slack", "high"), [(0.0, 10.0), (1.0, 11.0)])
+def test_the_scipy_fallback_for_odd_statuses_solves_the_same_lp(slack, high):
+    # x0 + x1 = 10 (± slack): the largest x0, as linprog from scratch (equalities only, or slack).
+    from etl.audit_intervals import _Model
+
+    model = _Model(csr_matrix(np.array([[1.0, 1.0]])), np.array([10.0]), np.array([slack]), [(0.0, None)] * 2)
+    res = model.linprog(np.array([-1.0, 0.0]))
+    assert res.status == 0 and -res.fun == pytest.approx(high)
