@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from etl import source
+from etl import source, source_changes
 from etl.pseudonym import cached_pseudonyms, luhn_valid
 from etl.text_rules import HIDDEN, HIDDEN_RE2, MAX_TEXT
 
@@ -348,18 +348,29 @@ def read_ahead(chunks: Iterator[pa.Table], depth: int = 2) -> Iterator[pa.Table]
 
 
 def read_postgres(
-    engine: sa.Engine, stmt: sa.Select, chunk_rows: int, setup: list[str]
+    engine: sa.Engine,
+    stmt: sa.Select,
+    chunk_rows: int,
+    setup: list[str],
+    snapshot: source_changes.ReadSnapshot | None = None,
 ) -> Iterator[pa.Table]:
     """``stmt`` read through the ADBC PostgreSQL driver (a binary COPY), ``chunk_rows`` at a time,
-    after the session ``setup`` statements."""
+    after the session ``setup`` statements, in one ``REPEATABLE READ`` transaction: after the last
+    row, ``snapshot`` gets the fingerprint of its tables as the rows were read
+    (etl/source_changes.py)."""
     compiled = stmt.compile(dialect=engine.dialect)
     with engine.connect() as conn:  # COPY takes no bound parameters: psycopg inlines them
         query = psycopg.ClientCursor(conn.connection.driver_connection).mogrify(
             str(compiled), compiled.params
         )
     uri = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with adbc_driver_postgresql.dbapi.connect(uri) as adbc, adbc.cursor() as cur:
+    with adbc_driver_postgresql.dbapi.connect(uri, autocommit=True) as adbc, adbc.cursor() as cur:
+        cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")  # the snapshot: at the COPY
         for statement in setup:
             cur.execute(statement)
         cur.execute(query)
         yield from rechunk(iter(cur.fetch_record_batch()), chunk_rows)
+        if snapshot is not None:
+            cur.execute(source_changes.fingerprint_sql(snapshot.tables, engine.dialect))
+            snapshot.taken = source_changes.as_fingerprint(cur.fetchall())
+        cur.execute("COMMIT")
