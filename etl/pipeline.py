@@ -20,7 +20,17 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from etl import archive, disclosure, disclosure_gate, housekeeping, sex_history, source, staging, storage
+from etl import (
+    archive,
+    arrow_memory,
+    disclosure,
+    disclosure_gate,
+    housekeeping,
+    sex_history,
+    source,
+    staging,
+    storage,
+)
 from etl.child_step import run as in_child
 from etl.extract import extract_table
 from etl.mail.ledger import DeliveryUncertain
@@ -171,6 +181,7 @@ def extract_step(plan: RunPlan | dict, table: str, source_url: str, key: bytes) 
     return result.to_dict()
 
 
+@arrow_memory.system_pool()
 def validate_step(plan: RunPlan | dict) -> list[dict]:
     """Validate all staged tables against the sex-code history before this period; log the
     compact table; raise ValidationStop on critical failures, else update the history."""
@@ -195,6 +206,7 @@ def validate_step(plan: RunPlan | dict) -> list[dict]:
     ]
 
 
+@arrow_memory.system_pool()
 def statistics_step(plan: RunPlan | dict) -> dict:
     """Build statistics, the internal CSV and the published (suppressed) table."""
     plan = RunPlan.of(plan)

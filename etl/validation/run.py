@@ -137,6 +137,7 @@ def _read_staged(run: Path, name: str, meta: dict) -> _Staged:
     # self_destruct: each Arrow column is freed once converted (the table is not used again).
     df = table.to_pandas(types_mapper=_NULLABLE.get, self_destruct=True, split_blocks=True)
     del table
+    pa.default_memory_pool().release_unused()  # the Arrow table's pages, before the checks run
     return _Staged(name, df, meta, path)
 
 
