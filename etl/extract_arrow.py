@@ -17,6 +17,7 @@ import queue
 import threading
 from collections.abc import Iterator
 
+import adbc_driver_manager
 import adbc_driver_postgresql.dbapi
 import numpy as np
 import pandas as pd
@@ -371,6 +372,9 @@ def read_postgres(
         cur.execute(query)
         yield from rechunk(iter(cur.fetch_record_batch()), chunk_rows)
         if snapshot is not None:
-            cur.execute(source_changes.fingerprint_sql(snapshot.tables, engine.dialect))
-            snapshot.taken = source_changes.as_fingerprint(cur.fetchall())
-        cur.execute("COMMIT")
+            try:
+                cur.execute(source_changes.fingerprint_sql(snapshot.tables, engine.dialect))
+                snapshot.taken = source_changes.as_fingerprint(cur.fetchall())
+            except adbc_driver_manager.Error:
+                pass  # no xmin (a view, a foreign table): the window is counted instead
+        cur.execute("COMMIT")  # after a failed fingerprint: a rollback of the read-only transaction
