@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from etl import extract, source, source_changes
 from etl.periods import Period
-from tests.support.db import load_source, new_postgres_database, require_postgres
+from tests.support.db import load_source
 
 KEY = b"test-key-" * 4
 T1 = Period.parse("2018-T1")
@@ -28,14 +28,8 @@ def _payment(pid: str, month: dt.date, application_id: str | None = None) -> dic
     }
 
 
-@pytest.fixture
-def pg_url():
-    require_postgres()
-    url, drop = new_postgres_database()
-    try:
-        yield url
-    finally:
-        drop()
+postgres_only = pytest.mark.parametrize("empty_db_url", ["postgres"], indirect=True)
+"""xmin is PostgreSQL's: these run on conftest's PostgreSQL database only."""
 
 
 def test_the_tables_read_include_the_windows_subqueries(tmp_path):
@@ -47,13 +41,14 @@ def test_the_tables_read_include_the_windows_subqueries(tmp_path):
     assert source_changes.tables_read(stmt) == ("application", "payment")
 
 
-def test_every_committed_change_alters_the_fingerprint(pg_url):
+@postgres_only
+def test_every_committed_change_alters_the_fingerprint(empty_db_url):
     """Insert, update (same row count), delete + insert (same count) each give another fingerprint;
     VACUUM FREEZE, which rewrites nothing a reader sees, gives the same."""
     load_source(
-        pg_url, {"payment": [_payment("P1", dt.date(2018, 2, 1)), _payment("P2", dt.date(2018, 3, 1))]}
+        empty_db_url, {"payment": [_payment("P1", dt.date(2018, 2, 1)), _payment("P2", dt.date(2018, 3, 1))]}
     )
-    engine = sa.create_engine(pg_url)
+    engine = sa.create_engine(empty_db_url)
     tables = ("payment",)
 
     def now():
@@ -94,21 +89,23 @@ def _statements(run) -> list[str]:
     return seen
 
 
-def test_an_unchanged_source_is_not_counted_again(pg_url, tmp_path):
+@postgres_only
+def test_an_unchanged_source_is_not_counted_again(empty_db_url, tmp_path):
     """Nothing changed since the read: the fingerprint says so and the window's COUNT(*) (as costly
     as the read itself) is not run; the rows are the ones in the window."""
     rows = [_payment("P1", dt.date(2018, 2, 1)), _payment("P2", dt.date(2018, 3, 1))]
-    load_source(pg_url, {"payment": [*rows, _payment("L1", dt.date(2019, 6, 1))]})
+    load_source(empty_db_url, {"payment": [*rows, _payment("L1", dt.date(2019, 6, 1))]})
     results = []
     statements = _statements(
-        lambda: results.append(extract.extract_table(pg_url, "payment", T1, tmp_path, KEY))
+        lambda: results.append(extract.extract_table(empty_db_url, "payment", T1, tmp_path, KEY))
     )
     assert results[0].rows == 2
     assert any("xmin" in s for s in statements)
     assert not any(s.lower().startswith("select count(*)") for s in statements), statements
 
 
-def test_a_change_in_a_followed_table_is_counted(pg_url, tmp_path, monkeypatch):
+@postgres_only
+def test_a_change_in_a_followed_table_is_counted(empty_db_url, tmp_path, monkeypatch):
     """A payment committed while application is read pulls one more application into the window:
     application's own rows did not change, but its fingerprint (payment's part) did, so the window
     is counted and the read fails as a changed source. (The two applications are of other months,
@@ -128,8 +125,8 @@ def test_a_change_in_a_followed_table_is_counted(pg_url, tmp_path, monkeypatch):
         }
         for n in (1, 2)
     ]
-    load_source(pg_url, {"application": apps, "payment": [_payment("P1", dt.date(2018, 2, 1), "A1")]})
-    writer = sa.create_engine(pg_url)
+    load_source(empty_db_url, {"application": apps, "payment": [_payment("P1", dt.date(2018, 2, 1), "A1")]})
+    writer = sa.create_engine(empty_db_url)
     real, calls = extract.transform_chunk, []
 
     def pay_the_other_application(*args, **kwargs):
@@ -141,24 +138,25 @@ def test_a_change_in_a_followed_table_is_counted(pg_url, tmp_path, monkeypatch):
 
     monkeypatch.setattr(extract, "transform_chunk", pay_the_other_application)
     with pytest.raises(extract.ExtractError, match="'application' ändrades under läsningen: 1 rader lästa"):
-        extract.extract_table(pg_url, "application", T1, tmp_path, KEY, chunk_rows=1)
+        extract.extract_table(empty_db_url, "application", T1, tmp_path, KEY, chunk_rows=1)
     writer.dispose()
 
 
-def test_a_view_without_xmin_is_counted_instead(pg_url, tmp_path):
+@postgres_only
+def test_a_view_without_xmin_is_counted_instead(empty_db_url, tmp_path):
     """A source table that is a view has no ``xmin``: the fingerprint cannot be taken, the read is
     kept and the window is counted as before."""
     load_source(
-        pg_url, {"payment": [_payment("P1", dt.date(2018, 2, 1)), _payment("P2", dt.date(2018, 3, 1))]}
+        empty_db_url, {"payment": [_payment("P1", dt.date(2018, 2, 1)), _payment("P2", dt.date(2018, 3, 1))]}
     )
-    engine = sa.create_engine(pg_url)
+    engine = sa.create_engine(empty_db_url)
     with engine.begin() as conn:
         conn.exec_driver_sql("ALTER TABLE payment RENAME TO payment_rows")
         conn.exec_driver_sql("CREATE VIEW payment AS SELECT * FROM payment_rows")
     engine.dispose()
     results = []
     statements = _statements(
-        lambda: results.append(extract.extract_table(pg_url, "payment", T1, tmp_path, KEY))
+        lambda: results.append(extract.extract_table(empty_db_url, "payment", T1, tmp_path, KEY))
     )
     assert results[0].rows == 2
     assert any(s.lower().startswith("select count(*)") for s in statements), statements
