@@ -20,17 +20,8 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from etl import (
-    archive,
-    arrow_memory,
-    disclosure,
-    disclosure_gate,
-    housekeeping,
-    sex_history,
-    source,
-    staging,
-    storage,
-)
+from etl import archive, disclosure, disclosure_gate, housekeeping, sex_history, source, staging, storage
+from etl.arrow_memory import system_pool
 from etl.child_step import run as in_child
 from etl.extract import extract_table
 from etl.mail.ledger import DeliveryUncertain
@@ -52,11 +43,7 @@ STATISTICS = "statistics.csv"
 EMAIL_LEDGER = "email_ledger.json"
 WORKBOOKS = "workbooks"
 REFERENCE = "reference"
-SQLALCHEMY_DRIVERS = {
-    "postgres": "postgresql+psycopg",
-    "postgresql": "postgresql+psycopg",
-    "sqlite": "sqlite",
-}
+SQLALCHEMY_DRIVERS = dict(postgres="postgresql+psycopg", postgresql="postgresql+psycopg", sqlite="sqlite")
 
 
 @dataclass(frozen=True)
@@ -181,7 +168,7 @@ def extract_step(plan: RunPlan | dict, table: str, source_url: str, key: bytes) 
     return result.to_dict()
 
 
-@arrow_memory.system_pool()
+@system_pool()
 def validate_step(plan: RunPlan | dict) -> list[dict]:
     """Validate all staged tables against the sex-code history before this period; log the
     compact table; raise ValidationStop on critical failures, else update the history."""
@@ -206,7 +193,7 @@ def validate_step(plan: RunPlan | dict) -> list[dict]:
     ]
 
 
-@arrow_memory.system_pool()
+@system_pool()
 def statistics_step(plan: RunPlan | dict) -> dict:
     """Build statistics, the internal CSV and the published (suppressed) table."""
     plan = RunPlan.of(plan)
