@@ -3,10 +3,17 @@ the rest of the process on the pool it had (etl/arrow_memory.py)."""
 
 from __future__ import annotations
 
+import ctypes
+import subprocess
+import sys
+from pathlib import Path
+
 import pyarrow as pa
 import pytest
 
 from etl import arrow_memory, pipeline
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def test_the_block_uses_the_system_pool_and_restores_the_one_before():
@@ -38,3 +45,40 @@ def test_validation_and_statistics_run_on_the_system_pool(step, monkeypatch):
     with pytest.raises(RuntimeError, match="stopped"):
         step({})
     assert seen == ["system"]
+
+
+_MMAP_PROBE = """
+import ctypes, sys
+from etl import arrow_memory
+
+class Mallinfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+                 "fordblks", "keepcost")]
+
+libc = ctypes.CDLL(None)
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+libc.mallinfo2.restype = Mallinfo2
+libc.free(libc.malloc(16 << 20))  # freeing a 16 MB mapping: glibc raises its threshold to 16 MB
+if sys.argv[1] == "fixed":
+    print(arrow_memory.fixed_mmap_threshold())
+before = libc.mallinfo2().hblkhd
+block = libc.malloc(8 << 20)
+print((libc.mallinfo2().hblkhd - before) >> 20)  # MB of the 8 MB block in its own mapping
+"""
+
+
+@pytest.mark.skipif(not hasattr(ctypes.CDLL(None), "mallinfo2"), reason="needs glibc ≥ 2.33 (mallinfo2)")
+def test_a_block_freed_later_is_its_own_mapping_after_the_threshold_is_fixed():
+    """After a 16 MB block is freed, glibc would serve an 8 MB one from the heap (kept resident
+    when freed); with the threshold fixed it is mapped on its own (returned when freed)."""
+
+    def probe(mode: str) -> list[str]:
+        out = subprocess.run(
+            [sys.executable, "-c", _MMAP_PROBE, mode], cwd=REPO, capture_output=True, text=True, check=True
+        )
+        return out.stdout.split()
+
+    assert probe("glibc") == ["0"]
+    assert probe("fixed") == ["True", "8"]

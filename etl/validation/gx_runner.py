@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from etl.validation import offline_assets
+from etl.validation import duplicates, offline_assets
 from etl.validation.suites import Rule, load_suite, rule_column
 
 GX_DIR = "gx"
@@ -162,7 +162,11 @@ def _narrow_domains() -> None:
         if len(set(columns)) != len(columns) or not set(columns) <= set(table.columns):
             return records(self, domain_kwargs)
         data = table[columns]
-        return data.dropna(axis=0, how=how, subset=columns) if how else data
+        if how is None:
+            return data
+        missing = data.isna()
+        dropped = (missing.all(axis=1) if how == "all" else missing.any(axis=1)).to_numpy(dtype=bool)
+        return data[~dropped] if dropped.any() else data  # no copy of rows that all stay
 
     PandasExecutionEngine.get_domain_records = narrowed
 
@@ -225,6 +229,7 @@ class GxRun:
         _custom_expectations()
         _fingerprint_once()
         _narrow_domains()
+        duplicates.use_in_gx()
         suite_json = load_suite(name, self.suites_dir)
         expectations = [{**suite_json["expectations"][r.index], "severity": r.severity} for r in rules]
         suite = ExpectationSuite(name=name, expectations=expectations, meta=suite_json.get("meta", {}))

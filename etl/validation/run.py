@@ -115,7 +115,8 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
 class _Staged:
     name: str
     df: pd.DataFrame
-    """The raw staged rows in the contract's pandas types (``_to_pandas``)."""
+    """The raw staged rows in the contract's pandas types (``_to_pandas``); once the validation
+    frame is built, only their key and type-error columns."""
     meta: dict
     path: Path
     """The raw staged file: validated/ and quarantine/ are row subsets of it, read again as Arrow
@@ -247,6 +248,9 @@ def _validate_table(
             ", ".join(meta["columns_extra"]),
         )
     frame, skipped = validation_frame(name, df, meta, tables)
+    # From here on the staged rows give only example keys and type-error details: the other
+    # columns are dropped, so dates are not held twice (GX sees datetime64[ns] copies).
+    staged.df = df = df[[c for c in df.columns if c in {*out.key, TYPE_ERRORS}]]
     out.notes += [f"{name}: regeln kunde inte prövas: {s}" for s in skipped]
     missing = set(meta.get("columns_missing", []))
     all_rules = suite_rules(name, gx_run.suites_dir)
