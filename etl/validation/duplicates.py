@@ -43,12 +43,6 @@ def duplicated(values: pd.Series | pd.DataFrame) -> pd.Series:
     return pd.Series(marked, index=values.index)
 
 
-_METRICS = {
-    "column_values.unique.condition": "column_condition_partial",
-    "compound_columns.unique.condition": "multicolumn_condition_partial",
-}
-
-
 @cache
 def use_in_gx() -> None:
     """Register ``duplicated`` as the pandas engine's uniqueness conditions (once per process).
@@ -63,18 +57,13 @@ def use_in_gx() -> None:
         multicolumn_condition_partial,
     )
 
-    partials = {
-        "column_condition_partial": column_condition_partial,
-        "multicolumn_condition_partial": multicolumn_condition_partial,
-    }
-    for metric, partial in _METRICS.items():
+    def unique(cls, values, **kwargs):
+        return ~duplicated(values)
+
+    for metric, partial in (
+        ("column_values.unique.condition", column_condition_partial),
+        ("compound_columns.unique.condition", multicolumn_condition_partial),
+    ):
         providers = registry._registered_metrics[metric]["providers"]
-        metric_class, _ = providers[PandasExecutionEngine.__name__]
-
-        def unique(cls, values, **kwargs):
-            return ~duplicated(values)
-
-        providers[PandasExecutionEngine.__name__] = (
-            metric_class,
-            partials[partial](engine=PandasExecutionEngine)(unique),
-        )
+        engine = PandasExecutionEngine.__name__
+        providers[engine] = (providers[engine][0], partial(engine=PandasExecutionEngine)(unique))
