@@ -20,6 +20,7 @@ import datetime as dt
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -29,7 +30,7 @@ from etl.extract import extract_table
 from etl.periods import Period
 from etl.pseudonym import luhn_check_digit
 from etl.settings import settings
-from etl.statistics import build
+from etl.statistics import build, case
 from etl.statistics.case import case_statistics
 from etl.validation.run import validate_run
 from etl.vocabulary import BASIS, INTERNAL, NOT_INDIVIDUAL, PERSONS, RULE
@@ -257,6 +258,35 @@ def test_monthly_series_cover_p_and_the_same_months_a_year_earlier(t1):
     _check(t1, "eb_utbetalt_kr_manad_201704", _grid(KUN_M=4000, KUN_T=4000, ALL_M=4000, ALL_T=4000))
     _check(t1, "eb_hushall_manad_201704", _grid(KUN_M=1, KUN_T=1, ALL_M=1, ALL_T=1))
     _check(t1, "eb_utbetalt_kr_manad_201701", _grid())
+
+
+def test_monthly_sums_are_those_of_every_household_month_to_the_bit():
+    """Öre amounts, where the order of the additions shows: the monthly figures are the sums of
+    each household-month's payments (in row order), added per district × sex in household order,
+    as grouping a copy of every household-month with its district and sex as text gives."""
+    rng = np.random.default_rng(7)
+    n_hh, n_pay = 400, 6000
+    districts = ["KUN", "NOR"]
+    hh_district = rng.choice(np.array([*districts, None], dtype=object), n_hh)
+    hh_sex = rng.choice(np.array(["K", "M"], dtype=object), n_hh)
+    pay = pd.DataFrame({
+        "hh": rng.integers(0, n_hh, n_pay),
+        "benefit_month": pd.to_datetime(rng.choice(["2017-01-01", "2017-03-01", "2018-02-01", "2018-09-01"],
+                                                   n_pay)).astype("datetime64[ms]"),
+        "kr": rng.integers(1, 10**6, n_pay) / 100 + np.where(rng.random(n_pay) < 0.05, np.nan, 0),
+    })  # fmt: skip
+    period = Period.parse("2018-T1")
+    months = [pd.Timestamp(y, m, 1) for y in (2017, 2018) for m in range(1, 5)]
+    per = pay[pay["benefit_month"].isin(months)].groupby(["hh", "benefit_month"])["kr"].sum().reset_index()
+    per = per.assign(district_code=hh_district[per["hh"]], sex=hh_sex[per["hh"]], n=1)
+    expected = case._cells(per, ["kr", "n"], districts, "benefit_month", months)
+    got = pd.concat(case._monthly(pay, (hh_district, hh_sex), period, districts), ignore_index=True)
+    for month in months:
+        cells = expected.xs(month)
+        suffix = f"{month.year}{month.month:02d}"
+        for name, column in ((f"eb_utbetalt_kr_manad_{suffix}", "kr"), (f"eb_hushall_manad_{suffix}", "n")):
+            rows = got[got["indicator_id"] == name].set_index(["district_code", "sex"])["value"]
+            assert rows.reindex(cells.index).to_numpy().tolist() == cells[column].tolist(), name
 
 
 def test_stockholmsjobb_aspirants_are_distinct_persons_starting_in_p(t1):

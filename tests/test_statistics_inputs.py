@@ -74,7 +74,7 @@ def run(tmp_path_factory):
 def test_ids_become_integer_codes_in_sorted_order(run):
     coded = inputs.read_tables(run, settings().catalogue)
     text = staging.read_table(run, staging.VALIDATED, "person")
-    assert coded["person"]["person_id"].dtype == "int64"
+    assert coded["person"]["person_id"].dtype == "int32"  # half of int64's memory
     order = text["person_id"].sort_values().index
     assert coded["person"]["person_id"].loc[order].is_monotonic_increasing
     # The same numbering in every table that holds a person's id.
@@ -83,6 +83,16 @@ def test_ids_become_integer_codes_in_sorted_order(run):
     known = applicant.isin(number)
     assert (coded["application"]["applicant_id"][known] == applicant[known].map(number)).all()
     assert "_type_errors" not in coded["person"] and "handler_id" not in coded["application"]
+
+
+def test_code_columns_are_categoricals_of_the_same_values(run):
+    coded = inputs.read_tables(run, settings().catalogue)
+    for table, column in inputs.CATEGORIES:
+        text = staging.read_table(run, staging.VALIDATED, table)[column]
+        held = coded[table][column]
+        assert isinstance(held.dtype, pd.CategoricalDtype)
+        assert list(held.cat.categories) == sorted(text.dropna().unique())
+        assert held.astype("object").equals(text.astype("object"))  # missing stays missing
 
 
 @pytest.mark.parametrize("period", ["2018-T1", "2018-T2", "2018-T3"])
