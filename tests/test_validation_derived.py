@@ -28,6 +28,20 @@ def test_exists_passes_nulls_and_uses_every_key():
     assert derived._exists(values, keys.iloc[:0]).tolist() == [False, True, False, False]
 
 
+def test_one_household_per_applicant_and_month_by_hand():
+    """a has H1 and H2 in January (both rows fail), H1 alone in February; b has H1 twice; a null
+    applicant or month passes; a null household is not counted."""
+    jan, feb = pd.Timestamp(2018, 1, 1), pd.Timestamp(2018, 2, 1)
+    df = pd.DataFrame({
+        "applicant_id": pd.array(["a", "a", "a", "b", "b", None, "c", "c"], dtype="string"),
+        "benefit_month": [jan, jan, feb, jan, jan, jan, pd.NaT, jan],
+        "household_id": pd.array(["H1", "H2", "H1", "H1", "H1", "H9", "H1", None], dtype="string"),
+    })  # fmt: skip
+    ok = derived._applicant_one_household(df, derived._Ctx({}))
+    assert ok.tolist() == [False, False, True, True, True, True, True, True]
+    assert derived._applicant_one_household(df.iloc[:0], derived._Ctx({})).tolist() == []
+
+
 def test_one_registerledare_per_household(run):
     stage(run, "household", households("H1", "H2", "H3"))
     base = {"sex": "K", "birth_date": D(1985, 5, 5), "born_abroad": False}

@@ -223,6 +223,26 @@ def test_nothing_of_a_validated_table_stays_in_memory(run):
     assert held == []
 
 
+def test_rules_checked_in_several_passes_give_one_passs_results(tmp_path, monkeypatch):
+    """A large table goes through GX a few rules at a time (gx_runner._CONDITION_ROWS, a memory
+    cap): the stored GX results, the report and the quarantine are those of one pass."""
+    from etl.validation import gx_runner
+
+    def validate(run: Path, cap: int):
+        monkeypatch.setattr(gx_runner, "_CONDITION_ROWS", cap)
+        stage(run, "household", households("H1"))
+        stage(run, "payment", [payment("P1"), payment("P2", amount=-1.0), payment("P3", household="H9")])
+        report = report_of(run, "payment", cfg(quarantine_stop=False))
+        return report, staging.read_json(run / "gx" / "payment.json"), pq.read_table(
+            staging.table_path(run, staging.QUARANTINE, "payment"))  # fmt: skip
+
+    one = validate(tmp_path / "one" / "cli__2018-T1", 10**9)
+    rule_by_rule = validate(tmp_path / "many" / "cli__2018-T1", 1)  # 3 rows: one rule a pass
+    assert rule_by_rule[0] == one[0] and rule_by_rule[2].equals(one[2])
+    assert rule_by_rule[1] == one[1]
+    assert one[1]["statistics"]["unsuccessful_expectations"] == 2 and one[1]["success"] is False
+
+
 def test_fingerprint_in_slices_is_gxs(monkeypatch):
     """The batch fingerprint hashed in slices of rows (etl.validation.gx_runner._fingerprint) is
     GX's: md5 of ``hash_pandas_object`` over the whole frame, for every staged type and nulls."""

@@ -122,6 +122,32 @@ def _fingerprint(df: pd.DataFrame, whole) -> str:
     return digest.hexdigest()
 
 
+_CONDITION_ROWS = 8_000_000
+"""Rows × rules GX checks in one pass (a memory cap only: the results do not depend on it). GX
+holds every rule's row condition until its pass ends; a national application table (3.2 M rows,
+26 rules) goes through in passes of two rules, a small table in one pass."""
+
+
+def _forget_metrics(engine) -> None:
+    """Empty GX's metric cache: it keeps every resolved metric for the life of the context (and GX
+    keeps the last context), each rule's row condition among them (~250 MB after application
+    nationally). A pass's metrics are not asked for again once its results are in."""
+    if isinstance(cache := getattr(engine, "_metric_cache", None), dict):
+        cache.clear()
+
+
+def _merged(parts: list):
+    """One suite result from the results of its groups of rules, as one pass would give it."""
+    from great_expectations.validator.validation_statistics import calc_validation_statistics
+
+    result = parts[0]
+    result.results = [r for part in parts for r in part.results]
+    stats = calc_validation_statistics(result.results)
+    result.success = stats.success
+    result.statistics = {k: getattr(stats, k) for k in result.statistics}
+    return result
+
+
 _COLUMN_KEYS = ("column", "column_A", "column_B", "column_list")
 _IGNORE_ROW_IF = {
     "column_A": {"both_values_are_missing": "all", "either_value_is_missing": "any", "neither": None},
@@ -236,19 +262,23 @@ class GxRun:
         if self.data_docs:  # the suite's own page in Data Docs; validating does not need it stored
             suite = self.context.suites.add(suite)
         batch = self.batches.get_batch(batch_parameters={"dataframe": frame})
+        engine = batch.data.execution_engine
+        at_once = max(1, _CONDITION_ROWS // max(len(frame), 1))
+        whole = len(expectations) <= at_once
         try:
-            result = self._validate_batch(batch, name, suite, expectations, params)
+            parts = []
+            for first in range(0, max(len(expectations), 1), at_once):
+                group = expectations[first : first + at_once]
+                part = suite if whole else ExpectationSuite(name=name, expectations=group)
+                parts.append(self._validate_batch(batch, name, part, group, params))
+                _forget_metrics(engine)
         finally:
             # GX's engine keeps the last batch (the whole frame) until the next one is loaded:
             # the table's rows would stay in memory while the next table is read.
-            engine = batch.data.execution_engine
             engine.batch_manager.reset_batch_cache()
             engine.batch_manager.batch_data_cache.clear()
-            # Its metric cache keeps every resolved metric of every table, the row conditions of
-            # each rule among them (~250 MB after application nationally): a table's own metrics
-            # are not asked for again once it is validated.
-            if isinstance(cache := getattr(engine, "_metric_cache", None), dict):
-                cache.clear()
+            _forget_metrics(engine)
+        result = _merged(parts)
         order = {(r.type, r.rule, r.column): r.index for r in rules}  # GX orders by its metric graph
         result.results.sort(key=lambda r: order[result_key(r)])
         return result

@@ -55,12 +55,13 @@ def validation_frame(
 ) -> tuple[pd.DataFrame, list[str]]:
     """The staged rows as GX sees them: missing source columns dropped, derived checks added,
     dates as datetime64[ns] (clipped to its range), a RangeIndex (GX's row indices = positions)."""
+    # The derived checks first: their temporaries are gone before the dates are copied.
+    derived, skipped = derived_checks(name, df.reset_index(drop=True), tables)
     frame = df.drop(columns=[c for c in meta.get("columns_missing", []) if c in df.columns])
     frame = frame.reset_index(drop=True)
     for col in frame.columns:
         if isinstance(frame[col].dtype, np.dtypes.DateTime64DType) and frame[col].dtype != "datetime64[ns]":
             frame[col] = frame[col].clip(NS_MIN, NS_MAX).astype("datetime64[ns]")
-    derived, skipped = derived_checks(name, df.reset_index(drop=True), tables)
     if derived:
         frame = pd.concat([frame, pd.DataFrame(derived, index=frame.index)], axis=1)
     return frame, skipped
