@@ -211,16 +211,22 @@ def test_gx_fingerprints_each_frame_once(run, monkeypatch):
 def test_nothing_of_a_validated_table_stays_in_memory(run):
     """GX keeps its data context after the run and caches every metric it resolved, each rule's
     row condition among them; validation empties that cache per table, so no column-sized object
-    of a validated table is left (nationally ~250 MB held through the rest of the run)."""
-    import gc
-
-    n = 1237  # a row count nothing else here has
+    of a validated table is left (nationally ~250 MB held through the rest of the run). In a
+    fresh interpreter: objects other tests keep alive cannot be mistaken for the run's."""
+    n = 1237
     stage(run, "household", households("H1"))
     stage(run, "payment", [payment(f"P{i:05d}", amount=-1.0 if i == 7 else 100.0) for i in range(n)])
-    validate_run(run, ["household", "payment"], cfg=cfg(quarantine_stop=False))
-    gc.collect()
-    held = [o for o in gc.get_objects() if isinstance(o, (pd.Series, pd.DataFrame, pd.Index)) and len(o) == n]
-    assert held == []
+    code = f"""
+import gc, pandas as pd
+from etl.validation.run import validate_run
+from tests.support.validation import cfg
+validate_run({str(run)!r}, ["household", "payment"], cfg=cfg(quarantine_stop=False))
+gc.collect()
+frames = (pd.Series, pd.DataFrame, pd.Index)
+print(sum(1 for o in gc.get_objects() if issubclass(type(o), frames) and len(o) == {n}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "0"
 
 
 def test_rules_checked_in_several_passes_give_one_passs_results(tmp_path, monkeypatch):
