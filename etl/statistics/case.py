@@ -294,16 +294,16 @@ def _monthly(
     district, district_names = pd.factorize(attributes[0], use_na_sentinel=False)
     sex, sex_names = pd.factorize(attributes[1], use_na_sentinel=False)
     cell_of = district * len(sex_names) + sex  # per household
-    month = pd.Index(months).get_indexer(pay["benefit_month"])
-    by_month = np.argsort(month, kind="stable")
-    bounds = np.searchsorted(month[by_month], np.arange(len(months) + 1))
+    month_at = pd.Index(months).get_indexer(pay["benefit_month"])  # -1: not one of the months
+    by_month = np.argsort(month_at, kind="stable")
+    bounds = np.searchsorted(month_at[by_month], np.arange(len(months) + 1))
     hh, kr = pay["hh"].to_numpy(), pay["kr"].to_numpy()
     sums = []
     for at, (first, stop) in enumerate(itertools.pairwise(bounds)):
         rows = by_month[first:stop]
-        per = pd.Series(kr[rows]).groupby(hh[rows]).sum()
-        cells = per.groupby(cell_of[per.index.to_numpy()], sort=False).agg(kr="sum", n="size")
-        sums.append(cells.rename_axis("cell").reset_index().assign(key=at))
+        per_household = pd.Series(kr[rows]).groupby(hh[rows]).sum()
+        by_cell = per_household.groupby(cell_of[per_household.index.to_numpy()], sort=False)
+        sums.append(by_cell.agg(kr="sum", n="size").rename_axis("cell").reset_index().assign(key=at))
     frame = pd.concat(sums, ignore_index=True)
     code = frame.pop("cell").to_numpy()
     frame["district_code"] = np.asarray(district_names, dtype=object)[code // len(sex_names)]
