@@ -16,10 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from etl import staging
-from etl.extract import TYPE_ERRORS
 from etl.periods import Period
 from etl.validation.report import TableReport, ValidationStop
-from etl.validation.run import RULE_COLUMN, infer_period, validate_run, validation_frame
+from etl.validation.run import RULE_COLUMN, infer_period, validate_run
 from tests.support.validation import cfg, households, payment, report_of, stage, stage_missing
 
 REPO = Path(__file__).resolve().parent.parent
@@ -167,29 +166,9 @@ def test_an_application_for_the_month_after_the_period_does_not_move_the_inferre
     assert infer_period(tmp_path / "scheduled__x", {**tables, "staff_month": staff}) == Period(2018, 2)
 
 
-def test_validation_frame_clips_dates_to_datetime_ns_and_adds_checks():
-    df = pd.DataFrame({
-        "payment_id": pd.array(["P1", "P2"], dtype="string"),
-        "household_id": pd.array(["H1", None], dtype="string"),
-        "application_id": pd.array([None, None], dtype="string"),
-        "benefit_month": np.array(["2018-02-01", "9999-01-15"], dtype="datetime64[s]"),
-        "paid_on": np.array(["2018-02-01", "2018-02-01"], dtype="datetime64[s]"),
-        "amount_sek": [1.0, 2.0],
-        TYPE_ERRORS: pd.array([None, None], dtype="string"),
-    })  # fmt: skip
-    frame, skipped = validation_frame(
-        "payment", df, {}, {"household": pd.DataFrame({"household_id": ["H1"]})}
-    )
-    assert str(frame["benefit_month"].dtype) == "datetime64[ns]"
-    assert frame["benefit_month"].iloc[1] == pd.Timestamp("2261-12-31")
-    assert frame["_ok_first_of_month"].tolist() == [True, False]  # computed on the original dates
-    assert frame["_ok_household_exists"].tolist() == [True, True]
-    assert skipped == ["_ok_application_exists (tabellen application finns inte i staging)"]
-
-
 def test_gx_fingerprints_each_frame_once(run, monkeypatch):
     """GX hashes a batch's frame each time it builds a batch from it; validation reuses the value
-    for the same frame (etl.validation.gx_runner._fingerprint_once): one hash per table, also
+    for every batch of a table (etl.validation.gx_runner._gx_fingerprint): one hash per table, also
     when a failed rule sends the table through GX a second time."""
     stage(run, "household", households("H1"))
     stage(run, "payment", [payment("P1"), payment("P2", amount=-1.0)])
@@ -230,12 +209,12 @@ print(sum(1 for o in gc.get_objects() if issubclass(type(o), frames) and len(o) 
 
 
 def test_rules_checked_in_several_passes_give_one_passs_results(tmp_path, monkeypatch):
-    """A large table goes through GX a few rules at a time (gx_runner._CONDITION_ROWS, a memory
+    """A large table goes through GX a few rules at a time (passes.CONDITION_ROWS, a memory
     cap): the stored GX results, the report and the quarantine are those of one pass."""
-    from etl.validation import gx_runner
+    from etl.validation import passes
 
     def validate(run: Path, cap: int):
-        monkeypatch.setattr(gx_runner, "_CONDITION_ROWS", cap)
+        monkeypatch.setattr(passes, "CONDITION_ROWS", cap)
         stage(run, "household", households("H1"))
         stage(run, "payment", [payment("P1"), payment("P2", amount=-1.0), payment("P3", household="H9")])
         report = report_of(run, "payment", cfg(quarantine_stop=False))
@@ -243,48 +222,41 @@ def test_rules_checked_in_several_passes_give_one_passs_results(tmp_path, monkey
             staging.table_path(run, staging.QUARANTINE, "payment"))  # fmt: skip
 
     one = validate(tmp_path / "one" / "cli__2018-T1", 10**9)
+    seen, frame = [], passes.frame_for
+    monkeypatch.setattr(passes, "frame_for", lambda *a: seen.append(f := frame(*a)) or f)
     rule_by_rule = validate(tmp_path / "many" / "cli__2018-T1", 1)  # 3 rows: one rule a pass
+    # Each pass sees only what its rules read: every column without rows (the column and type
+    # rules), every row without columns (the row count), else a rule's one or two columns.
+    payments = [f for f in seen if len(f) == 3]
+    assert max(len(f.columns) for f in payments) <= 2 and min(len(f.columns) for f in payments) == 0
+    assert any(len(f) == 0 and len(f.columns) > 2 for f in seen)
     assert rule_by_rule[0] == one[0] and rule_by_rule[2].equals(one[2])
     assert rule_by_rule[1] == one[1]
     assert one[1]["statistics"]["unsuccessful_expectations"] == 2 and one[1]["success"] is False
 
 
-def test_fingerprint_in_slices_is_gxs(monkeypatch):
-    """The batch fingerprint hashed in slices of rows (etl.validation.gx_runner._fingerprint) is
-    GX's: md5 of ``hash_pandas_object`` over the whole frame, for every staged type and nulls."""
-    import hashlib
+@pytest.mark.parametrize("bad", [(), (3, 9, 10, 22), tuple(range(23))])
+def test_validated_and_quarantine_are_the_staged_rows_filtered(run, tmp_path, monkeypatch, bad):
+    """validated/ and quarantine/ are written a staged row group at a time: validated/ has the
+    bytes of the filtered whole table written at once (in row groups that here span several
+    staged ones), quarantine/ the other rows; none, some or all rows quarantined."""
+    from etl.validation import run as validation
 
-    from etl.validation import gx_runner
-
-    n = 11
-    frame = pd.DataFrame(
-        {
-            "s": pd.array([f"id{i % 4}" if i % 5 else None for i in range(n)], dtype="string"),
-            "i": pd.array([i if i % 3 else None for i in range(n)], dtype="Int64"),
-            "b": pd.array([bool(i % 2) if i % 4 else None for i in range(n)], dtype="boolean"),
-            "d": pd.to_datetime(["2018-01-01", None, "2019-05-31"] * 3 + ["2018-02-01", None]),
-            "f": [1.5, np.nan, -2.0, 0.0, 3.25, np.nan, 7.0, 8.0, 9.5, 1e9, -0.5],
-        }
-    )
-    monkeypatch.setattr(gx_runner, "_FINGERPRINT_ROWS", 3)
-    whole = hashlib.md5(pd.util.hash_pandas_object(frame, index=True).values).hexdigest()
-    assert gx_runner._fingerprint(frame, None) == whole
-    assert gx_runner._fingerprint(frame.iloc[:0], None) == hashlib.md5(b"").hexdigest()
-
-
-def test_a_clean_table_is_written_as_filtering_it_would(run, tmp_path):
-    """Validation writes a table without quarantined rows unfiltered (no copy of a national
-    table): the same bytes as the filtered copy, also for a table read in several chunks."""
-    rows = [payment(f"P{i:03d}") for i in range(30)]
+    monkeypatch.setattr(validation, "_ROW_GROUP_ROWS", 7)
+    n = 23
     stage(run, "household", households("H1"))
-    stage(run, "payment", rows)
-    report_of(run, "payment", cfg(quarantine_stop=False))
-    raw = pa.concat_tables([pq.read_table(staging.table_path(run, staging.RAW, "payment"))] * 3)
-    assert raw.column(0).num_chunks == 3
-    filtered, whole = tmp_path / "filtered.parquet", tmp_path / "whole.parquet"
-    pq.write_table(raw.filter(pa.array(np.ones(len(raw), dtype=bool))), filtered)
-    pq.write_table(raw, whole)
-    assert filtered.read_bytes() == whole.read_bytes()
-    written = staging.table_path(run, staging.VALIDATED, "payment")
-    pq.write_table(pq.read_table(staging.table_path(run, staging.RAW, "payment")), filtered)
-    assert written.read_bytes() == filtered.read_bytes()
+    stage(run, "payment", [payment(f"P{i:03d}", amount=-1.0 if i in bad else 100.0) for i in range(n)])
+    path = staging.table_path(run, staging.RAW, "payment")
+    raw = pq.read_table(path)
+    pq.write_table(raw, path, row_group_size=5)  # five staged row groups
+    try:
+        report_of(run, "payment", cfg(quarantine_stop=False))
+    except ValidationStop:
+        assert len(bad) == n  # payment is required: no accepted row stops the run, after writing
+    keep = np.array([i not in bad for i in range(n)])
+    expected = tmp_path / "expected.parquet"
+    pq.write_table(raw.filter(pa.array(keep)), expected, row_group_size=7)
+    assert staging.table_path(run, staging.VALIDATED, "payment").read_bytes() == expected.read_bytes()
+    quarantined = pq.read_table(staging.table_path(run, staging.QUARANTINE, "payment"))
+    assert quarantined.drop_columns([RULE_COLUMN]).equals(raw.filter(pa.array(~keep)))
+    assert quarantined[RULE_COLUMN].to_pylist() == ["amount_sek: negativt belopp"] * len(bad)

@@ -9,7 +9,7 @@ A check whose parent table is not staged is not evaluated (reported as a note).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +27,7 @@ class _NotStaged(LookupError):
 
 @dataclass
 class _Ctx:
-    tables: dict[str, pd.DataFrame]
+    tables: Mapping[str, pd.DataFrame]
 
     def parent(self, name: str) -> pd.DataFrame:
         if name not in self.tables:
@@ -37,19 +37,29 @@ class _Ctx:
 
 def _exists(values: pd.Series, keys: pd.Series) -> np.ndarray:
     """Null, or found among ``keys``. In Arrow: pandas' ``isin`` on string columns converts the
-    key set one Python object at a time (20 s for a national payment table's application ids)."""
+    key set one Python object at a time (20 s for a national payment table's application ids).
+    ``is_in`` builds one hash set of the keys (a ``unique`` first would build a second)."""
     arr = pa.array(values, from_pandas=True)
-    key_set = pc.unique(pa.array(keys, from_pandas=True).drop_null()).cast(arr.type)
+    key_set = pa.array(keys, from_pandas=True).drop_null().cast(arr.type)
     found = pc.is_in(arr, value_set=key_set).to_numpy(zero_copy_only=False).astype(bool)
     return found | values.isna().to_numpy(dtype=bool)
 
 
-def _first_of_month(col: str) -> Callable[[pd.DataFrame, _Ctx], np.ndarray]:
-    return lambda df, ctx: (df[col].isna() | (df[col].dt.day == 1)).to_numpy(dtype=bool)
+@dataclass(frozen=True)
+class Check:
+    """A derived check and the columns of its own table it reads: validation reads only those
+    for it (a national table is never held whole for its checks)."""
+
+    fn: Callable[[pd.DataFrame, _Ctx], np.ndarray]
+    columns: tuple[str, ...]
 
 
-def _refers(col: str, parent: str, parent_col: str) -> Callable[[pd.DataFrame, _Ctx], np.ndarray]:
-    return lambda df, ctx: _exists(df[col], ctx.parent(parent)[parent_col])
+def _first_of_month(col: str) -> Check:
+    return Check(lambda df, ctx: (df[col].isna() | (df[col].dt.day == 1)).to_numpy(dtype=bool), (col,))
+
+
+def _refers(col: str, parent: str, parent_col: str) -> Check:
+    return Check(lambda df, ctx: _exists(df[col], ctx.parent(parent)[parent_col]), (col,))
 
 
 def _one_registerledare(df: pd.DataFrame, ctx: _Ctx) -> np.ndarray:
@@ -126,23 +136,25 @@ def _within_employment(df: pd.DataFrame, ctx: _Ctx) -> np.ndarray:
     return (~(hours & outside.fillna(False))).to_numpy(dtype=bool)
 
 
-DERIVED: dict[str, dict[str, Callable[[pd.DataFrame, _Ctx], np.ndarray]]] = {
+DERIVED: dict[str, dict[str, Check]] = {
     "population": {"_ok_district_exists": _refers("district_code", "district", "district_code")},
     "household": {
         "_ok_district_exists": _refers("district_code", "district", "district_code"),
-        "_ok_one_registerledare": _one_registerledare,
-        "_ok_registerledare_sex_as_before": _registerledare_sex_as_before,
+        "_ok_one_registerledare": Check(_one_registerledare, ("household_id",)),
+        "_ok_registerledare_sex_as_before": Check(_registerledare_sex_as_before, ("household_id",)),
     },
     "person": {
         "_ok_household_exists": _refers("household_id", "household", "household_id"),
-        "_ok_sex_as_before": _sex_as_before,
+        "_ok_sex_as_before": Check(_sex_as_before, ("person_id", "sex")),
     },
     "application": {
         "_ok_first_of_month": _first_of_month("benefit_month"),
-        "_ok_decision_complete": _decision_complete,
+        "_ok_decision_complete": Check(_decision_complete, ("decided_on", "decision", "granted_sek")),
         "_ok_household_exists": _refers("household_id", "household", "household_id"),
         "_ok_applicant_exists": _refers("applicant_id", "person", "person_id"),
-        "_ok_applicant_one_household": _applicant_one_household,
+        "_ok_applicant_one_household": Check(
+            _applicant_one_household, ("applicant_id", "benefit_month", "household_id")
+        ),
     },
     "payment": {
         "_ok_first_of_month": _first_of_month("benefit_month"),
@@ -154,14 +166,16 @@ DERIVED: dict[str, dict[str, Callable[[pd.DataFrame, _Ctx], np.ndarray]]] = {
         "_ok_person_exists": _refers("person_id", "person", "person_id"),
     },
     "intervention": {
-        "_ok_outcome_when_ended": _outcome_when_ended,
+        "_ok_outcome_when_ended": Check(_outcome_when_ended, ("outcome", "ended_on")),
         "_ok_person_exists": _refers("person_id", "person", "person_id"),
     },
     "job_place": {"_ok_district_exists": _refers("district_code", "district", "district_code")},
     "staff_month": {
         "_ok_first_of_month": _first_of_month("month"),
         "_ok_staff_exists": _refers("staff_id", "staff", "staff_id"),
-        "_ok_within_employment": _within_employment,
+        "_ok_within_employment": Check(
+            _within_employment, ("staff_id", "month", "scheduled_hours", "sick_hours")
+        ),
     },
     "indicator_input": {"_ok_district_exists": _refers("district_code", "district", "district_code")},
     "booked_cost": {"_ok_district_exists": _refers("district_code", "district", "district_code")},
@@ -179,13 +193,21 @@ PARENT_COLUMNS: dict[str, tuple[str, ...]] = {
 reads only these of a parent table, so it never holds every table whole."""
 
 
-def derived_checks(name: str, df: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> tuple[dict, list[str]]:
-    """The ``_ok_*`` columns of ``name``; and the checks that could not be evaluated."""
+def derived_checks(
+    name: str, rows: pd.DataFrame | Callable[[list[str]], pd.DataFrame], tables: Mapping[str, pd.DataFrame]
+) -> tuple[dict, list[str]]:
+    """The ``_ok_*`` columns of ``name``; and the checks that could not be evaluated.
+
+    ``rows``: the table's rows (a RangeIndex), or a reader giving those of the columns asked for,
+    called once per check with its ``Check.columns`` (and freed before the next check)."""
+    read = (lambda cols: rows[cols]) if isinstance(rows, pd.DataFrame) else rows
     ctx, out, skipped = _Ctx(tables), {}, []
-    for col, fn in DERIVED.get(name, {}).items():
+    for col, check in DERIVED.get(name, {}).items():
+        df = read(list(check.columns))
         try:
-            out[col] = fn(df, ctx)
+            out[col] = check.fn(df, ctx)
         except _NotStaged as exc:
             out[col] = np.ones(len(df), dtype=bool)
             skipped.append(f"{col} (tabellen {exc.args[0]} finns inte i staging)")
+        del df
     return out, skipped

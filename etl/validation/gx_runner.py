@@ -10,18 +10,17 @@ requested from outside the machine; ``offline_assets``).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import os
 import re
-import weakref
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from etl.validation import duplicates, offline_assets
+from etl.validation import duplicates, offline_assets, passes
+from etl.validation.frames import Frames, InMemory
 from etl.validation.suites import Rule, load_suite, rule_column
 
 GX_DIR = "gx"
@@ -77,55 +76,26 @@ def _custom_expectations() -> tuple[type, ...]:
     return (ExpectTableColumnTypesToMatch,)
 
 
+_TABLE_FINGERPRINT: list[str | None] = [None]
+"""The fingerprint of the table being validated, while ``GxRun.validate`` runs (else None)."""
+
+
 @cache
-def _fingerprint_once() -> None:
-    """Compute GX's batch fingerprint once per frame.
+def _gx_fingerprint():
+    """Give every batch of a table the table's fingerprint, computed once; GX's own function
+    (returned) for anything else.
 
     GX records an md5 over ``pd.util.hash_pandas_object`` of the batch's DataFrame in the
     results (``batch_markers.pandas_data_fingerprint``) each time it builds a batch from it:
-    twice per pass over the suite, a third of validation's time at national scale. Validation
-    never changes a frame once it is handed to GX, so the last frame's fingerprint is reused for
-    the same frame: the same value, computed once.
+    twice per pass over the suite, a third of validation's time at national scale. A table
+    checked a few columns at a time is many batches of one frame; each records the whole frame's
+    fingerprint, as one batch of it would.
     """
     from great_expectations.execution_engine import pandas_execution_engine as engine
 
     compute = engine.hash_pandas_dataframe
-    last: list = [None, None]  # a weak reference to the frame, its fingerprint
-
-    def once(df):
-        if last[0] is not None and last[0]() is df:
-            return last[1]
-        value = _fingerprint(df, compute)
-        last[:] = [weakref.ref(df), value]
-        return value
-
-    engine.hash_pandas_dataframe = once
-
-
-_FINGERPRINT_ROWS = 250_000
-
-
-def _fingerprint(df: pd.DataFrame, whole) -> str:
-    """GX's fingerprint (md5 of ``hash_pandas_object(df, index=True)``) over slices of rows.
-
-    Each row's hash depends on that row (and its index label) only, and md5 reads its input in
-    order, so hashing slices gives the same digest; hashing the whole frame at once would hold
-    a copy of every string column as Python objects (half a GB for national ``application``).
-    """
-    digest = hashlib.md5(usedforsecurity=False)
-    try:
-        for start in range(0, len(df), _FINGERPRINT_ROWS):
-            rows = df.iloc[start : start + _FINGERPRINT_ROWS]
-            digest.update(pd.util.hash_pandas_object(rows, index=True).values)
-    except TypeError:  # unhashable values: GX pickles the frame instead
-        return whole(df)
-    return digest.hexdigest()
-
-
-_CONDITION_ROWS = 8_000_000
-"""Rows × rules GX checks in one pass (a memory cap only: the results do not depend on it). GX
-holds every rule's row condition until its pass ends; a national application table (3.2 M rows,
-26 rules) goes through in passes of two rules, a small table in one pass."""
+    engine.hash_pandas_dataframe = lambda df: _TABLE_FINGERPRINT[0] or compute(df)
+    return compute
 
 
 def _forget_metrics(engine) -> None:
@@ -208,6 +178,14 @@ def result_key(result) -> tuple[str, str, str]:
     return _key(config.type, config.kwargs, config.meta)
 
 
+def _release(engine) -> None:
+    """Let go of a pass's batch and metrics. GX's engine keeps the last batch (the frame) until the
+    next one is loaded, and caches every metric it resolved, each rule's row condition among them."""
+    engine.batch_manager.reset_batch_cache()
+    engine.batch_manager.batch_data_cache.clear()
+    _forget_metrics(engine)
+
+
 class GxRun:
     """One ephemeral GX context per validation run."""
 
@@ -241,10 +219,13 @@ class GxRun:
         self.run_id = RunIdentifier(run_name="validering", run_time=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
         self.stored: list = []
 
-    def validate(self, name: str, frame: pd.DataFrame, rules: list[Rule], params: dict):
-        """Validate ``frame`` against the suite's ``rules``; returns GX's suite result.
+    def validate(self, name: str, frames: pd.DataFrame | Frames, rules: list[Rule], params: dict):
+        """Validate a table (a frame, or ``Frames`` to read its columns from) against the suite's
+        ``rules``; returns GX's suite result.
 
-        Two passes: every expectation with BOOLEAN_ONLY (a third of the cost of COMPLETE on
+        GX goes through the table in the passes ``passes.plan`` gives (one, for a small table),
+        each on what its rules read; every batch records the table's fingerprint. Each pass is
+        two: every expectation with BOOLEAN_ONLY (a third of the cost of COMPLETE on
         small tables), then only the failed ones again with COMPLETE for their row indices (the
         quarantine) and observed values. No ``unexpected_index_column_names``: with them GX looks
         each failing row up one by one (minutes on a national table); the validation frame's
@@ -253,31 +234,32 @@ class GxRun:
         from great_expectations.core import ExpectationSuite
 
         _custom_expectations()
-        _fingerprint_once()
+        compute = _gx_fingerprint()
         _narrow_domains()
         duplicates.use_in_gx()
+        frames = InMemory(frames) if isinstance(frames, pd.DataFrame) else frames
         suite_json = load_suite(name, self.suites_dir)
         expectations = [{**suite_json["expectations"][r.index], "severity": r.severity} for r in rules]
         suite = ExpectationSuite(name=name, expectations=expectations, meta=suite_json.get("meta", {}))
         if self.data_docs:  # the suite's own page in Data Docs; validating does not need it stored
             suite = self.context.suites.add(suite)
-        batch = self.batches.get_batch(batch_parameters={"dataframe": frame})
-        engine = batch.data.execution_engine
-        at_once = max(1, _CONDITION_ROWS // max(len(frame), 1))
-        whole = len(expectations) <= at_once
+        planned = passes.plan(expectations, frames)
+        _TABLE_FINGERPRINT[0] = frames.fingerprint(compute)
+        engine, parts = None, []
         try:
-            parts = []
-            for first in range(0, max(len(expectations), 1), at_once):
-                group = expectations[first : first + at_once]
-                part = suite if whole else ExpectationSuite(name=name, expectations=group)
+            for reads, group in planned:
+                batch = self.batches.get_batch(
+                    batch_parameters={"dataframe": passes.frame_for(frames, reads)}
+                )
+                engine = batch.data.execution_engine
+                part = suite if len(planned) == 1 else ExpectationSuite(name=name, expectations=group)
                 parts.append(self._validate_batch(batch, name, part, group, params))
-                _forget_metrics(engine)
+                del batch
+                _release(engine)  # the pass's frame and metrics, before the next pass reads its own
         finally:
-            # GX's engine keeps the last batch (the whole frame) until the next one is loaded:
-            # the table's rows would stay in memory while the next table is read.
-            engine.batch_manager.reset_batch_cache()
-            engine.batch_manager.batch_data_cache.clear()
-            _forget_metrics(engine)
+            _TABLE_FINGERPRINT[0] = None
+            if engine is not None:
+                _release(engine)
         result = _merged(parts)
         order = {(r.type, r.rule, r.column): r.index for r in rules}  # GX orders by its metric graph
         result.results.sort(key=lambda r: order[result_key(r)])

@@ -1,10 +1,10 @@
 """Validation of one run: decide which staged rows the statistics may use (issue 3).
 
-Reads the staged tables, builds each table's *validation frame* (``validation_frame``: the staged
-rows plus the derived ``_ok_*`` checks), runs its suite in GX and turns the failed rules into the
-outcome: rows that fail a row rule go to ``<run>/quarantine/``, the rest to ``<run>/validated/``,
-the report to ``<run>/validation.json``; ``ValidationStop`` if a critical rule failed. The
-package docstring (``etl.validation``) says what each kind of failure means.
+Reads the staged tables, computes each table's derived ``_ok_*`` checks, runs its suite in GX on
+its *validation frame* (``frames.TableFrames``: the staged rows plus those checks) and turns the
+failed rules into the outcome: rows that fail a row rule go to ``<run>/quarantine/``, the rest
+to ``<run>/validated/``, the report to ``<run>/validation.json``; ``ValidationStop`` if a critical
+rule failed. The package docstring (``etl.validation``) says what each kind of failure means.
 """
 
 from __future__ import annotations
@@ -28,12 +28,11 @@ from etl.extract import TYPE_ERRORS
 from etl.periods import TERTIAL_END_MONTH, Period
 from etl.settings import Validation, settings
 from etl.validation.derived import PARENT_COLUMNS, SEX_HISTORY, derived_checks
+from etl.validation.frames import TableFrames, read_pandas
 from etl.validation.gx_runner import DATA_DOCS_DIR, GX_DIR, GxRun, raised, result_key
 from etl.validation.report import TableReport, ValidationStop, example_keys, message
 from etl.validation.suites import (
     CRITICAL,
-    NS_MAX,
-    NS_MIN,
     ROW,
     TABLE,
     WARNING,
@@ -48,23 +47,6 @@ log = logging.getLogger(__name__)
 
 RULE_COLUMN = "_failed_rules"
 REPORT = "validation.json"
-
-
-def validation_frame(
-    name: str, df: pd.DataFrame, meta: dict, tables: dict[str, pd.DataFrame]
-) -> tuple[pd.DataFrame, list[str]]:
-    """The staged rows as GX sees them: missing source columns dropped, derived checks added,
-    dates as datetime64[ns] (clipped to its range), a RangeIndex (GX's row indices = positions)."""
-    # The derived checks first: their temporaries are gone before the dates are copied.
-    derived, skipped = derived_checks(name, df.reset_index(drop=True), tables)
-    frame = df.drop(columns=[c for c in meta.get("columns_missing", []) if c in df.columns])
-    frame = frame.reset_index(drop=True)
-    for col in frame.columns:
-        if isinstance(frame[col].dtype, np.dtypes.DateTime64DType) and frame[col].dtype != "datetime64[ns]":
-            frame[col] = frame[col].clip(NS_MIN, NS_MAX).astype("datetime64[ns]")
-    if derived:
-        frame = pd.concat([frame, pd.DataFrame(derived, index=frame.index)], axis=1)
-    return frame, skipped
 
 
 _RUN_PERIOD = re.compile(r"(\d{4}-T[123])(?![0-9])")
@@ -99,33 +81,37 @@ def _period_columns(run: Path, metas: dict[str, dict]) -> dict[str, pd.DataFrame
     for table, column in _PERIOD_COLUMNS.items():
         path = staging.table_path(run, staging.RAW, table)
         if table in metas and not metas[table].get("table_missing") and column in pq.read_schema(path).names:
-            found[table] = _to_pandas(pq.read_table(path, columns=[column]))
+            found[table] = read_pandas(path, [column])
     return found
-
-
-_NULLABLE = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(), pa.string(): pd.StringDtype()}
-
-
-def _to_pandas(table: pa.Table) -> pd.DataFrame:
-    """The contract's pandas types: nullable Int64/boolean/string whatever the nulls
-    (``pd.read_parquet`` would give float64 for an integer column with a null)."""
-    return table.to_pandas(types_mapper=_NULLABLE.get)
 
 
 @dataclass
 class _Staged:
     name: str
-    df: pd.DataFrame
-    """The raw staged rows in the contract's pandas types (``_to_pandas``); once the validation
-    frame is built, only their key and type-error columns."""
     meta: dict
     path: Path
-    """The raw staged file: validated/ and quarantine/ are row subsets of it, read again as Arrow
-    when they are written (same schema, so the statistics read the same types). Not kept in
-    memory beside the pandas copy: at national scale that would double the largest table."""
+    """The raw staged file: GX reads its columns from it (``TableFrames``), and validated/ and
+    quarantine/ are its row groups filtered (same schema, so the statistics read the same types)."""
+    key: list[str]
+    rows: int = 0
+    _keys: pd.DataFrame | None = None
 
-    def table(self) -> pa.Table:
-        return pq.read_table(self.path)
+    def __post_init__(self):
+        self.rows = pq.read_metadata(self.path).num_rows
+
+    def keys(self) -> pd.DataFrame:
+        """The key and type-error columns (the report's examples and details), read when first
+        asked for: only a table with failed rules needs them (national support_obstacle's key is
+        most of its columns, ~300 MB)."""
+        if self._keys is None:
+            cols = [c for c in pq.read_schema(self.path).names if c in {*self.key, TYPE_ERRORS}]
+            self._keys = (
+                read_pandas(self.path, cols) if cols else pd.DataFrame(index=pd.RangeIndex(self.rows))
+            )
+        return self._keys
+
+    def forget(self) -> None:
+        self._keys = None
 
 
 def _read_meta(run: Path, name: str) -> dict | None:
@@ -133,50 +119,40 @@ def _read_meta(run: Path, name: str) -> dict | None:
     return staging.read_json(path) if path.exists() else None
 
 
-def _read_staged(run: Path, name: str, meta: dict) -> _Staged:
-    path = staging.table_path(run, staging.RAW, name)
-    table = pq.read_table(path)
-    # self_destruct: each Arrow column is freed once converted (the table is not used again).
-    df = table.to_pandas(types_mapper=_NULLABLE.get, self_destruct=True, split_blocks=True)
-    del table
-    pa.default_memory_pool().release_unused()  # the Arrow table's pages, before the checks run
-    return _Staged(name, df, meta, path)
-
-
 class _Parents(Mapping):
-    """The staged tables other tables' derived checks look up, read on first use with only the
-    columns they need (``PARENT_COLUMNS``): one table is validated at a time, so a national run
-    never holds every table whole. Not staged, or missing in the source: absent."""
+    """The staged tables other tables' derived checks look up, read each time a check asks, with
+    only the columns the checks need (``PARENT_COLUMNS``): nothing of them is held between checks
+    (a check asks once; national person and application ids are ~150 MB, read in a fraction of a
+    second). ``extra`` (the sex-code history) is given in memory. Not staged, or missing in the
+    source: absent."""
 
     def __init__(self, run: Path, metas: dict[str, dict], extra: dict[str, pd.DataFrame]):
-        self.run, self.loaded = run, dict(extra)
+        self.run, self.extra = run, dict(extra)
         self.names = [n for n, m in metas.items() if n in PARENT_COLUMNS and not m.get("table_missing")]
 
     def __getitem__(self, name: str) -> pd.DataFrame:
-        if name not in self.loaded:
-            if name not in self.names:
-                raise KeyError(name)
-            path = staging.table_path(self.run, staging.RAW, name)
-            present = set(pq.read_schema(path).names)
-            columns = [c for c in PARENT_COLUMNS[name] if c in present]
-            self.loaded[name] = _to_pandas(pq.read_table(path, columns=columns))
-        return self.loaded[name]
+        if name in self.extra:
+            return self.extra[name]
+        if name not in self.names:
+            raise KeyError(name)
+        path = staging.table_path(self.run, staging.RAW, name)
+        present = set(pq.read_schema(path).names)
+        return read_pandas(path, [c for c in PARENT_COLUMNS[name] if c in present])
 
     def __iter__(self) -> Iterator[str]:
-        return iter(dict.fromkeys([*self.loaded, *self.names]))
+        return iter(dict.fromkeys([*self.extra, *self.names]))
 
     def __len__(self) -> int:
-        return len(set(self.loaded) | set(self.names))
+        return len(set(self.extra) | set(self.names))
 
 
 class _Outcome:
     """Failed rules of one table, collected in suite order, then turned into a report."""
 
-    def __init__(self, staged: _Staged, cfg: Validation, suites_dir: Path | None = None):
+    def __init__(self, staged: _Staged, cfg: Validation):
         self.staged, self.cfg = staged, cfg
-        self.key = table_key(staged.name, suites_dir)
         self.failed: list[tuple[int, dict, str]] = []  # (order, detail, message)
-        self.quarantine = np.zeros(len(staged.df), dtype=bool)
+        self.quarantine = np.zeros(staged.rows, dtype=bool)
         self.reasons: list[tuple[str, np.ndarray]] = []
         self.notes: list[str] = []
 
@@ -185,7 +161,7 @@ class _Outcome:
         rows = 0 if positions is None else len(positions)
         examples = []
         if rows:
-            examples = example_keys(self.staged.df, self.key, positions, self.cfg.examples)
+            examples = example_keys(self.staged.keys(), self.staged.key, positions, self.cfg.examples)
             if rule.level == ROW:
                 self.quarantine[positions] = True
                 self.reasons.append((rule.label, positions))
@@ -196,7 +172,7 @@ class _Outcome:
         self.failed.append((rule.index, info, message(self.staged.name, rule.label, rows, examples, detail)))
 
     def report(self) -> TableReport:
-        n, quarantined, cfg = len(self.staged.df), int(self.quarantine.sum()), self.cfg
+        n, quarantined, cfg = self.staged.rows, int(self.quarantine.sum()), self.cfg
         too_many = quarantined > cfg.quarantine.max_share * n and quarantined >= max(
             1, cfg.quarantine.min_rows
         )
@@ -218,26 +194,46 @@ class _Outcome:
         return report
 
     def write(self, run: Path) -> None:
-        table, mask = self.staged.table(), self.quarantine
-        reasons = np.full(len(table), "", dtype=object)
+        """validated/ and quarantine/: the staged rows without and with the quarantined ones, read
+        a row group at a time (never the whole table) and written in the row groups
+        ``pq.write_table`` gives the whole table: the same bytes (tested)."""
+        mask, reasons = self.quarantine, np.full(self.staged.rows, "", dtype=object)
         for label, positions in self.reasons:  # vectorised per rule, not per row
             reasons[positions] = reasons[positions] + label + "; "
-        quarantined = table.filter(pa.array(mask)).append_column(
+        source, start, held, written = pq.ParquetFile(self.staged.path), 0, [], 0
+        with (
+            staging.atomic_path(staging.table_path(run, staging.VALIDATED, self.staged.name)) as tmp,
+            pq.ParquetWriter(tmp, source.schema_arrow) as kept,
+        ):
+            pending = source.schema_arrow.empty_table()
+            for group in range(source.num_row_groups):
+                rows = source.read_row_group(group)
+                part = mask[start : start + rows.num_rows]
+                start += rows.num_rows
+                if part.any():
+                    held.append(rows.filter(pa.array(part)))
+                pending = pa.concat_tables([pending, rows.filter(pa.array(~part)) if part.any() else rows])
+                while pending.num_rows >= _ROW_GROUP_ROWS:
+                    kept.write_table(pending.slice(0, _ROW_GROUP_ROWS))
+                    pending, written = pending.slice(_ROW_GROUP_ROWS), written + 1
+            if pending.num_rows or not written:  # as write_table: an empty table is one empty group
+                kept.write_table(pending)
+        quarantined = pa.concat_tables([source.schema_arrow.empty_table(), *held]).append_column(
             RULE_COLUMN, pa.array([r[:-2] for r in reasons[mask]], type=pa.string())
         )
-        # A table without quarantined rows is written as read: the same bytes as filtering it
-        # with an all-true mask (tested), without a copy of the largest tables.
-        kept = table.filter(pa.array(~mask)) if mask.any() else table
-        for stage, part in ((staging.VALIDATED, kept), (staging.QUARANTINE, quarantined)):
-            with staging.atomic_path(staging.table_path(run, stage, self.staged.name)) as tmp:
-                pq.write_table(part, tmp)
+        with staging.atomic_path(staging.table_path(run, staging.QUARANTINE, self.staged.name)) as tmp:
+            pq.write_table(quarantined, tmp)
+
+
+_ROW_GROUP_ROWS = 1024 * 1024
+"""Rows per row group ``pq.write_table`` writes by default (Arrow's ``DEFAULT_MAX_ROW_GROUP_LENGTH``)."""
 
 
 def _validate_table(
-    staged: _Staged, tables: dict[str, pd.DataFrame], gx_run: GxRun, params: dict, out: _Outcome
+    staged: _Staged, tables: _Parents, gx_run: GxRun, params: dict, out: _Outcome
 ) -> dict | None:
     """Check one table's rules into ``out``; returns GX's (trimmed) results, if GX ran."""
-    name, meta, df = staged.name, staged.meta, staged.df
+    name, meta = staged.name, staged.meta
     if meta.get("table_missing"):
         optional = name in out.cfg.optional_tables  # the run goes on; its figures say "saknas"
         out.add(python_rule(-2, "tabellen saknas i källan", WARNING if optional else CRITICAL))
@@ -248,17 +244,15 @@ def _validate_table(
             None,
             ", ".join(meta["columns_extra"]),
         )
-    frame, skipped = validation_frame(name, df, meta, tables)
-    # From here on the staged rows give only example keys and type-error details: the other
-    # columns are dropped, so dates are not held twice (GX sees datetime64[ns] copies).
-    staged.df = df = df[[c for c in df.columns if c in {*out.key, TYPE_ERRORS}]]
+    derived, skipped = derived_checks(name, lambda cols: read_pandas(staged.path, cols), tables)
+    frames = TableFrames(staged.path, meta.get("columns_missing", []), derived)
     out.notes += [f"{name}: regeln kunde inte prövas: {s}" for s in skipped]
     missing = set(meta.get("columns_missing", []))
     all_rules = suite_rules(name, gx_run.suites_dir)
     rules = [r for r in all_rules if not (missing & set(r.columns))]
     if missing:
         out.notes.append(f"{name}: {len(all_rules) - len(rules)} regler på saknade kolumner prövades inte")
-    result = gx_run.validate(name, frame, rules, params)
+    result = gx_run.validate(name, frames, rules, params)
     by_key = {result_key(r): r for r in result.results}
     for rule in rules:
         res = by_key[(rule.type, rule.rule, rule.column)]
@@ -282,7 +276,7 @@ def _validate_table(
         if rule.level == ROW:
             positions = np.asarray(res.result.get("unexpected_index_list") or [], dtype=np.int64)
             if rule.kwargs.get("column") == TYPE_ERRORS and len(positions):
-                cols = df[TYPE_ERRORS].iloc[positions].str.split(";").explode()
+                cols = staged.keys()[TYPE_ERRORS].iloc[positions].str.split(";").explode()
                 counts = cols[cols != ""].value_counts().sort_index()
                 detail = ", ".join(f"{c}: {k}" for c, k in counts.items())
         out.add(rule, positions, detail)
@@ -322,12 +316,13 @@ def validate_run(
     gx_run = GxRun(run, suites_dir, cfg.data_docs)
     reports, gx_results = [], {}
     for name in names:  # one table in memory at a time (its parents' key columns beside it)
-        outcome = _Outcome(_read_staged(run, name, metas[name]), cfg, suites_dir)
+        path = staging.table_path(run, staging.RAW, name)
+        outcome = _Outcome(_Staged(name, metas[name], path, table_key(name, suites_dir)), cfg)
         gx_json = _validate_table(outcome.staged, frames, gx_run, params, outcome)
         if period is None:
             outcome.notes.append(f"{name}: perioden är okänd; datumregler mot periodens slut prövades inte")
         report = outcome.report()
-        outcome.staged.df = None  # reported; the rows are written from the Arrow file, not from here
+        outcome.staged.forget()  # reported; the rows are written from the Arrow file, not from here
         # GX leaves reference cycles that hold the frame and its temporaries until the collector
         # happens to run: collected here, so the rows are not read again beside them.
         gc.collect()
