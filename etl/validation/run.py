@@ -15,7 +15,7 @@ import logging
 import re
 import shutil
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -93,8 +93,8 @@ class _Staged:
     """The raw staged file: GX reads its columns from it (``TableFrames``), and validated/ and
     quarantine/ are its row groups filtered (same schema, so the statistics read the same types)."""
     key: list[str]
-    rows: int = 0
-    _keys: pd.DataFrame | None = None
+    rows: int = field(init=False)
+    _keys: pd.DataFrame | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
         self.rows = pq.read_metadata(self.path).num_rows
