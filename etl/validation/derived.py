@@ -194,13 +194,12 @@ reads only these of a parent table, so it never holds every table whole."""
 
 
 def derived_checks(
-    name: str, rows: pd.DataFrame | Callable[[list[str]], pd.DataFrame], tables: Mapping[str, pd.DataFrame]
+    name: str, read: Callable[[list[str]], pd.DataFrame], tables: Mapping[str, pd.DataFrame]
 ) -> tuple[dict, list[str]]:
     """The ``_ok_*`` columns of ``name``; and the checks that could not be evaluated.
 
-    ``rows``: the table's rows (a RangeIndex), or a reader giving those of the columns asked for,
-    called once per check with its ``Check.columns`` (and freed before the next check)."""
-    read = (lambda cols: rows[cols]) if isinstance(rows, pd.DataFrame) else rows
+    ``read`` gives the table's rows (a RangeIndex) of the columns asked for: called once per
+    check with its ``Check.columns``, the result freed before the next check."""
     ctx, out, skipped = _Ctx(tables), {}, []
     for col, check in DERIVED.get(name, {}).items():
         df = read(list(check.columns))

@@ -104,13 +104,13 @@ class TableFrames:
         """These columns of every row, in the frame's column order (all: None)."""
         wanted = set(self.columns if columns is None else columns)
         staged = [c for c in self.staged if c in wanted]
-        table = pq.read_table(self.path, columns=staged, use_threads=False) if staged else None
-        return self._gx_frame(table, 0, self.rows, [c for c in self.derived if c in wanted])
+        rows = read_pandas(self.path, staged) if staged else pd.DataFrame(index=pd.RangeIndex(self.rows))
+        return self._gx_frame(rows, 0, [c for c in self.derived if c in wanted])
 
     def empty(self) -> pd.DataFrame:
         """Every column and no row: all a rule on the table's columns and types reads."""
-        table = pq.read_schema(self.path).empty_table().select(self.staged)
-        return self._gx_frame(table, 0, 0, list(self.derived))
+        none = pq.read_schema(self.path).empty_table().select(self.staged)
+        return self._gx_frame(to_pandas(none), 0, list(self.derived))
 
     def slices(self) -> Iterator[pd.DataFrame]:
         """The whole frame as consecutive slices of rows (index labels as in the whole frame)."""
@@ -119,17 +119,19 @@ class TableFrames:
             yield self.frame()
             return
         for batch in pq.ParquetFile(self.path).iter_batches(batch_size=SLICE_ROWS, columns=self.staged):
-            n = batch.num_rows  # before the table is converted: to_pandas frees it
-            yield self._gx_frame(pa.Table.from_batches([batch]), start, n, list(self.derived))
+            n = batch.num_rows
+            yield self._gx_frame(to_pandas(pa.Table.from_batches([batch])), start, list(self.derived))
             start += n
 
     def fingerprint(self, whole=None) -> str:
         """GX's batch fingerprint of the whole frame, read a slice of rows at a time."""
         return fingerprint_of(self.slices())
 
-    def _gx_frame(self, table: pa.Table | None, start: int, rows: int, derived: list[str]) -> pd.DataFrame:
+    def _gx_frame(self, frame: pd.DataFrame, start: int, derived: list[str]) -> pd.DataFrame:
+        """Rows ``start``… of the staged columns as GX sees them, with these derived checks."""
+        rows = len(frame)
         index = pd.RangeIndex(start, start + rows)
-        frame = pd.DataFrame(index=index) if table is None else to_pandas(table).set_axis(index)
+        frame = frame.set_axis(index)
         for col in frame.columns:
             dtype = frame[col].dtype
             if isinstance(dtype, np.dtypes.DateTime64DType) and dtype != "datetime64[ns]":
