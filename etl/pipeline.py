@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from etl import archive, disclosure, disclosure_gate, housekeeping, sex_history, source, staging, storage
 from etl.arrow_memory import system_pool
 from etl.child_step import run as in_child
+from etl.child_step import run_all
 from etl.extract import extract_table
 from etl.mail.ledger import DeliveryUncertain
 from etl.periods import Period
@@ -235,14 +236,7 @@ def statistics_step(plan: RunPlan | dict) -> dict:
 
 
 def _source_rows(run: Path) -> dict[str, int]:
-    return {
-        name: staging.read_json(staging.meta_path(run, staging.RAW, name))["rows"] for name in source.TABLES
-    }
-
-
-def _comparison(run: Path) -> pd.DataFrame | None:
-    path = run / OUTPUT / comparison.PUBLISHED_COMPARISON
-    return read_published(path) if path.exists() else None
+    return {t: staging.read_json(staging.meta_path(run, staging.RAW, t))["rows"] for t in source.TABLES}
 
 
 def report_context(plan: RunPlan, run: Path, scope: str) -> model.ReportContext:
@@ -250,9 +244,10 @@ def report_context(plan: RunPlan, run: Path, scope: str) -> model.ReportContext:
     cfg = settings()
     districts = staging.read_table(run, staging.VALIDATED, "district")
     names = dict(zip(districts["district_code"], districts["name"], strict=True))
+    earlier = run / OUTPUT / comparison.PUBLISHED_COMPARISON
     return model.ReportContext(
         published=read_published(run / OUTPUT / PUBLISHED),
-        comparison=_comparison(run),
+        comparison=read_published(earlier) if earlier.exists() else None,
         period=plan.period,
         scope=scope,
         unit_name=cfg.unit_name,
@@ -407,8 +402,14 @@ def run_period(
 
 
 def _extract_all(plan: RunPlan, source_url: str, key: bytes) -> None:
-    for table in source.TABLES:
-        extract_step(plan, table, source_url, key)
+    """The DAG's extraction tasks, each in a child process, ``extract.workers`` at a time."""
+
+    def task(tables: tuple[str, ...]) -> None:
+        for table in tables:
+            extract_step(plan, table, source_url, key)
+
+    jobs = [(f"extract-{name}", task, (source.EXTRACT_TASKS[name],)) for name in source.LONGEST_FIRST]
+    run_all(jobs, workers=settings().pipeline.extract.workers)
 
 
 def _workbooks(plan: RunPlan) -> None:
@@ -420,7 +421,7 @@ def _run_steps(plan: RunPlan, source_url: str, key: bytes, *, send_emails: bool,
     """The DAG's steps in order. The heavy ones each run in a child process (etl.child_step), as
     each is a task of its own in Airflow: a stage's memory is returned before the next starts."""
     purge_step(plan)
-    in_child("extract", _extract_all, plan, source_url, key)
+    _extract_all(plan, source_url, key)
     in_child("validate", validate_step, plan)
     in_child("statistics", statistics_step, plan)
     in_child("workbook", _workbooks, plan)

@@ -176,6 +176,9 @@ EXTRACT_TASKS: dict[str, tuple[str, ...]] = {
     SMALL_TABLES: tuple(name for name in TABLES if name not in BIG_TABLES),
 }
 """The DAG's extraction tasks (``extract.<name>``) and the tables each extracts, in order."""
+LONGEST_FIRST = ("application", "support_obstacle", "payment", "person", "household", SMALL_TABLES)
+"""The extraction tasks by their national reading time, longest first: the order a CLI run starts
+them in, so that with two at a time the long ones run beside each other."""
 
 # Columns holding a personnummer/samordningsnummer; pseudonymised at extraction.
 PERSON_ID_COLUMNS: dict[str, tuple[str, ...]] = {

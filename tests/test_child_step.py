@@ -75,3 +75,54 @@ def test_the_childs_memory_is_not_the_callers():
     before = _vm_hwm_mb()
     assert child_step.run("big", _big) == 400 * 2**20
     assert _vm_hwm_mb() - before < 100
+
+
+def _meet(mine: Path, theirs: Path, seconds: int = 30) -> int:
+    """Leave a mark and wait for the other job's: only two jobs running at once meet."""
+    import time
+
+    mine.touch()
+    for _ in range(seconds * 100):
+        if theirs.exists():
+            return os.getpid()
+        time.sleep(0.01)
+    raise TimeoutError(f"{theirs.name} never came")
+
+
+def _mark(path: Path) -> str:
+    path.touch()
+    return path.name
+
+
+def test_run_all_runs_two_at_a_time_and_returns_the_results_in_the_jobs_order(tmp_path):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    jobs = [("a", _meet, (a, b)), ("b", _meet, (b, a)), ("c", _mark, (c,))]
+    pid_a, pid_b, name = child_step.run_all(jobs, workers=2)
+    assert len({pid_a, pid_b, os.getpid()}) == 3 and name == "c" and c.exists()
+
+
+def test_run_all_one_at_a_time_runs_each_alone(tmp_path):
+    # With one worker the first job waits for a mark the second leaves only once it has started.
+    a, b = tmp_path / "a", tmp_path / "b"
+    with pytest.raises(TimeoutError, match="b never came"):
+        child_step.run_all([("a", _meet, (a, b, 1)), ("b", _mark, (b,))], workers=1)
+    assert not b.exists()  # after a failure no further job starts
+
+
+def test_run_all_raises_the_first_failure_in_the_jobs_order_after_the_running_ones_end(tmp_path):
+    late = tmp_path / "late"
+    jobs = [("ok", _add, (1,)), ("validate", _stop, ()), ("odd", _odd, ()), ("late", _mark, (late,))]
+    with pytest.raises(ValidationStop) as raised:
+        child_step.run_all(jobs, workers=2)
+    assert "in _stop" in str(raised.value.__cause__)
+    assert not late.exists()
+
+
+def test_run_all_names_a_killed_job():
+    with pytest.raises(child_step.StepProcessDied, match=r"Steget extract-application avbröts .* kod -9"):
+        child_step.run_all([("extract-application", _killed, ()), ("ok", _add, (1,))], workers=2)
+
+
+def test_run_all_needs_a_worker():
+    with pytest.raises(ValueError, match="at least 1"):
+        child_step.run_all([("ok", _add, (1,))], workers=0)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+import pandas as pd
 import pytest
 
 from etl.periods import Period
@@ -117,3 +118,15 @@ def test_households_per_scope(result):
     women = {"A": 2, "B": 3, "C": 2, "D": 1, "E": 0, ALL: 9}
     men = {"A": 2, "B": 3, "C": 2, "D": 1, "E": 0, ALL: 8}
     assert result["women"].to_dict() == women and result["men"].to_dict() == men
+
+
+@pytest.mark.parametrize("elements", [7, 60, 10**6])
+def test_the_batch_size_changes_no_bit(result, monkeypatch, elements):
+    # _BATCH_ELEMENTS only caps memory: 7 elements give one resample (and one household) a batch,
+    # 60 three resamples of the 17 households a batch and a last one of one (1000 = 3 · 333 + 1),
+    # the leave-one-out batches end mid-district; every figure must be the same bits as one batch.
+    from etl.statistics import gender_adjusted
+
+    monkeypatch.setattr(gender_adjusted, "_BATCH_ELEMENTS", elements)
+    again = adjusted_difference(decisions_in_period(one_applicant_tables(PEOPLE), T1), SCOPES, CFG)
+    pd.testing.assert_frame_equal(again, result, check_exact=True)

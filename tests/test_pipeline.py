@@ -294,3 +294,10 @@ def test_a_cut_off_workbook_is_not_archived(tmp_path):
     with pytest.raises(archive.ArchiveError, match="Ofullständiga arbetsböcker arkiveras inte: Bok_OST.xlsx"):
         pipeline.archive_step(plan)
     assert archive.versions(tmp_path / "archive", pipeline.Period(2018, 1)) == []
+
+
+def test_a_cli_run_starts_every_extraction_task_once_the_longest_first():
+    from etl.source import EXTRACT_TASKS, LONGEST_FIRST
+
+    assert sorted(LONGEST_FIRST) == sorted(EXTRACT_TASKS)
+    assert LONGEST_FIRST[0] == "application"  # 3.2 M rows nationally, the slowest read

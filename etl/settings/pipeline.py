@@ -45,6 +45,8 @@ class Extract(Frozen):
     chunk_rows: int = Field(gt=0)
     source_work_mem_mb: int = Field(gt=0)
     """PostgreSQL ``work_mem`` of the read sessions (config/pipeline.yml says why)."""
+    workers: int = Field(default=1, ge=1)
+    """Extraction tasks a CLI run runs at once (etl.pipeline, etl.child_step.run_all)."""
 
 
 class Staging(Frozen):

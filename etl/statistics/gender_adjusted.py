@@ -39,7 +39,7 @@ from etl.vocabulary import ALL
 WOMEN, MEN = "K", "M"
 POOLED = "övriga_hinder"
 """Stratum label (after the children group) of the pooled small strata."""
-_BATCH_ELEMENTS = 2_000_000
+_BATCH_ELEMENTS = 1_000_000
 """Resampled values held in memory at once (a memory cap only: results do not depend on it)."""
 MEASURES = ("amount", "n_granted", "n_all")
 COLUMNS = ["diff", "low", "high", "women", "men", "excluded_share", "max_shift", "fragile", "missing_share",
@@ -251,18 +251,24 @@ def adjusted_difference(
     boot = np.full((b_total, n_d + 1), np.nan)
     missing = np.zeros(n_d + 1)
     batch = max(1, _BATCH_ELEMENTS // n_units)
+    # Buffers reused by every batch: a fresh column-sized block per batch costs its page faults
+    # again (blocks this size are mapped anew, etl.arrow_memory).
+    draws = np.empty((batch, n_units))
+    drawn = np.empty((batch, n_units), dtype=np.int64)
+    last = unit_size - 1
     for first in range(0, b_total, batch):
         b = min(batch, b_total - first)
-        # In place, batch by batch: the draws, their household's position, the multiplicities.
-        draws = rng.random((b, n_units))
-        draws *= unit_size
-        drawn = draws.astype(np.int64)
-        del draws
-        np.minimum(drawn, unit_size - 1, out=drawn)
-        drawn += unit_start
-        drawn += (np.arange(b) * n_units)[:, None]
-        mult = np.bincount(drawn.ravel(), minlength=b * n_units).reshape(b, n_units).astype("float64")
-        resampled = arrays(np.asarray(contribution @ mult.T).T)
+        # The draws, their household's position, then its place in the (household, resample)
+        # layout that the sparse product reads without a transposed copy.
+        rng.random(out=draws[:b])
+        np.multiply(draws[:b], unit_size, out=draws[:b])
+        np.copyto(drawn[:b], draws[:b], casting="unsafe")  # truncation, as astype
+        np.minimum(drawn[:b], last, out=drawn[:b])
+        drawn[:b] += unit_start
+        drawn[:b] *= b
+        drawn[:b] += np.arange(b)[:, None]
+        mult = np.bincount(drawn[:b].ravel(), minlength=b * n_units).reshape(n_units, b).astype("float64")
+        resampled = arrays(np.asarray(contribution @ mult).T)
         boot[first : first + b] = standardised(*resampled)
         r_sizes = resampled[1]
         lost = kept[None] & ~((r_sizes[:, :, 0, :] > 0) & (r_sizes[:, :, 1, :] > 0))
