@@ -63,9 +63,19 @@ libc.mallinfo2.restype = Mallinfo2
 libc.free(libc.malloc(16 << 20))  # freeing a 16 MB mapping: glibc raises its threshold to 16 MB
 if sys.argv[1] == "fixed":
     print(arrow_memory.fixed_mmap_threshold())
-before = libc.mallinfo2().hblkhd
-block = libc.malloc(8 << 20)
-print((libc.mallinfo2().hblkhd - before) >> 20)  # MB of the 8 MB block in its own mapping
+
+
+def mapped_mb() -> int:  # MB of a new 8 MB block in its own mapping (0: from the heap)
+    before = libc.mallinfo2().hblkhd
+    block = libc.malloc(8 << 20)
+    return (libc.mallinfo2().hblkhd - before) >> 20
+
+
+if sys.argv[1] == "batches":
+    print(arrow_memory.fixed_mmap_threshold())
+    with arrow_memory.heap_for_batches():
+        print(mapped_mb())
+print(mapped_mb())
 """
 
 
@@ -82,3 +92,13 @@ def test_a_block_freed_later_is_its_own_mapping_after_the_threshold_is_fixed():
 
     assert probe("glibc") == ["0"]
     assert probe("fixed") == ["True", "8"]
+
+
+@pytest.mark.skipif(not hasattr(ctypes.CDLL(None), "mallinfo2"), reason="needs glibc ≥ 2.33 (mallinfo2)")
+def test_a_batch_loop_takes_its_blocks_from_the_heap_and_the_threshold_is_fixed_again_after():
+    """Inside heap_for_batches an 8 MB block comes from the heap (a batch reuses the pages of the
+    one before); after it, one is mapped on its own again."""
+    out = subprocess.run(
+        [sys.executable, "-c", _MMAP_PROBE, "batches"], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["True", "0", "8"]

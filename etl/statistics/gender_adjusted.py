@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from etl.arrow_memory import heap_for_batches
 from etl.settings.pipeline import GenderAnalysis as GenderAnalysisConfig
 from etl.vocabulary import ALL
 
@@ -250,29 +251,30 @@ def adjusted_difference(
     rng = np.random.default_rng(int(cfg.seed))
     boot = np.full((b_total, n_d + 1), np.nan)
     missing = np.zeros(n_d + 1)
-    batch = max(1, _BATCH_ELEMENTS // n_units)
-    # Buffers reused by every batch: a fresh column-sized block per batch costs its page faults
-    # again (blocks this size are mapped anew, etl.arrow_memory).
-    draws = np.empty((batch, n_units))
-    drawn = np.empty((batch, n_units), dtype=np.int64)
-    last = unit_size - 1
-    for first in range(0, b_total, batch):
-        b = min(batch, b_total - first)
-        # The draws, their household's position, then its place in the (household, resample)
-        # layout that the sparse product reads without a transposed copy.
-        rng.random(out=draws[:b])
-        np.multiply(draws[:b], unit_size, out=draws[:b])
-        np.copyto(drawn[:b], draws[:b], casting="unsafe")  # truncation, as astype
-        np.minimum(drawn[:b], last, out=drawn[:b])
-        drawn[:b] += unit_start
-        drawn[:b] *= b
-        drawn[:b] += np.arange(b)[:, None]
-        mult = np.bincount(drawn[:b].ravel(), minlength=b * n_units).reshape(n_units, b).astype("float64")
-        resampled = arrays(np.asarray(contribution @ mult).T)
-        boot[first : first + b] = standardised(*resampled)
-        r_sizes = resampled[1]
-        lost = kept[None] & ~((r_sizes[:, :, 0, :] > 0) & (r_sizes[:, :, 1, :] > 0))
-        missing += lost.any(axis=-1).sum(axis=0)
+    with heap_for_batches():
+        batch = max(1, _BATCH_ELEMENTS // n_units)
+        # Buffers reused by every batch: a fresh column-sized block per batch costs its page faults
+        # again (blocks this size are mapped anew, etl.arrow_memory).
+        draws = np.empty((batch, n_units))
+        drawn = np.empty((batch, n_units), dtype=np.int64)
+        last = unit_size - 1
+        for first in range(0, b_total, batch):
+            b = min(batch, b_total - first)
+            # The draws, their household's position, then its place in the (household, resample)
+            # layout that the sparse product reads without a transposed copy.
+            rng.random(out=draws[:b])
+            np.multiply(draws[:b], unit_size, out=draws[:b])
+            np.copyto(drawn[:b], draws[:b], casting="unsafe")  # truncation, as astype
+            np.minimum(drawn[:b], last, out=drawn[:b])
+            drawn[:b] += unit_start
+            drawn[:b] *= b
+            drawn[:b] += np.arange(b)[:, None]
+            mult = np.bincount(drawn[:b].ravel(), minlength=b * n_units).reshape(n_units, b).astype("float64")
+            resampled = arrays(np.asarray(contribution @ mult).T)
+            boot[first : first + b] = standardised(*resampled)
+            r_sizes = resampled[1]
+            lost = kept[None] & ~((r_sizes[:, :, 0, :] > 0) & (r_sizes[:, :, 1, :] > 0))
+            missing += lost.any(axis=-1).sum(axis=0)
 
     alpha = 1 - float(cfg.confidence)
     finite = ~np.isnan(point) & ~np.isnan(boot).all(axis=0)
@@ -285,7 +287,8 @@ def adjusted_difference(
     out["multimodal"] = np.where(np.isnan(point), np.nan, (missing / b_total > cfg.multimodal_share) * 1.0)
 
     # Leave one household out: only its own district's cells and ALL's change (see _left_out).
-    own, unit_all = _left_out(contribution, observed_flat[0], pool, unit_group // 2, (n_d, n_s))
+    with heap_for_batches():
+        own, unit_all = _left_out(contribution, observed_flat[0], pool, unit_group // 2, (n_d, n_s))
     scope_of = np.concatenate([unit_group // 2, np.full(n_units, n_d)])  # each household twice
     v, ref = np.concatenate([own, unit_all]), point[scope_of]
     shift = np.abs(v - ref)
