@@ -19,11 +19,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from etl.arrow_memory import heap_for_batches
 from etl.validation.suites import NS_MAX, NS_MIN
 
 _NULLABLE = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(), pa.string(): pd.StringDtype()}
 
-SLICE_ROWS = 250_000
+SLICE_ROWS = 125_000
 """Rows hashed (and read) at a time for the fingerprint."""
 
 
@@ -124,8 +125,10 @@ class TableFrames:
             start += n
 
     def fingerprint(self, whole=None) -> str:
-        """GX's batch fingerprint of the whole frame, read a slice of rows at a time."""
-        return fingerprint_of(self.slices())
+        """GX's batch fingerprint of the whole frame, read a slice of rows at a time (each slice
+        on the heap pages of the one before)."""
+        with heap_for_batches():
+            return fingerprint_of(self.slices())
 
     def _gx_frame(self, frame: pd.DataFrame, start: int, derived: list[str]) -> pd.DataFrame:
         """Rows ``start``… of the staged columns as GX sees them, with these derived checks."""
