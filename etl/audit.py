@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -123,9 +124,14 @@ def _kind(indicator_id: str) -> str:
     return "hull" if entry.unit in ("procent", "kr", "dagar") else "none"
 
 
-def _groups(ids: set[str], scopes: set[str], year: str) -> list[tuple[tuple, list[tuple]]]:
-    """(total cell, part cells) for every relation among the ids of one period (cells: id, scope, sex)."""
-    cat = settings().catalogue
+def _groups(ids: set[str], scopes: set[str], year: str) -> tuple[tuple[tuple, list[tuple]], ...]:
+    """(total cell, part cells) for every relation among the ids of one period (cells: id, scope, sex).
+    The same for every audit round of a table (the pattern changes, the cells do not): kept."""
+    return _relations(frozenset(ids), frozenset(scopes), year, settings().catalogue)
+
+
+@lru_cache(maxsize=8)
+def _relations(ids: frozenset, scopes: frozenset, year: str, cat) -> tuple[tuple[tuple, list[tuple]], ...]:
     districts = sorted(scopes - {ALL})
     out = []
     for i in ids:
@@ -148,7 +154,7 @@ def _groups(ids: set[str], scopes: set[str], year: str) -> list[tuple[tuple, lis
     for diff, base in DIFFERENCES.items():
         if diff in ids and base in ids:
             out += [((base, s, "K"), [(diff, s, "T"), (base, s, "M")]) for s in scopes]
-    return out
+    return tuple(out)
 
 
 def _staff_weight(cells: dict, cell: tuple) -> float | None:
