@@ -31,15 +31,23 @@ _fixed = [False]  # whether fixed_mmap_threshold has fixed it in this process
 
 
 @cache
+def _libc():
+    """The C library's ``mallopt`` and ``malloc_trim``, or None where it has them not (macOS, musl)."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt.argtypes, libc.mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+        libc.malloc_trim.argtypes, libc.malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+@cache
 def fixed_mmap_threshold() -> bool:
     """Fix glibc's mmap threshold for the rest of the process (once); False where the C library
     has no ``mallopt`` (macOS, musl keep their own behaviour)."""
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    _fixed[0] = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    libc = _libc()
+    _fixed[0] = libc is not None and bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
     return _fixed[0]
 
 
@@ -60,7 +68,7 @@ def heap_for_batches() -> Iterator[None]:
     if not _fixed[0]:
         yield
         return
-    libc = ctypes.CDLL(None)
+    libc = _libc()
     libc.mallopt(M_MMAP_THRESHOLD, HEAP_THRESHOLD)
     try:
         yield

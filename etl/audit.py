@@ -124,14 +124,10 @@ def _kind(indicator_id: str) -> str:
     return "hull" if entry.unit in ("procent", "kr", "dagar") else "none"
 
 
-def _groups(ids: set[str], scopes: set[str], year: str) -> tuple[tuple[tuple, list[tuple]], ...]:
+@lru_cache(maxsize=8)
+def _groups(ids: frozenset, scopes: frozenset, year: str, cat) -> tuple[tuple[tuple, list[tuple]], ...]:
     """(total cell, part cells) for every relation among the ids of one period (cells: id, scope, sex).
     The same for every audit round of a table (the pattern changes, the cells do not): kept."""
-    return _relations(frozenset(ids), frozenset(scopes), year, settings().catalogue)
-
-
-@lru_cache(maxsize=8)
-def _relations(ids: frozenset, scopes: frozenset, year: str, cat) -> tuple[tuple[tuple, list[tuple]], ...]:
     districts = sorted(scopes - {ALL})
     out = []
     for i in ids:
@@ -205,7 +201,7 @@ def _period_audit(
               and not math.isnan(total[0])):  # fmt: skip
             finding(cell, "attribute", fix=[cell])
 
-    groups = _groups(set(kinds), {k[1] for k in keys}, period[:4])
+    groups = _groups(frozenset(kinds), frozenset(k[1] for k in keys), period[:4], settings().catalogue)
     rows, rhs, slack = [], [], []
     var: dict[tuple, int] = {}
     hull_bounds: dict[tuple, list[float]] = {}

@@ -111,6 +111,7 @@ def pooling(pairs: pd.DataFrame, scope_names: list[str], strata: list[str], mini
     return m
 
 
+@heap_for_batches()
 def _left_out(
     contribution: sparse.csc_matrix,
     observed: np.ndarray,
@@ -287,8 +288,7 @@ def adjusted_difference(
     out["multimodal"] = np.where(np.isnan(point), np.nan, (missing / b_total > cfg.multimodal_share) * 1.0)
 
     # Leave one household out: only its own district's cells and ALL's change (see _left_out).
-    with heap_for_batches():
-        own, unit_all = _left_out(contribution, observed_flat[0], pool, unit_group // 2, (n_d, n_s))
+    own, unit_all = _left_out(contribution, observed_flat[0], pool, unit_group // 2, (n_d, n_s))
     scope_of = np.concatenate([unit_group // 2, np.full(n_units, n_d)])  # each household twice
     v, ref = np.concatenate([own, unit_all]), point[scope_of]
     shift = np.abs(v - ref)
