@@ -125,9 +125,9 @@ def _kind(indicator_id: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _groups(ids: frozenset, scopes: frozenset, year: str, cat) -> tuple[tuple[tuple, list[tuple]], ...]:
-    """(total cell, part cells) for every relation among the ids of one period (cells: id, scope, sex).
-    The same for every audit round of a table (the pattern changes, the cells do not): kept."""
+def _groups(ids: frozenset, scopes: frozenset, year: str, cat) -> tuple[tuple, dict[tuple, list[int]]]:
+    """(total, parts) of every relation among one period's ids (cells: id, scope, sex), and each
+    cell's relations by position. The same in every audit round of a table: kept till its end."""
     districts = sorted(scopes - {ALL})
     out = []
     for i in ids:
@@ -150,7 +150,15 @@ def _groups(ids: frozenset, scopes: frozenset, year: str, cat) -> tuple[tuple[tu
     for diff, base in DIFFERENCES.items():
         if diff in ids and base in ids:
             out += [((base, s, "K"), [(diff, s, "T"), (base, s, "M")]) for s in scopes]
-    return tuple(out)
+    where: dict[tuple, list[int]] = {}
+    for g, cell in ((g, cell) for g, (total, parts) in enumerate(out) for cell in (total, *parts)):
+        where.setdefault(cell, []).append(g)
+    return tuple(out), where
+
+
+def forget_relations() -> None:
+    """Drop the relations kept for a table's audit rounds (etl.disclosure, when its rounds end)."""
+    _groups.cache_clear()
 
 
 def _staff_weight(cells: dict, cell: tuple) -> float | None:
@@ -201,12 +209,14 @@ def _period_audit(
               and not math.isnan(total[0])):  # fmt: skip
             finding(cell, "attribute", fix=[cell])
 
-    groups = _groups(frozenset(kinds), frozenset(k[1] for k in keys), period[:4], settings().catalogue)
+    groups, where = _groups(frozenset(kinds), frozenset(k[1] for k in keys), period[:4], settings().catalogue)
     rows, rhs, slack = [], [], []
     var: dict[tuple, int] = {}
     hull_bounds: dict[tuple, list[float]] = {}
     relations: dict[tuple, list[tuple[tuple, list[tuple]]]] = {}  # hidden cell → (total, parts)
-    for total, parts in groups:
+    # Only a relation holding a hidden cell says anything; in their order, so the LPs are the same.
+    holding = sorted({g for cell, (_, h) in cells.items() if h for g in where.get(cell, ())})
+    for total, parts in (groups[g] for g in holding):
         kind = "difference" if parts and parts[0][0] in DIFFERENCES else kinds[total[0]]
         members = [c for c in (total, *parts) if c in cells]
         if kind == "none" or total not in cells or len(members) < 2 or not any(cells[c][1] for c in members):
@@ -385,8 +395,8 @@ def _solve(a, b, s, cells, kinds, period, protected) -> list[Finding]:
     per_id = {i: (_bounds(i, kinds), 2 * _protection(i, kinds)) for i in {c[0] for c in cells}}
     width = np.array([per_id[c[0]][1] for c in cells])
     bounds = [per_id[c[0]][0] for c in cells]
-    out = []
-    for j, (low, high) in audit_intervals.intervals(a, b, s, bounds, wanted, width).items():
+    out, threads = [], settings().pipeline.disclosure.audit_threads
+    for j, (low, high) in audit_intervals.intervals(a, b, s, bounds, wanted, width, threads).items():
         # Narrower than the width by more than solver noise: a width of exactly 4 persons
         # computed as 3.9999999999999942 is not a leak (nor may the row order decide it).
         noise = max(EXACT, SOLVER_NOISE * max(abs(low), abs(high)))

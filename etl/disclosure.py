@@ -102,21 +102,34 @@ def _pattern(text: str) -> re.Pattern[str]:
     return re.compile("^" + escaped.replace(r"\*", "(?P<star>.+?)", 1) + "$")
 
 
-def _match(ids: pd.Series, years: pd.Series, text: str) -> pd.Series:
-    """For each row: the ``*`` text of ``text`` ("" when none), or <NA> when the id does not match.
+class _IdYears:
+    """Each row's indicator id and period year, matched against a config pattern once per
+    distinct pair (hundreds) rather than per row (tens of thousands nationally)."""
 
-    ``{year}`` matches only the row's own period year.
-    """
-    pattern = _pattern(text)
-    hit = ids.str.fullmatch(pattern).fillna(False).astype(bool)
-    star = pd.Series("", index=ids.index, dtype="string")
-    if pattern.groups:
-        found = ids.str.extract(pattern)
-        if "year" in found:
-            hit &= (found["year"] == years).fillna(False).astype(bool)
-        if "star" in found:
-            star = found["star"].astype("string")
-    return star.where(hit)
+    def __init__(self, df: pd.DataFrame) -> None:
+        ids = df["indicator_id"].astype("string")
+        years = df["period"].astype("string").str[:4]
+        self.codes = pd.factorize(ids + "|" + years)[0]  # -1 where either is missing
+        codes, first = np.unique(self.codes, return_index=True)
+        first = first[codes >= 0]
+        self.ids = ids.iloc[first].reset_index(drop=True)
+        self.years = years.iloc[first].reset_index(drop=True)
+        self.index = df.index
+
+    def match(self, text: str) -> pd.Series:
+        """For each row: the ``*`` text of ``text`` ("" when none), or <NA> when the id does not
+        match. ``{year}`` matches only the row's own period year."""
+        pattern = _pattern(text)
+        hit = self.ids.str.fullmatch(pattern).fillna(False).astype(bool)
+        star = pd.Series("", index=self.ids.index, dtype="string")
+        if pattern.groups:
+            found = self.ids.str.extract(pattern)
+            if "year" in found:
+                hit &= (found["year"] == self.years).fillna(False).astype(bool)
+            if "star" in found:
+                star = found["star"].astype("string")
+        per_pair = star.where(hit).array
+        return pd.Series(per_pair.take(self.codes, allow_fill=True), index=self.index, dtype="string")
 
 
 def _validate(stats: pd.DataFrame) -> pd.DataFrame:
@@ -156,7 +169,7 @@ def _text(df: pd.DataFrame, *cols: str) -> pd.Series:
 def _groups(df: pd.DataFrame, cfg: DisclosureConfig) -> pd.DataFrame:
     """Every sum group as (group, row, total) memberships; only groups with a total and a part."""
     ids = df["indicator_id"].astype("string")
-    years = df["period"].astype("string").str[:4]
+    pairs = _IdYears(df)
     cell = _text(df, *_CELL)
     # (group key per row, is the row the group's total): T of a triple, ALL of the districts.
     keyed = [
@@ -167,7 +180,7 @@ def _groups(df: pd.DataFrame, cfg: DisclosureConfig) -> pd.DataFrame:
         head, _, tail = total.partition("*")
         total_of = pd.Series(pd.NA, index=df.index, dtype="string")
         for member in members:
-            star = _match(ids, years, member)
+            star = pairs.match(member)
             total_of = total_of.fillna(head + star + tail if "*" in total else star.where(star.isna(), total))
         is_total = ids.isin(set(total_of.dropna())) & total_of.isna()
         keyed.append((f"sum{i}|" + total_of.fillna(ids.where(is_total)) + "|" + cell, is_total))
@@ -188,14 +201,13 @@ def _groups(df: pd.DataFrame, cfg: DisclosureConfig) -> pd.DataFrame:
 
 def _families(df: pd.DataFrame, cfg: DisclosureConfig) -> list[np.ndarray]:
     """For each linked family: a group number per row (-1 when the row is not a member)."""
-    ids = df["indicator_id"].astype("string")
-    years = df["period"].astype("string").str[:4]
+    pairs = _IdYears(df)
     cell = _text(df, *_CELL)
     out = []
     for family in cfg.linked:
         key = pd.Series(pd.NA, index=df.index, dtype="string")
         for member in family:
-            key = key.fillna(_match(ids, years, member))
+            key = key.fillna(pairs.match(member))
         codes = pd.factorize(key + "|" + cell)[0]  # NA keys get -1
         if (codes >= 0).any():
             out.append(codes)
@@ -351,6 +363,7 @@ def suppress(stats: pd.DataFrame, cfg: DisclosureConfig) -> pd.DataFrame:
         left = None
     if cfg.audit_rounds and left != 0:
         hidden, left = _close_leaks(df, pattern, hidden, keys, sensitive)
+    audit.forget_relations()  # this table's rounds are done: the next table has other cells
 
     group, row = pattern.group, pattern.row
     count = np.bincount(group, weights=hidden[row], minlength=pattern.n_groups)

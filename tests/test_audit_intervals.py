@@ -147,3 +147,42 @@ def test_the_scipy_fallback_for_odd_statuses_solves_the_same_lp(slack, high):
     model = _Model(csr_matrix(np.array([[1.0, 1.0]])), np.array([10.0]), np.array([slack]), [(0.0, None)] * 2)
     res = model.linprog(np.array([-1.0, 0.0]))
     assert res.status == 0 and -res.fun == pytest.approx(high)
+
+
+@pytest.mark.parametrize("infeasible", [False, True])
+def test_threads_solve_their_shares_to_the_same_ends_as_a_fresh_lp(monkeypatch, infeasible):
+    # 90 open cells (width never spanned) in one set: with 2 threads each copy of the model solves
+    # half, starting from the shared points and basis; every end is still the LP's optimum. With
+    # equalities that have no solution, each copy relaxes on its own, as one model would.
+    from etl import audit_intervals
+
+    copies, real = [], audit_intervals._Search.copy
+    monkeypatch.setattr(audit_intervals._Search, "copy", lambda self: copies.append(1) or real(self))
+    rng = np.random.default_rng(7)
+    n, m = 90, 60
+    a = rng.choice([-1.0, 0.0, 0.0, 0.0, 1.0], size=(m, n))
+    a[np.arange(m), rng.integers(0, n, m)] = 1.0
+    a[np.arange(n) % m, np.arange(n)] = 1.0  # every cell in some relation
+    b = a @ rng.integers(0, 20, n).astype("float64")
+    if infeasible:
+        a = np.vstack([a, a[0]])
+        b = np.append(b, b[0] - 5.0)  # the same relation with another total
+    s = np.zeros(len(b))
+    bounds = [(0.0, 100.0)] * n
+    found = intervals(csr_matrix(a), b, s, bounds, list(range(n)), np.full(n, NEVER_SKIP), threads=2)
+    assert copies == [1]
+    expected = {j: _linprog_interval(a, b, s, bounds, j) for j in range(n)}
+    assert sorted(found) == [j for j, e in expected.items() if all(map(math.isfinite, e))]
+    for j in found:
+        assert found[j] == pytest.approx(expected[j], abs=1e-7)
+
+
+def test_few_open_cells_stay_in_one_thread(monkeypatch):
+    from etl import audit_intervals
+
+    monkeypatch.setattr(audit_intervals._Search, "copy", lambda self: pytest.fail("copied for 2 cells"))
+    assert _run([[1, 1]], [10]) == {0: (0.0, 10.0), 1: (0.0, 10.0)}
+    one = csr_matrix(np.array([[1.0, 1.0]]))
+    bounds = [(0.0, None)] * 2
+    found = intervals(one, np.array([10.0]), np.zeros(1), bounds, [0, 1], np.full(2, 1.0), threads=2)
+    assert found == {}  # 0 … 10 spans a width of 1: cleared by the points, in one thread

@@ -100,6 +100,19 @@ def test_the_last_round_of_extra_cells_is_audited_too():
     assert checked[checked.indicator_id == "pe_sjukfranvaro"][SUPPRESSED].all()
 
 
+def test_a_tables_relations_are_kept_for_its_audit_rounds_only(monkeypatch):
+    # The audit builds a table's relations once for all its rounds; once the table is done they
+    # are dropped, so the next stage does not carry them (tens of MB at national scale).
+    built = []
+    real = audit._groups
+    counted = lambda *a: built.append(real.cache_info().misses) or real(*a)  # noqa: E731
+    counted.cache_clear = real.cache_clear
+    monkeypatch.setattr(audit, "_groups", counted)
+    suppress(_staff(sick=(0.1, 0.1, 0.1)), CFG)
+    assert len(built) >= 2 and set(built[1:]) == {1}  # audited more than once, built once
+    assert real.cache_info().currsize == 0
+
+
 def test_a_leak_the_audit_names_no_fix_for_hides_its_whole_relation(monkeypatch):
     # The last resort (small sources): when the audit finds a leak but names no cell to hide, the
     # whole relation of the leaking cell is hidden (T with K and M), then audited again.

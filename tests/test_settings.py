@@ -70,6 +70,11 @@ def test_real_configuration_is_typed_and_immutable():
             r"pipeline\.yml: extract\.workers: värdet 0 ska vara minst 1",
         ),
         (
+            "pipeline",
+            lambda raw: raw["disclosure"].update(audit_threads=0),
+            r"pipeline\.yml: disclosure\.audit_threads: värdet 0 ska vara minst 1",
+        ),
+        (
             "plans_2018",
             lambda raw: raw["indicators"][0]["arsmal"].update(ALL=150),
             r"2018\.yml: eb_andel_barn: årsmålet 150.* procent",
@@ -112,9 +117,9 @@ def test_real_configuration_is_typed_and_immutable():
     ],
     ids=[
         "min_persons_fem", "quarantin_misspelt", "max_share_5", "target_nan", "target_minus_7",
-        "target_1e308", "retention_0", "workers_0", "target_150_percent", "unknown_indicator_in_plan",
-        "timezone_misspelt", "resamples_999", "confidence_95", "unknown_scope", "unknown_unit",
-        "linked_to_unknown",
+        "target_1e308", "retention_0", "workers_0", "audit_threads_0", "target_150_percent",
+        "unknown_indicator_in_plan", "timezone_misspelt", "resamples_999", "confidence_95",
+        "unknown_scope", "unknown_unit", "linked_to_unknown",
     ],  # fmt: skip
 )
 def test_bad_values_are_refused_naming_file_key_and_value(tmp_path, stem, change, message):

@@ -68,6 +68,8 @@ class Disclosure(Frozen):
     nothing_symbol: str = Field(min_length=1)
     audit_rounds: int = Field(default=5, ge=0)
     """Rounds of audit-guided additions after the rule-based pattern (etl.disclosure)."""
+    audit_threads: int = Field(default=1, ge=1)
+    """Threads that solve the audit's intervals of one connected set (etl.audit_intervals)."""
 
 
 class GenderAnalysis(Frozen):
