@@ -130,3 +130,15 @@ def test_the_batch_size_changes_no_bit(result, monkeypatch, elements):
     monkeypatch.setattr(gender_adjusted, "_BATCH_ELEMENTS", elements)
     again = adjusted_difference(decisions_in_period(one_applicant_tables(PEOPLE), T1), SCOPES, CFG)
     pd.testing.assert_frame_equal(again, result, check_exact=True)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_threads_change_no_bit(result, monkeypatch, threads):
+    # The draws are taken in one stream, in order; the rest of each batch runs in a thread. With
+    # 60 elements (334 batches of at most 3 resamples), 2 or 3 threads give the one-thread bits.
+    from etl.statistics import gender_adjusted
+
+    monkeypatch.setattr(gender_adjusted, "_BATCH_ELEMENTS", 60)
+    cfg = CFG.model_copy(update={"bootstrap_threads": threads})
+    again = adjusted_difference(decisions_in_period(one_applicant_tables(PEOPLE), T1), SCOPES, cfg)
+    pd.testing.assert_frame_equal(again, result, check_exact=True)

@@ -96,6 +96,11 @@ def test_real_configuration_is_typed_and_immutable():
         ),
         (
             "pipeline",
+            lambda raw: raw["gender_analysis"].update(bootstrap_threads=0),
+            r"gender_analysis\.bootstrap_threads: värdet 0 ska vara minst 1",
+        ),
+        (
+            "pipeline",
             lambda raw: raw["gender_analysis"].update(confidence=95),
             r"gender_analysis\.confidence: värdet 95 ska vara mindre än 1",
         ),
@@ -118,7 +123,7 @@ def test_real_configuration_is_typed_and_immutable():
     ids=[
         "min_persons_fem", "quarantin_misspelt", "max_share_5", "target_nan", "target_minus_7",
         "target_1e308", "retention_0", "workers_0", "audit_threads_0", "target_150_percent",
-        "unknown_indicator_in_plan", "timezone_misspelt", "resamples_999", "confidence_95",
+        "unknown_indicator_in_plan", "timezone_misspelt", "resamples_999", "threads_0", "confidence_95",
         "unknown_scope", "unknown_unit", "linked_to_unknown",
     ],  # fmt: skip
 )

@@ -74,6 +74,8 @@ class Disclosure(Frozen):
 
 class GenderAnalysis(Frozen):
     bootstrap_resamples: int = Field(ge=MIN_RESAMPLES)
+    bootstrap_threads: int = Field(default=1, ge=1)
+    """Threads resampling at once (the draws stay in one stream: the same results whatever the number)."""
     seed: int
     confidence: float = Field(gt=0, lt=1)
     min_households_per_sex: int = Field(ge=1)

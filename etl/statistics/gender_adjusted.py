@@ -29,6 +29,9 @@ so a batch of resamples is one sparse product.
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -252,18 +255,19 @@ def adjusted_difference(
     rng = np.random.default_rng(int(cfg.seed))
     boot = np.full((b_total, n_d + 1), np.nan)
     missing = np.zeros(n_d + 1)
-    with heap_for_batches():
+    threads = int(cfg.bootstrap_threads)
+    with heap_for_batches(), ThreadPoolExecutor(threads, thread_name_prefix="bootstrap") as workers:
         batch = max(1, _BATCH_ELEMENTS // n_units)
-        # Buffers reused by every batch: a fresh column-sized block per batch costs its page faults
-        # again (blocks this size are mapped anew, etl.arrow_memory).
-        draws = np.empty((batch, n_units))
-        drawn = np.empty((batch, n_units), dtype=np.int64)
+        # Buffers reused batch after batch, one per thread: a fresh column-sized block per batch
+        # costs its page faults again (blocks this size are mapped anew, etl.arrow_memory).
+        shape = (batch, n_units)
+        buffers = [(np.empty(shape), np.empty(shape, dtype=np.int64)) for _ in range(threads)]
         last = unit_size - 1
-        for first in range(0, b_total, batch):
-            b = min(batch, b_total - first)
-            # The draws, their household's position, then its place in the (household, resample)
-            # layout that the sparse product reads without a transposed copy.
-            rng.random(out=draws[:b])
+
+        def resample(first: int, b: int, draws: np.ndarray, drawn: np.ndarray) -> np.ndarray:
+            """One batch from its draws: its households, their multiplicities laid out as the
+            sparse product reads them (no transposed copy), the estimates; resamples that lost a
+            used stratum's sex, per scope."""
             np.multiply(draws[:b], unit_size, out=draws[:b])
             np.copyto(drawn[:b], draws[:b], casting="unsafe")  # truncation, as astype
             np.minimum(drawn[:b], last, out=drawn[:b])
@@ -275,7 +279,20 @@ def adjusted_difference(
             boot[first : first + b] = standardised(*resampled)
             r_sizes = resampled[1]
             lost = kept[None] & ~((r_sizes[:, :, 0, :] > 0) & (r_sizes[:, :, 1, :] > 0))
-            missing += lost.any(axis=-1).sum(axis=0)
+            return lost.any(axis=-1).sum(axis=0)
+
+        # The draws are taken here, batch after batch (the random stream in the same order
+        # whatever the threads); each batch's rest runs in a thread while the next is drawn.
+        running: deque = deque()
+        for k, first in enumerate(range(0, b_total, batch)):
+            if len(running) == threads:  # its buffers are the next batch's
+                missing += running.popleft().result()
+            b = min(batch, b_total - first)
+            draws, drawn = buffers[k % threads]
+            rng.random(out=draws[:b])
+            running.append(workers.submit(resample, first, b, draws, drawn))
+        while running:
+            missing += running.popleft().result()
 
     alpha = 1 - float(cfg.confidence)
     finite = ~np.isnan(point) & ~np.isnan(boot).all(axis=0)
