@@ -3,8 +3,9 @@
 PostgreSQL is read straight into Arrow through the ADBC driver (a binary COPY underneath) and
 coerced with vectorised casts where they provably agree with the exact coercion here
 (etl/extract_arrow.py); other databases are read with SQLAlchemy Core through a server-side
-cursor. Either way the rows come in chunks, each written straight to a Parquet row group, so
-memory stays at a few chunks whatever the table's size, and the staged bytes are the same.
+cursor. Either way the rows come in chunks, each written straight to a Parquet row group (on the
+fast path by a thread, while the next chunk is read and coerced), so memory stays at a few
+chunks whatever the table's size, and the staged bytes are the same.
 Values are coerced to the contract's types here: a value that does not fit (text in a numeric
 column, an impossible date) becomes null and the row is flagged in ``_type_errors`` for
 validation; no row is dropped at this stage. Columns missing from or added to the source are
@@ -311,12 +312,15 @@ def extract_table(
                 read = extract_arrow.read_postgres(
                     engine, stmt, chunk_rows, session_setup(engine.dialect.name), snapshot
                 )
-                with contextlib.closing(extract_arrow.read_ahead(read)) as chunks:  # the reader ends here
+                with (
+                    contextlib.closing(extract_arrow.read_ahead(read)) as chunks,  # the reader ends here
+                    extract_arrow.WriteBehind(writer) as write,
+                ):
                     for raw in chunks:
                         staged = transform_chunk(raw, contract, key, pseudonyms, cleaned, fast=path == "fast")
                         type_errors += staged.num_rows - staged.column(TYPE_ERRORS).null_count
                         rows += staged.num_rows
-                        writer.write_table(staged)
+                        write(staged)
             else:
                 result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(stmt)
                 for part in result.partitions():

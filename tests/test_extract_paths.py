@@ -173,3 +173,49 @@ def test_read_ahead_keeps_order_raises_read_errors_and_closes_the_read():
     next(early)
     early.close()  # the caller stops (a transform failed): the read ends too
     assert closed == [5, 6, 100]
+
+
+@pytest.mark.parametrize("flag", ["few", "many"])
+def test_rows_with_a_flagged_byte_by_search_or_by_count(flag):
+    # Values sliced out of a longer array (its bytes before and after are not theirs), empty
+    # values and nulls: each value is flagged exactly when one of its own bytes is.
+    import pyarrow as pa
+
+    from etl.extract_arrow import _rows_with, _utf8
+
+    texts = ["ab", "", None, "a\x01", "\x01", "", "x\x01y", "abcdefghij", "\x01\x01", "z"]
+    whole = pa.array(["\x01pre", *texts, "post\x01"])
+    arr = whole.slice(1, len(texts))
+    raw, bounds, _valid = _utf8(arr)
+    flagged = raw == 1 if flag == "few" else raw != 1  # 5 flagged bytes, or 16 (more than values)
+    expected = [t is not None and any((c == "\x01") == (flag == "few") for c in t) for t in texts]
+    assert _rows_with(raw, bounds, flagged).tolist() == expected
+
+
+def test_write_behind_keeps_order_and_raises_a_failed_write():
+    import pyarrow as pa
+
+    from etl.extract_arrow import WriteBehind
+
+    class Writer:
+        def __init__(self, fail_at=None):
+            self.written, self.fail_at = [], fail_at
+
+        def write_table(self, table):
+            if table["n"][0].as_py() == self.fail_at:
+                raise OSError("disk full")
+            self.written.append(table["n"][0].as_py())
+
+    chunks = [pa.table({"n": [i]}) for i in range(20)]
+    ok = Writer()
+    with WriteBehind(ok) as write:
+        for chunk in chunks:
+            write(chunk)
+    assert ok.written == list(range(20))  # every chunk, in order, before leaving
+
+    for fail_at in (5, 19):  # raised at the next chunk, or on leaving after the last
+        broken = Writer(fail_at)
+        with pytest.raises(OSError, match="disk full"), WriteBehind(broken) as write:
+            for chunk in chunks:
+                write(chunk)
+        assert broken.written == list(range(fail_at))
