@@ -154,6 +154,10 @@ class _Search:
             scale = np.maximum(1.0, np.maximum(np.abs(low), np.abs(high)))
             return high - low >= self.width[cols] + SEEN_MARGIN * np.where(np.isfinite(scale), scale, 0.0)
 
+    def still_open(self) -> np.ndarray:
+        """The wanted cells the points met do not clear yet, in order."""
+        return self.wanted[~self.cleared(self.wanted)]
+
     def cleared_one(self, j: int) -> bool:
         """``cleared`` of one cell in plain floats (the same operations, called per solve)."""
         low, high = float(self.seen_low[j]), float(self.seen_high[j])
@@ -163,14 +167,13 @@ class _Search:
     def spread(self, twin: _Search | None = None, pool: ThreadPoolExecutor | None = None) -> None:
         """±1 on the cells not cleared yet, random but seeded, until two rounds clear none. With
         a ``twin`` (another model of the set), it solves each pair's −1 side at the same time."""
-        wanted = self.wanted
         models = [self.model] if twin is None else [self.model, twin.model]
         cap = 2 * float(np.abs(self.b).max(initial=0.0)) + 2 * float(self.width.max(initial=0.0)) + 1.0
         for model in models:
             model.with_bounds(np.maximum(model.low, -cap), np.minimum(model.high, cap))  # any point counts
         rng, stale = np.random.default_rng(0), 0
         for _ in range(SPREAD_ROUNDS):
-            still = wanted[~self.cleared(wanted)]
+            still = self.still_open()
             if not len(still) or stale == SPREAD_PATIENCE:
                 break
             cost = np.zeros(self.n)
@@ -234,11 +237,11 @@ def intervals(
     workers = max(1, min(threads, len(search.wanted) // MIN_CELLS_PER_THREAD))
     if workers == 1:
         search.spread()
-        return search.ends(search.wanted[~search.cleared(search.wanted)])
+        return search.ends(search.still_open())
     twins = [search.copy() for _ in range(workers - 1)]
     with ThreadPoolExecutor(workers, thread_name_prefix="audit") as pool:
         search.spread(twins[0], pool)
-        todo = search.wanted[~search.cleared(search.wanted)]
+        todo = search.still_open()
         parts = np.array_split(todo, max(1, min(workers, len(todo) // MIN_CELLS_PER_THREAD)))
         searches = [search, *twins][: len(parts)]
         for twin in searches[1:]:

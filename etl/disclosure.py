@@ -166,10 +166,9 @@ def _text(df: pd.DataFrame, *cols: str) -> pd.Series:
     return out
 
 
-def _groups(df: pd.DataFrame, cfg: DisclosureConfig) -> pd.DataFrame:
+def _groups(df: pd.DataFrame, cfg: DisclosureConfig, pairs: _IdYears) -> pd.DataFrame:
     """Every sum group as (group, row, total) memberships; only groups with a total and a part."""
     ids = df["indicator_id"].astype("string")
-    pairs = _IdYears(df)
     cell = _text(df, *_CELL)
     # (group key per row, is the row the group's total): T of a triple, ALL of the districts.
     keyed = [
@@ -199,9 +198,8 @@ def _groups(df: pd.DataFrame, cfg: DisclosureConfig) -> pd.DataFrame:
     )
 
 
-def _families(df: pd.DataFrame, cfg: DisclosureConfig) -> list[np.ndarray]:
+def _families(df: pd.DataFrame, cfg: DisclosureConfig, pairs: _IdYears) -> list[np.ndarray]:
     """For each linked family: a group number per row (-1 when the row is not a member)."""
-    pairs = _IdYears(df)
     cell = _text(df, *_CELL)
     out = []
     for family in cfg.linked:
@@ -246,11 +244,12 @@ class _Pattern:
         self.zero = (value == 0) | ((basis == 0) & self.hideable)
         self.count = df["unit"].astype(str).to_numpy() == "antal"
         self.structural = _structural_zeros(df, value, self.primary)
-        members = _groups(df, cfg)
+        pairs = _IdYears(df)
+        members = _groups(df, cfg, pairs)
         self.group, self.row = members["group"].to_numpy(), members["row"].to_numpy()
         self.is_total = members["total"].to_numpy()
         self.n_groups = int(self.group.max()) + 1 if len(self.group) else 0
-        self.families = _families(df, cfg)
+        self.families = _families(df, cfg, pairs)
         # Fewest persons first; on a tie a part before a total (a district before the unit, a sex
         # before T), then a fixed order (deterministic output).
         order = df[["indicator_id", "district_code", "sex", "period"]].astype(str)
